@@ -1,0 +1,43 @@
+from pathlib import Path
+
+from setuptools import setup
+
+HERE = Path(__file__).parent
+
+setup(
+    name="dear-video",
+    version="0.1.0",
+    description="DEAR: depth-enhanced action recognition (RGB + estimated depth) as a transformers model",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    # The named presets live at the top level in configuration/ (where users look for them); they are
+    # installed inside the package so that `DearConfig.from_preset` finds them after a non-editable install.
+    packages=["modeling_dear", "modeling_dear.configuration"],
+    package_dir={"modeling_dear": "modeling_dear", "modeling_dear.configuration": "configuration"},
+    package_data={
+        "modeling_dear": ["*.csv", "metrics/*.py"],
+        "modeling_dear.configuration": ["presets/*.json", "accelerate/*.yaml", "deepspeed/*.json"],
+    },
+    install_requires=[
+        "torch>=2.4",
+        "transformers>=5.0",
+        "datasets>=4.0",
+        "accelerate>=1.0",
+        "evaluate>=0.4",
+        "safetensors>=0.4",
+        "huggingface_hub>=1.0",
+        "numpy>=1.24",
+        "pillow>=10.0",
+        "matplotlib>=3.7",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "video": ["decord>=0.6", "av>=12"],
+        # GPU kernels for the VideoMamba scan; never needed (and not installable) on CPU machines.
+        "cuda": ["mamba-ssm>=2.0", "causal-conv1d>=1.2"],
+        "test": ["pytest>=7", "av>=12", "decord>=0.6"],
+    },
+    entry_points={"console_scripts": ["dear-predict=modeling_dear.predict:main"]},
+)
