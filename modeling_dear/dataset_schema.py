@@ -1,0 +1,55 @@
+"""The columns of an SSv2-style dataset with depth, shared by the SSv2 preparation and the synthetic data."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+SSV2_LABELS_FILE = Path(__file__).with_name("ssv2_labels.csv")
+
+# Columns every prepared split carries. `video` and `depth` hold whole encoded files so that a dataset
+# is self-contained: `video` as the source ships it (WebM/VP9 for SSv2), `depth` a frame-aligned grey
+# video (see `video_io.encode_depth_video`).
+COLUMNS = (
+    "video_id",
+    "video",
+    "depth",
+    "label",
+    "template",
+    "placeholders",
+    "num_frames",
+    "fps",
+    "height",
+    "width",
+    "depth_model",
+)
+
+
+def ssv2_label_names() -> list[str]:
+    """The 174 SSv2 template names, in id order."""
+    with open(SSV2_LABELS_FILE, newline="", encoding="utf-8") as handle:
+        rows = sorted(((int(row["id"]), row["name"]) for row in csv.DictReader(handle)), key=lambda r: r[0])
+    if [i for i, _ in rows] != list(range(len(rows))):
+        raise ValueError(f"{SSV2_LABELS_FILE}: ids are not 0..{len(rows) - 1}")
+    return [name for _, name in rows]
+
+
+def video_features(label_names: list[str]):
+    """`datasets.Features` for a split with labels (the test split uses the same features, label = -1)."""
+    from datasets import ClassLabel, Features, List, Value
+
+    return Features(
+        {
+            "video_id": Value("string"),
+            "video": Value("binary"),
+            "depth": Value("binary"),
+            "label": ClassLabel(names=list(label_names)),
+            "template": Value("string"),
+            "placeholders": List(Value("string")),
+            "num_frames": Value("int32"),
+            "fps": Value("float32"),
+            "height": Value("int32"),
+            "width": Value("int32"),
+            "depth_model": Value("string"),
+        }
+    )
