@@ -1,0 +1,221 @@
+"""DEAR model configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from transformers import CLIPVisionConfig, PreTrainedConfig
+from transformers.configuration_utils import SubConfigSpec
+
+from .configuration_videomamba import VideoMambaConfig
+
+RGB_SIDE4VIDEO = "rgb_side4video"
+DEPTH_SIDE4VIDEO = "depth_side4video"
+DEPTH_VIDEOMAMBA = "depth_videomamba"
+ENCODERS = (RGB_SIDE4VIDEO, DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA)
+# A fusion stream pairs the RGB encoder with one depth encoder and is named after that depth encoder.
+STREAMS = (DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA)
+DEPTH_COLORMAPS = ("inferno", "gray")
+
+# CLIP ViT-B/16, the frozen backbone of the paper (transformers' CLIPVisionConfig defaults are ViT-B/32).
+CLIP_VIT_B16 = {"patch_size": 16}
+
+
+class DearConfig(PreTrainedConfig):
+    r"""
+    Configuration of [`DearForVideoClassification`]: RGB and estimated depth, encoded by Side4Video side networks
+    over one frozen CLIP ViT and/or a VideoMamba, fused by gated cross-attention (Rahmani et al., 2024).
+
+    Args:
+        num_frames (`int`, defaults to 8): frames per clip.
+        image_size (`int`, defaults to 224): side of the square frames; also set on the backbone and VideoMamba.
+        clip_config (`dict` or `CLIPVisionConfig`): the frozen CLIP vision tower (default: ViT-B/16 shape).
+        clip_name_or_path (`str`): Hub id or local folder that `load_pretrained_encoders` reads the backbone
+            weights from (a `CLIPVisionModel` or `CLIPModel` checkpoint).
+        side_hidden_size (`int`, defaults to 320): width D of the Side4Video side networks.
+        side_head_dim (`int`, defaults to 64): attention head size of the side networks (D / 64 heads).
+        videomamba_config (`dict` or `VideoMambaConfig`): the VideoMamba depth encoder (default: Tiny).
+        videomamba_name_or_path (`str`, *optional*): released VideoMamba checkpoint to initialise it from.
+        encoders (`list[str]`): which of `rgb_side4video`, `depth_side4video`, `depth_videomamba` are built.
+        fusion_streams (`list[str]`, *optional*): gated cross-attention streams, each named after the depth
+            encoder it fuses with RGB. `None` builds every stream the encoders allow; `[]` fuses nothing and
+            averages the encoders' own heads (late fusion; with one encoder, the unimodal model).
+        fusion_hidden_size (`int`, defaults to 320), fusion_num_heads (`int`, defaults to 8),
+        fusion_num_layers (`int`, defaults to 1), fusion_intermediate_size (`int`, defaults to 4 × width):
+            shape of each gated cross-attention stream.
+        depth_colormap (`str`, defaults to `"inferno"`): how the processor turns a depth map into 3 channels.
+        label_smoothing (`float`, defaults to 0.1): cross-entropy label smoothing of the training loss.
+    """
+
+    model_type = "dear"
+    sub_configs_defaults = {
+        "clip_config": SubConfigSpec(config_class=CLIPVisionConfig, init_kwargs=dict(CLIP_VIT_B16)),
+        "videomamba_config": VideoMambaConfig,
+    }
+
+    num_frames: int = 8
+    image_size: int = 224
+    num_channels: int = 3
+    clip_config: dict | CLIPVisionConfig | None = None
+    clip_name_or_path: str | None = "openai/clip-vit-base-patch16"
+    side_hidden_size: int = 320
+    side_head_dim: int = 64
+    videomamba_config: dict | VideoMambaConfig | None = None
+    videomamba_name_or_path: str | None = None
+    encoders: list[str] | None = None
+    fusion_streams: list[str] | None = None
+    fusion_hidden_size: int = 320
+    fusion_num_heads: int = 8
+    fusion_num_layers: int = 1
+    fusion_intermediate_size: int | None = None
+    depth_colormap: str = "inferno"
+    label_smoothing: float = 0.1
+    layer_norm_eps: float = 1e-5
+    initializer_range: float = 0.02
+
+    def __post_init__(self, **kwargs):
+        if self.id2label is None and kwargs.get("num_labels") is None:
+            from .dataset_schema import ssv2_label_names
+
+            self.id2label = dict(enumerate(ssv2_label_names()))
+        if self.id2label is not None and self.label2id is None:
+            self.label2id = {name: int(index) for index, name in self.id2label.items()}
+        if self.encoders is None:
+            self.encoders = list(ENCODERS)
+        if isinstance(self.clip_config, dict):
+            # a partial backbone dict means "ViT-B/16 except for these fields", not "ViT-B/32 except ..."
+            self.clip_config = {**CLIP_VIT_B16, **self.clip_config}
+        if self.fusion_intermediate_size is None:
+            self.fusion_intermediate_size = 4 * self.fusion_hidden_size
+        super().__post_init__(**kwargs)
+        # the clip geometry is stated once, here, and handed down to the encoders
+        self.clip_config.image_size = self.image_size
+        self.clip_config.num_channels = self.num_channels
+        self.videomamba_config.image_size = self.image_size
+        self.videomamba_config.num_frames = self.num_frames
+        self.videomamba_config.num_channels = self.num_channels
+        self._validate()
+
+    def _validate(self):
+        unknown = [name for name in self.encoders if name not in ENCODERS]
+        if unknown or not self.encoders:
+            raise ValueError(f"encoders must be a non-empty subset of {list(ENCODERS)}, got {self.encoders}")
+        if len(set(self.encoders)) != len(self.encoders):
+            raise ValueError(f"encoders lists an encoder twice: {self.encoders}")
+        if self.fusion_streams is not None:
+            for stream in self.fusion_streams:
+                if stream not in STREAMS:
+                    raise ValueError(f"unknown fusion stream {stream!r}; streams are named {list(STREAMS)}")
+                if RGB_SIDE4VIDEO not in self.encoders or stream not in self.encoders:
+                    raise ValueError(
+                        f"fusion stream {stream!r} fuses {RGB_SIDE4VIDEO!r} with {stream!r}, but encoders are {self.encoders}"
+                    )
+        if self.depth_colormap not in DEPTH_COLORMAPS:
+            raise ValueError(f"depth_colormap must be one of {DEPTH_COLORMAPS}, got {self.depth_colormap!r}")
+        patch_size = self.clip_config.patch_size
+        if self.uses_side4video and self.image_size % patch_size:
+            raise ValueError(f"image_size {self.image_size} is not a multiple of the backbone patch size {patch_size}")
+        if self.uses_side4video and self.side_hidden_size % self.side_head_dim:
+            raise ValueError(
+                f"side_hidden_size {self.side_hidden_size} is not a multiple of side_head_dim {self.side_head_dim}"
+            )
+        if self.active_streams and self.fusion_hidden_size % self.fusion_num_heads:
+            raise ValueError(
+                f"fusion_hidden_size {self.fusion_hidden_size} is not a multiple of fusion_num_heads {self.fusion_num_heads}"
+            )
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+
+    @property
+    def active_streams(self) -> list[str]:
+        """The fusion streams this model builds, in a fixed order."""
+        if self.fusion_streams is not None:
+            return [stream for stream in STREAMS if stream in self.fusion_streams]
+        if RGB_SIDE4VIDEO not in self.encoders:
+            return []
+        return [stream for stream in STREAMS if stream in self.encoders]
+
+    @property
+    def unfused_encoders(self) -> list[str]:
+        """Encoders classified by their own head: all of them when no stream fuses anything."""
+        return [] if self.active_streams else [name for name in ENCODERS if name in self.encoders]
+
+    @property
+    def logit_sources(self) -> list[str]:
+        """Names of the per-stream (or per-encoder) logits whose mean is the model's output, in output order."""
+        return self.active_streams or self.unfused_encoders
+
+    @property
+    def uses_side4video(self) -> bool:
+        return RGB_SIDE4VIDEO in self.encoders or DEPTH_SIDE4VIDEO in self.encoders
+
+    @property
+    def needs_depth(self) -> bool:
+        return DEPTH_SIDE4VIDEO in self.encoders or DEPTH_VIDEOMAMBA in self.encoders
+
+    @property
+    def needs_rgb(self) -> bool:
+        return RGB_SIDE4VIDEO in self.encoders
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides) -> "DearConfig":
+        """A named configuration from `configuration/presets/` (see `list_presets()`), with keyword overrides."""
+        return cls(**{**load_preset_dict(name), **overrides})
+
+    @classmethod
+    def from_preset_or_path(cls, name_or_path: str | Path, **overrides) -> "DearConfig":
+        """A preset name, a config JSON file, or a folder holding `config.json` (a saved model)."""
+        path = Path(name_or_path)
+        if path.is_dir() or path.suffix == ".json":
+            if not path.exists():
+                raise FileNotFoundError(f"config file {path} does not exist")
+            config_file = path / "config.json" if path.is_dir() else path
+            if not config_file.is_file():
+                raise FileNotFoundError(f"{path} holds no config.json")
+            values = json.loads(config_file.read_text(encoding="utf-8"))
+            values.pop("model_type", None)
+            values.pop("description", None)
+            return cls(**{**values, **overrides})
+        return cls.from_preset(str(name_or_path), **overrides)
+
+
+def presets_directory() -> Path:
+    """Where the preset JSON files are: inside the installed package, or `configuration/` of a source checkout."""
+    candidates = [Path(__file__).parent / "configuration" / "presets", Path(__file__).parents[1] / "configuration" / "presets"]
+    try:
+        from importlib.resources import files
+
+        candidates.insert(0, Path(str(files("modeling_dear.configuration") / "presets")))
+    except (ImportError, ModuleNotFoundError, TypeError):
+        pass
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"no presets folder found; looked in {[str(c) for c in candidates]}")
+
+
+def list_presets() -> list[str]:
+    return sorted(path.stem for path in presets_directory().glob("*.json"))
+
+
+def load_preset_dict(name: str) -> dict:
+    """The preset's keyword arguments, following `"extends"` to the preset it is based on."""
+    path = presets_directory() / f"{name}.json"
+    if not path.is_file():
+        raise ValueError(f"unknown preset {name!r}; available presets: {', '.join(list_presets())}")
+    values = json.loads(path.read_text(encoding="utf-8"))
+    values.pop("description", None)
+    base = values.pop("extends", None)
+    if base is None:
+        return values
+    merged = load_preset_dict(base)
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+__all__ = ["DearConfig", "list_presets", "load_preset_dict", "ENCODERS", "STREAMS"]

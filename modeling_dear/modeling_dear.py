@@ -1,0 +1,314 @@
+"""DEAR: Side4Video (RGB), Side4Video (depth) and VideoMamba (depth) fused by gated cross-attention."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import CLIPVisionModel, PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from .configuration_dear import DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA, RGB_SIDE4VIDEO, DearConfig
+from .modeling_fusion import GatedCrossAttentionBlock, GatedCrossAttentionStream
+from .modeling_side4video import Side4VideoSideNetwork
+from .modeling_videomamba import VideoMambaModel
+
+
+@dataclass
+class DearVideoClassifierOutput(ModelOutput):
+    """
+    loss: cross-entropy of `logits` (with the config's label smoothing) when labels are given.
+    logits (B, C): the mean of `stream_logits` over its second axis.
+    stream_logits (B, S, C): the logits of each stream (or of each encoder's own head when nothing is fused),
+        in the order of `config.logit_sources`.
+    encoder_hidden_states: on request, each encoder's final tokens: `rgb_side4video` / `depth_side4video`
+        (B, T·N, D) and `depth_videomamba` (B, 1 + T·N, d).
+    fused_hidden_states: on request, for each stream, the (RGB-side, depth-side) tokens after the cross-attention.
+    """
+
+    loss: torch.FloatTensor | None = None
+    logits: torch.FloatTensor | None = None
+    stream_logits: torch.FloatTensor | None = None
+    encoder_hidden_states: dict[str, torch.FloatTensor] | None = None
+    fused_hidden_states: dict[str, tuple[torch.FloatTensor, torch.FloatTensor]] | None = None
+
+
+class DearPreTrainedModel(PreTrainedModel):
+    config_class = DearConfig
+    config: DearConfig
+    base_model_prefix = "dear"
+    main_input_name = "pixel_values"
+    input_modalities = ("video",)
+    supports_gradient_checkpointing = True
+    _no_split_modules = ["Side4VideoBlock", "VideoMambaBlock", "CLIPEncoderLayer", "GatedCrossAttentionLayer"]
+
+    @torch.no_grad()
+    def _init_weights(self, module):
+        """The released Side4Video initialisation (ARCHITECTURE.md §2); PyTorch defaults elsewhere."""
+        side_width = self.config.side_hidden_size
+        # 24 = 2 × 12 residual branches per depth of the CLIP-style scaled init the side network follows
+        residual_std = side_width**-0.5 * (2 * self.config.clip_config.num_hidden_layers) ** -0.5
+        if isinstance(module, Side4VideoSideNetwork):
+            # Done here rather than per submodule: transformers skips, in custom code, modules that own no
+            # parameters directly (such as Side4VideoMLP). Children are initialised before their parents, so
+            # these values replace the PyTorch defaults their Linear layers got.
+            init.normal_(module.position_embedding, mean=0.0, std=0.01)
+            for block in module.blocks:
+                init.normal_(block.attention.in_proj_weight, mean=0.0, std=side_width**-0.5)
+                init.zeros_(block.attention.in_proj_bias)
+                init.normal_(block.attention.out_proj.weight, mean=0.0, std=residual_std)
+                init.zeros_(block.attention.out_proj.bias)
+                init.normal_(block.mlp.fc1.weight, mean=0.0, std=(2 * side_width) ** -0.5)
+                init.normal_(block.mlp.fc2.weight, mean=0.0, std=residual_std)
+        elif isinstance(module, GatedCrossAttentionBlock):
+            # Flamingo-style: closed gates, so fusion starts as the identity on both sides
+            init.zeros_(module.attention_gate)
+            init.zeros_(module.mlp_gate)
+        elif isinstance(module, (nn.LayerNorm, nn.BatchNorm3d)):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+            if isinstance(module, nn.BatchNorm3d):
+                init.zeros_(module.running_mean)
+                init.ones_(module.running_var)
+                init.zeros_(module.num_batches_tracked)
+        elif isinstance(module, (nn.Linear, nn.Conv3d)):
+            # taps, convolutions and heads keep PyTorch's default initialisation, as released
+            init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+            if module.bias is not None:
+                bound = module.weight[0].numel() ** -0.5
+                init.uniform_(module.bias, -bound, bound)
+
+
+class DearForVideoClassification(DearPreTrainedModel):
+    """
+    Video classifier over RGB clips and their estimated depth.
+
+    Inputs are `pixel_values` (B, T, 3, H, W), normalised RGB frames as transformers' video models take them,
+    and `depth_pixel_values` of the same shape: the depth maps of the same frames, colour-mapped to 3 channels
+    and normalised (`DearVideoProcessor` makes both). The frozen CLIP backbone is one module, read by every
+    Side4Video encoder; it never receives gradients and stays in eval mode.
+    """
+
+    def __init__(self, config: DearConfig):
+        super().__init__(config)
+        clip_config = config.clip_config
+        self.num_patches = (config.image_size // clip_config.patch_size) ** 2
+
+        self.backbone = CLIPVisionModel(clip_config) if config.uses_side4video else None
+        self.rgb_encoder = self._side_network() if RGB_SIDE4VIDEO in config.encoders else None
+        self.depth_encoder = self._side_network() if DEPTH_SIDE4VIDEO in config.encoders else None
+        self.videomamba_encoder = (
+            VideoMambaModel(config.videomamba_config) if DEPTH_VIDEOMAMBA in config.encoders else None
+        )
+
+        encoder_widths = {
+            RGB_SIDE4VIDEO: config.side_hidden_size,
+            DEPTH_SIDE4VIDEO: config.side_hidden_size,
+            DEPTH_VIDEOMAMBA: config.videomamba_config.hidden_size,
+        }
+        self.fusion = nn.ModuleDict(
+            {
+                stream: GatedCrossAttentionStream(
+                    rgb_hidden_size=config.side_hidden_size,
+                    depth_hidden_size=encoder_widths[stream],
+                    hidden_size=config.fusion_hidden_size,
+                    num_heads=config.fusion_num_heads,
+                    num_layers=config.fusion_num_layers,
+                    intermediate_size=config.fusion_intermediate_size,
+                    num_labels=config.num_labels,
+                    layer_norm_eps=config.layer_norm_eps,
+                )
+                for stream in config.active_streams
+            }
+        )
+        self.heads = nn.ModuleDict(
+            {name: nn.Linear(encoder_widths[name], config.num_labels) for name in config.unfused_encoders}
+        )
+        self.post_init()
+        self.freeze_backbone()
+
+    def _side_network(self) -> Side4VideoSideNetwork:
+        config = self.config
+        return Side4VideoSideNetwork(
+            backbone_hidden_size=config.clip_config.hidden_size,
+            num_backbone_layers=config.clip_config.num_hidden_layers,
+            hidden_size=config.side_hidden_size,
+            num_heads=config.side_hidden_size // config.side_head_dim,
+            patch_size=config.clip_config.patch_size,
+            num_patches=self.num_patches,
+            num_channels=config.num_channels,
+            layer_norm_eps=config.layer_norm_eps,
+        )
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        loaded = super().from_pretrained(*args, **kwargs)
+        # loading swaps in new Parameter objects, which come back trainable: freeze the backbone again
+        model = loaded[0] if isinstance(loaded, tuple) else loaded
+        model.freeze_backbone()
+        return loaded
+
+    def freeze_backbone(self):
+        """Take the CLIP backbone out of training: no gradients, no optimiser state, eval mode."""
+        if self.backbone is not None:
+            self.backbone.requires_grad_(False)
+            self.backbone.eval()
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.backbone is not None:
+            # dropout-free CLIP has no train-time behaviour today, but keep it honest for any future backbone
+            self.backbone.eval()
+        return self
+
+    def load_pretrained_encoders(
+        self,
+        clip_name_or_path: str | None = None,
+        videomamba_name_or_path: str | None = None,
+        **from_pretrained_kwargs,
+    ) -> dict[str, str]:
+        """Load the pretrained frozen backbone (and VideoMamba weights, when given) before training.
+
+        Defaults come from the config (`clip_name_or_path`, `videomamba_name_or_path`). Accepts a
+        `CLIPVisionModel` or a full `CLIPModel` checkpoint, by Hub id or local folder. Returns what was loaded.
+        """
+        loaded = {}
+        backbone_source = clip_name_or_path or self.config.clip_name_or_path
+        if self.backbone is not None and backbone_source:
+            pretrained = CLIPVisionModel.from_pretrained(backbone_source, **from_pretrained_kwargs)
+            own_state = self.backbone.state_dict()
+            source_state = pretrained.state_dict()
+            mismatched = [
+                f"{key}: checkpoint {tuple(source_state[key].shape)} vs model {tuple(value.shape)}"
+                for key, value in own_state.items()
+                if key in source_state and source_state[key].shape != value.shape
+            ]
+            missing = sorted(set(own_state) - set(source_state))
+            if mismatched or missing:
+                raise ValueError(
+                    f"backbone checkpoint {backbone_source!r} does not fit this model's clip_config: "
+                    + "; ".join(mismatched + [f"missing {key}" for key in missing[:5]])
+                )
+            self.backbone.load_state_dict(source_state)
+            self.freeze_backbone()
+            loaded["backbone"] = str(backbone_source)
+        videomamba_source = videomamba_name_or_path or self.config.videomamba_name_or_path
+        if self.videomamba_encoder is not None and videomamba_source:
+            from .convert_videomamba import load_videomamba_checkpoint
+
+            load_videomamba_checkpoint(self.videomamba_encoder, videomamba_source)
+            loaded["videomamba"] = str(videomamba_source)
+        return loaded
+
+    def _check_clip(self, name: str, values: torch.Tensor | None):
+        config = self.config
+        expected = f"(batch, {config.num_frames}, {config.num_channels}, {config.image_size}, {config.image_size})"
+        if values is None:
+            raise ValueError(f"`{name}` is required by encoders {config.encoders}; expected a tensor of shape {expected}")
+        if values.ndim != 5:
+            raise ValueError(f"`{name}` must have shape {expected}, got {tuple(values.shape)} ({values.ndim}-D)")
+        _, frames, channels, height, width = values.shape
+        if frames != config.num_frames:
+            raise ValueError(f"`{name}` has {frames} frames, this model takes {config.num_frames}: shape {expected}")
+        if channels != config.num_channels:
+            raise ValueError(f"`{name}` has {channels} channels, expected {config.num_channels}: shape {expected}")
+        if (height, width) != (config.image_size, config.image_size):
+            raise ValueError(
+                f"`{name}` frames are {height}x{width}, this model takes {config.image_size}x{config.image_size}"
+            )
+
+    def _backbone_hidden_states(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        # pixel_values (B, T, 3, H, W) -> per-block hidden states, each (B·T, 1 + N, C)
+        # no_grad rather than inference_mode: these tensors are saved by the side network's autograd graph
+        with torch.no_grad():
+            outputs = self.backbone(pixel_values=pixel_values.flatten(0, 1), output_hidden_states=True)
+        return outputs.hidden_states
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor | None = None,
+        depth_pixel_values: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> DearVideoClassifierOutput | tuple:
+        r"""
+        pixel_values (`torch.FloatTensor` of shape `(batch_size, num_frames, 3, height, width)`):
+            Normalised RGB frames. Optional only for depth-only models.
+        depth_pixel_values (`torch.FloatTensor` of the same shape):
+            Colour-mapped, normalised depth of the same frames; required when the config has a depth encoder.
+        labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*):
+            Class ids in `[0, num_labels)`; gives the cross-entropy loss (with `config.label_smoothing`).
+        """
+        config = self.config
+        output_hidden_states = output_hidden_states if output_hidden_states is not None else config.output_hidden_states
+        return_dict = return_dict if return_dict is not None else config.return_dict
+
+        if config.needs_rgb:
+            self._check_clip("pixel_values", pixel_values)
+        elif pixel_values is not None:
+            self._check_clip("pixel_values", pixel_values)
+        if config.needs_depth:
+            self._check_clip("depth_pixel_values", depth_pixel_values)
+        elif depth_pixel_values is not None:
+            raise ValueError(
+                f"`depth_pixel_values` was given but this model has no depth encoder (encoders: {config.encoders})"
+            )
+        if labels is not None and (labels.ndim != 1 or labels.min() < 0 or labels.max() >= config.num_labels):
+            raise ValueError(
+                f"`labels` must be a 1-D tensor of class ids in [0, {config.num_labels}), got shape "
+                f"{tuple(labels.shape)} with values in [{labels.min().item()}, {labels.max().item()}]"
+            )
+
+        encoder_tokens = {}
+        if self.rgb_encoder is not None:
+            encoder_tokens[RGB_SIDE4VIDEO] = self._side4video_tokens(self.rgb_encoder, pixel_values)
+        if self.depth_encoder is not None:
+            encoder_tokens[DEPTH_SIDE4VIDEO] = self._side4video_tokens(self.depth_encoder, depth_pixel_values)
+        pooled_videomamba = None
+        if self.videomamba_encoder is not None:
+            videomamba_outputs = self.videomamba_encoder(depth_pixel_values)
+            encoder_tokens[DEPTH_VIDEOMAMBA] = videomamba_outputs.last_hidden_state  # (B, 1 + T·N, d)
+            pooled_videomamba = videomamba_outputs.pooler_output  # (B, d): the CLS token
+
+        all_logits, fused = [], {}
+        for stream, fusion in self.fusion.items():
+            stream_logits, rgb_tokens, depth_tokens = fusion(encoder_tokens[RGB_SIDE4VIDEO], encoder_tokens[stream])
+            all_logits.append(stream_logits)
+            fused[stream] = (rgb_tokens, depth_tokens)
+        for name, head in self.heads.items():
+            # S4V classifies the mean of all its tokens, VideoMamba its CLS token
+            pooled = pooled_videomamba if name == DEPTH_VIDEOMAMBA else encoder_tokens[name].mean(dim=1)
+            all_logits.append(head(pooled))
+        stream_logits = torch.stack(all_logits, dim=1)  # (B, S, C)
+        logits = stream_logits.mean(dim=1)
+
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.float(), labels, label_smoothing=config.label_smoothing)
+
+        if not return_dict:
+            output = (logits, stream_logits)
+            return ((loss,) + output) if loss is not None else output
+        return DearVideoClassifierOutput(
+            loss=loss,
+            logits=logits,
+            stream_logits=stream_logits,
+            encoder_hidden_states=encoder_tokens if output_hidden_states else None,
+            fused_hidden_states=fused if output_hidden_states else None,
+        )
+
+    def _side4video_tokens(self, side_network: Side4VideoSideNetwork, pixel_values: torch.Tensor) -> torch.Tensor:
+        # (B, T, 3, H, W) -> (B, T·N, D)
+        batch_size = pixel_values.shape[0]
+        backbone_hidden_states = self._backbone_hidden_states(pixel_values)
+        tokens, _ = side_network(pixel_values, backbone_hidden_states)
+        return tokens.reshape(batch_size, -1, tokens.shape[-1])
+
+
+__all__ = ["DearPreTrainedModel", "DearForVideoClassification", "DearVideoClassifierOutput"]

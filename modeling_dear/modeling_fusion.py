@@ -1,0 +1,92 @@
+"""Gated cross-attention fusion of RGB tokens with one depth encoder's tokens (ARCHITECTURE.md §4).
+
+One `GatedCrossAttentionStream` per depth encoder: both token sets are projected to the fusion width,
+each side attends to the other through tanh gates that start at zero (so training starts from the
+unimodal encoders), both sides are mean-pooled, joined, and classified by the stream's own head.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class GatedCrossAttentionBlock(nn.Module):
+    """`x + tanh(g_attn)·CrossAttn(LN(x), LN(context))`, then `x + tanh(g_mlp)·MLP(LN(x))`."""
+
+    def __init__(self, hidden_size: int, num_heads: int, intermediate_size: int, layer_norm_eps: float = 1e-5):
+        super().__init__()
+        if hidden_size % num_heads:
+            raise ValueError(f"fusion width {hidden_size} is not divisible by fusion heads {num_heads}")
+        self.num_heads = num_heads
+        self.query_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.context_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.q_proj = nn.Linear(hidden_size, hidden_size)
+        self.k_proj = nn.Linear(hidden_size, hidden_size)
+        self.v_proj = nn.Linear(hidden_size, hidden_size)
+        self.out_proj = nn.Linear(hidden_size, hidden_size)
+        self.attention_gate = nn.Parameter(torch.zeros(1))
+        self.mlp_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.fc1 = nn.Linear(hidden_size, intermediate_size)
+        self.fc2 = nn.Linear(intermediate_size, hidden_size)
+        self.mlp_gate = nn.Parameter(torch.zeros(1))
+
+    def forward(self, hidden_states: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        # hidden_states (B, Lq, F) the side being updated; context (B, Lk, F) the other modality
+        queries = self.query_norm(hidden_states)
+        context = self.context_norm(context)
+        q, k, v = (
+            proj(x).unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
+            for proj, x in ((self.q_proj, queries), (self.k_proj, context), (self.v_proj, context))
+        )
+        attended = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).flatten(2)  # (B, Lq, F)
+        hidden_states = hidden_states + torch.tanh(self.attention_gate) * self.out_proj(attended)
+        mlp_output = self.fc2(F.gelu(self.fc1(self.mlp_norm(hidden_states))))
+        return hidden_states + torch.tanh(self.mlp_gate) * mlp_output
+
+
+class GatedCrossAttentionLayer(nn.Module):
+    """Both directions at once: RGB queries depth and depth queries RGB, each reading the other's input tokens."""
+
+    def __init__(self, hidden_size: int, num_heads: int, intermediate_size: int, layer_norm_eps: float = 1e-5):
+        super().__init__()
+        self.rgb_from_depth = GatedCrossAttentionBlock(hidden_size, num_heads, intermediate_size, layer_norm_eps)
+        self.depth_from_rgb = GatedCrossAttentionBlock(hidden_size, num_heads, intermediate_size, layer_norm_eps)
+
+    def forward(self, rgb_tokens: torch.Tensor, depth_tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.rgb_from_depth(rgb_tokens, depth_tokens), self.depth_from_rgb(depth_tokens, rgb_tokens)
+
+
+class GatedCrossAttentionStream(nn.Module):
+    """One fusion stream: RGB ⇄ one depth encoder, pooled and classified by its own head."""
+
+    def __init__(
+        self,
+        rgb_hidden_size: int,
+        depth_hidden_size: int,
+        hidden_size: int,
+        num_heads: int,
+        num_layers: int,
+        intermediate_size: int,
+        num_labels: int,
+        layer_norm_eps: float = 1e-5,
+    ):
+        super().__init__()
+        self.rgb_projection = nn.Linear(rgb_hidden_size, hidden_size)
+        self.depth_projection = nn.Linear(depth_hidden_size, hidden_size)
+        self.layers = nn.ModuleList(
+            [GatedCrossAttentionLayer(hidden_size, num_heads, intermediate_size, layer_norm_eps) for _ in range(num_layers)]
+        )
+        self.classifier = nn.Linear(2 * hidden_size, num_labels)
+
+    def forward(
+        self, rgb_tokens: torch.Tensor, depth_tokens: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        # rgb_tokens (B, Lr, Dr); depth_tokens (B, Ld, Dd) -> logits (B, C) and the fused tokens of both sides
+        rgb_tokens = self.rgb_projection(rgb_tokens)
+        depth_tokens = self.depth_projection(depth_tokens)
+        for layer in self.layers:
+            rgb_tokens, depth_tokens = layer(rgb_tokens, depth_tokens)
+        pooled = torch.cat([rgb_tokens.mean(dim=1), depth_tokens.mean(dim=1)], dim=-1)  # (B, 2F)
+        return self.classifier(pooled), rgb_tokens, depth_tokens
