@@ -1,0 +1,192 @@
+"""Input-pipeline throughput on CPU: clips/s per core, and depth-estimation frames/s.
+
+1. decode + sample + augment + normalise with `DearVideoProcessor`, one thread, on SSv2-like clips
+   (VP9 WebM, 240×427, 45 frames at 12 fps, 8 sampled frames), decord vs PyAV in the same run;
+2. depth estimation with `DepthEstimator` on randomly initialised models shaped like
+   Intel/dpt-hybrid-midas and depth-anything/Depth-Anything-V2-Small-hf (no download), at their
+   checkpoints' input sizes, batch 4.
+
+    python bench/data_pipeline.py [--clips 12] [--rounds 3] [--depth-frames 8]
+
+Numbers are per core: torch and the decoders get one thread each, as in a data loader worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import av  # noqa: E402,F401  (before decord: see video_io._import_decord)
+
+from modeling_dear.processing_dear import DearVideoProcessor  # noqa: E402
+from modeling_dear.video_io import encode_depth_video, encode_video, open_video  # noqa: E402
+
+
+def ssv2_like_clip(seed: int, num_frames: int = 45, height: int = 240, width: int = 427):
+    """RGB frames (T, H, W, 3) and a depth clip (T, H, W), both uint8. The RGB frames are smooth moving
+    shapes plus sensor-like noise, so VP9 spends SSv2-like bits; the depth is smooth, as a depth model's
+    output is (a table plane getting nearer towards the bottom, and the moving object in front)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    phase = rng.uniform(0, 2 * np.pi, 3)
+    frames = np.empty((num_frames, height, width, 3), np.uint8)
+    depth = np.empty((num_frames, height, width), np.uint8)
+    for t in range(num_frames):
+        cx, cy = width * (0.3 + 0.4 * t / num_frames), height * 0.5
+        blob = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * 40.0**2))
+        for c in range(3):
+            base = 110 + 60 * np.sin(xx / (23 + 7 * c) + yy / (31 + 5 * c) + 0.15 * t + phase[c])
+            frames[t, :, :, c] = np.clip(base + 90 * blob + rng.normal(0, 4, (height, width)), 0, 255)
+        depth[t] = np.round(40 + 120 * yy / height + 95 * blob)
+    return frames, depth
+
+
+def clips_per_second(processor, videos, depth, mode, backend, repeats) -> float:
+    processor.decode_backend = backend
+    start = time.perf_counter()
+    for r in range(repeats):
+        for i, video in enumerate(videos):
+            processor(video, depth=None if depth is None else depth[i], mode=mode, seed=r * 1000 + i)
+    return repeats * len(videos) / (time.perf_counter() - start)
+
+
+def decode_only(videos, backend, repeats) -> float:
+    indices = [2, 8, 13, 19, 25, 30, 36, 42]
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for video in videos:
+            open_video(video, backend=backend).read(indices)
+    return repeats * len(videos) / (time.perf_counter() - start)
+
+
+def depth_models():
+    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, DPTConfig, DPTForDepthEstimation
+    from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
+
+    # Intel/dpt-hybrid-midas: ViT-B/16 (768 wide, 12 layers) on a BiT-ResNet stem (depths 3, 4, 9) whose
+    # first two stages feed the neck, reassemble factors 1, 1, 1, 1/2, neck 256/512/768/768, fusion 256;
+    # square 384×384 input, mean/std 0.5.
+    hybrid = DPTConfig(
+        is_hybrid=True,
+        hidden_size=768,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+        image_size=384,
+        patch_size=16,
+        backbone_out_indices=[2, 5, 8, 11],
+        readout_type="project",
+        reassemble_factors=[1, 1, 1, 0.5],
+        neck_hidden_sizes=[256, 512, 768, 768],
+        fusion_hidden_size=256,
+        backbone_featmap_shape=[1, 1024, 24, 24],
+        use_auxiliary_head=False,
+    )
+    hybrid_processor = DPTImageProcessorPil(size={"height": 384, "width": 384}, keep_aspect_ratio=False)
+    # Depth-Anything-V2-Small: DINOv2-S/14 (384 wide, 6 heads, 12 layers, features after layers 3, 6, 9,
+    # 12), neck 48/96/192/384, fusion 64, head 32; 518 target with the aspect ratio kept, multiples of 14,
+    # ImageNet mean/std. A 240×427 SSv2 frame becomes 294×518.
+    small = DepthAnythingConfig(
+        backbone_config={
+            "model_type": "dinov2",
+            "image_size": 518,
+            "patch_size": 14,
+            "hidden_size": 384,
+            "num_attention_heads": 6,
+            "num_hidden_layers": 12,
+            "out_indices": [3, 6, 9, 12],
+            "reshape_hidden_states": False,
+        },
+        reassemble_hidden_size=384,
+        neck_hidden_sizes=[48, 96, 192, 384],
+        fusion_hidden_size=64,
+        head_hidden_size=32,
+    )
+    small_processor = DPTImageProcessorPil(
+        size={"height": 518, "width": 518},
+        keep_aspect_ratio=True,
+        ensure_multiple_of=14,
+        image_mean=[0.485, 0.456, 0.406],
+        image_std=[0.229, 0.224, 0.225],
+    )
+    torch.manual_seed(0)
+    yield "DPT-Hybrid (MiDaS) shape", DPTForDepthEstimation(hybrid), hybrid_processor
+    yield "Depth-Anything-V2-Small shape", DepthAnythingForDepthEstimation(small), small_processor
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clips", type=int, default=12, help="clips per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best is reported")
+    parser.add_argument("--depth-frames", type=int, default=8, help="frames per depth-model measurement")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    distinct = 6
+    generated = [ssv2_like_clip(seed) for seed in range(distinct)]
+    frames = [rgb for rgb, _ in generated]
+    videos = [encode_video(rgb, fps=12, codec="libvpx-vp9") for rgb in frames]
+    depth_videos = [encode_depth_video(depth) for _, depth in generated]
+    repeats = max(1, args.clips // distinct)
+    mean_kb = np.mean([len(v) for v in videos]) / 1000
+    depth_kb = np.mean([len(v) for v in depth_videos]) / 1000
+    print(
+        f"{platform.machine()}, torch {torch.__version__}, 1 thread; {distinct} distinct clips 240x427x45 "
+        f"(VP9 mean {mean_kb:.0f} kB, depth H.264 lossless mean {depth_kb:.0f} kB) × {repeats}\n"
+    )
+
+    processor = DearVideoProcessor(num_frames=8)
+    configs = []
+    for backend in ("decord", "pyav"):
+        configs.append((f"decode 8 frames ({backend})", lambda b=backend: decode_only(videos, b, repeats)))
+    for mode in ("train", "val", "test"):
+        for backend in ("decord", "pyav"):
+            label = (
+                f"{mode}: decode + sample + augment ({backend})" if mode != "test" else f"test: 6 views ({backend})"
+            )
+            configs.append((label, lambda m=mode, b=backend: clips_per_second(processor, videos, None, m, b, repeats)))
+    for backend in ("decord", "pyav"):
+        configs.append(
+            (
+                f"train, RGB + depth video ({backend})",
+                lambda b=backend: clips_per_second(processor, videos, depth_videos, "train", b, repeats),
+            )
+        )
+    # The machine is shared: measurements are interleaved over rounds and the best round is reported, the
+    # one least disturbed by other processes.
+    rates = {label: [] for label, _ in configs}
+    for _ in range(args.rounds):
+        for label, measure in configs:
+            rates[label].append(measure())
+
+    print(f"| data pipeline, 1 core (best of {args.rounds} rounds) | clips/s |")
+    print("|---|---|")
+    for label, values in rates.items():
+        print(f"| {label} | {max(values):.1f} |")
+
+    from modeling_dear.depth_estimation import DepthEstimator
+
+    print("\n| depth model (random weights), CPU, 1 thread | parameters | model input (from 240×427) | frames/s |")
+    print("|---|---|---|---|")
+    sample = frames[0][: args.depth_frames]
+    for name, model, image_processor in depth_models():
+        estimator = DepthEstimator(model, image_processor=image_processor, device="cpu", batch_size=4)
+        size = estimator.model_input_size(240, 427)
+        estimator.predict(sample[:1])  # warm-up
+        start = time.perf_counter()
+        estimator(sample)
+        rate = len(sample) / (time.perf_counter() - start)
+        params = sum(p.numel() for p in model.parameters()) / 1e6
+        print(f"| {name} | {params:.1f} M | {size[0]}×{size[1]} | {rate:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

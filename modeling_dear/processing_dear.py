@@ -1,0 +1,449 @@
+"""`DearVideoProcessor`: videos (and optional depth videos) in, model-ready clip tensors out.
+
+It decodes only the sampled frames, samples them (TSN segments or a fixed stride), applies the training
+or evaluation transforms identically to the RGB frames and their depth maps, colour-maps depth and
+normalises both with the CLIP statistics. It is a transformers image processor (saved as
+`preprocessor_config.json`, loaded with `from_pretrained` or `AutoImageProcessor`) that needs neither
+torchvision nor torchcodec.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+from transformers import AutoImageProcessor
+from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
+from transformers.processing_utils import ImagesKwargs
+
+from .frame_sampling import MODES, SAMPLINGS, sample_frame_indices
+from .video_io import VideoDecodingError, check_aligned, open_video
+from .video_transforms import (
+    CLIP_MEAN,
+    CLIP_STD,
+    COLORMAPS,
+    TrainAugmentation,
+    colormap_depth,
+    eval_views,
+    normalize_clip,
+)
+from .video_transforms import build_flip_label_map as _build_flip_label_map
+from .video_transforms import flip_label_pairs as _flip_label_pairs
+
+# Something-Something V2's mirrored classes (86↔87 "Pulling something from left to right / right to
+# left", 93↔94 "Pushing ...", 166↔167 "Turning the camera left / right ..."), the default because the
+# package targets SSv2; other datasets pass `id2label` (or `flip_label_pairs=[]`).
+SSV2_FLIP_LABEL_PAIRS = [[86, 87], [93, 94], [166, 167]]
+
+_PATH_TYPES = (str, os.PathLike, bytes, bytearray, memoryview)
+
+
+class DearVideoProcessorKwargs(ImagesKwargs, total=False):
+    """Settings `from_pretrained(..., **kwargs)` may override, beyond the standard image-processor ones."""
+
+    num_frames: int
+    train_size: dict[str, int]
+    depth_colormap: str
+    sampling: str
+    frame_stride: int
+    num_test_clips: int
+    num_test_crops: int
+    randaugment_num_ops: int
+    randaugment_magnitude: float
+    randaugment_magnitude_std: float
+    flip_prob: float
+    crop_scale: list[float]
+    crop_ratio: list[float]
+    flip_label_pairs: list[list[int]]
+    decode_backend: str
+
+
+def _is_file_source(item) -> bool:
+    return isinstance(item, _PATH_TYPES) or (hasattr(item, "read") and not isinstance(item, np.ndarray))
+
+
+def _to_numpy(item):
+    if hasattr(item, "detach") and hasattr(item, "cpu"):  # a torch tensor, without importing torch here
+        return item.detach().cpu().numpy()
+    return item
+
+
+def _is_image(item) -> bool:
+    from PIL import Image
+
+    return isinstance(item, Image.Image)
+
+
+def _split_batch(inputs, frame_ndim: int, what: str) -> list:
+    """A single video or a batch of them → list of videos. `frame_ndim` is a frame's ndim (3 for RGB
+    (H, W, 3), 2 for depth (H, W)); a video is one more, a batch two more."""
+    inputs = _to_numpy(inputs)
+    if _is_file_source(inputs):
+        return [inputs]
+    if isinstance(inputs, np.ndarray):
+        if inputs.ndim == frame_ndim + 1:
+            return [inputs]
+        if inputs.ndim == frame_ndim + 2:
+            return list(inputs)
+        raise ValueError(
+            f"{what}: an array must be one video of {frame_ndim + 1} dims or a batch of {frame_ndim + 2}, "
+            f"got shape {inputs.shape}"
+        )
+    if isinstance(inputs, (list, tuple)):
+        if len(inputs) == 0:
+            raise ValueError(f"{what}: got an empty list")
+        first = _to_numpy(inputs[0])
+        if _is_image(first) or (isinstance(first, np.ndarray) and first.ndim == frame_ndim):
+            return [list(inputs)]  # the frames of one video
+        return list(inputs)
+    if _is_image(inputs):
+        raise ValueError(f"{what}: got a single image; a video is a list of frames, an array, a path or bytes")
+    raise TypeError(f"{what}: unsupported input type {type(inputs).__name__}")
+
+
+def _frames_array(video, name: str, depth: bool) -> np.ndarray:
+    """Decoded frames (a list of PIL images/arrays or an array) → uint8 (T, H, W, 3), or (T, H, W) for depth."""
+    if isinstance(video, (list, tuple)):
+        frames = []
+        for frame in video:
+            frame = _to_numpy(frame)
+            if _is_image(frame):
+                frame = np.asarray(frame.convert("L" if depth else "RGB"))
+            frames.append(np.asarray(frame))
+        try:
+            video = np.stack(frames)
+        except ValueError:
+            raise VideoDecodingError(name, "frames of different sizes") from None
+    video = np.asarray(_to_numpy(video))
+    if depth and video.ndim == 4 and video.shape[-1] == 1:
+        video = video[..., 0]
+    expected = "(T, H, W) uint8 depth" if depth else "(T, H, W, 3) uint8 RGB"
+    if video.dtype != np.uint8 or video.ndim != (3 if depth else 4) or (not depth and video.shape[-1] != 3):
+        raise VideoDecodingError(name, f"expected {expected} frames, got {video.shape} {video.dtype}")
+    if len(video) == 0:
+        raise VideoDecodingError(name, "contains no frames")
+    return video
+
+
+class _Clip:
+    """One input video (file or decoded frames) behind a common interface: a frame count and a reader."""
+
+    def __init__(self, item, name: str, depth: bool, backend: str):
+        self.name = name
+        self.depth = depth
+        self.file = None
+        self.frames = None
+        if _is_file_source(item):
+            self.file = open_video(item, name=name, backend=backend)
+            self.num_frames = self.file.info.num_frames
+            self.size = (self.file.info.height, self.file.info.width)
+        else:
+            self.frames = _frames_array(item, name, depth)
+            self.num_frames = len(self.frames)
+            self.size = self.frames.shape[1:3]
+
+    def read(self, indices: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+        if self.frames is not None:
+            return self.frames[indices]
+        if self.depth:
+            return self.file.read_depth(indices, size=size)
+        return self.file.read(indices)
+
+
+class DearVideoProcessor(BaseImageProcessor):
+    r"""
+    Turns videos (and the depth videos aligned with them) into DEAR's inputs.
+
+    Args:
+        num_frames (`int`, *optional*, defaults to 8):
+            Frames per clip (T).
+        size (`dict[str, int]`, *optional*, defaults to `{"shortest_edge": 224}`):
+            Evaluation resize: the shorter side becomes `shortest_edge`, the aspect ratio is kept.
+        crop_size (`dict[str, int]`, *optional*, defaults to `{"height": 224, "width": 224}`):
+            Output frame size in every mode.
+        train_size (`dict[str, int]`, *optional*, defaults to `{"height": 256, "width": 320}`):
+            Training resize, exact (the aspect ratio is not kept), before RandAugment and the random crop.
+        image_mean, image_std (`list[float]`, *optional*, default to CLIP's statistics):
+            Normalisation of RGB and of colour-mapped depth alike.
+        depth_colormap (`str`, *optional*, defaults to `"inferno"`):
+            How uint8 inverse depth becomes 3 channels: `"inferno"` (the MiDaS visualisation) or `"gray"`.
+        sampling (`str`, *optional*, defaults to `"segment"`):
+            `"segment"` (TSN: T equal segments) or `"stride"` (T frames `frame_stride` apart).
+        frame_stride (`int`, *optional*, defaults to 4):
+            Spacing for `sampling="stride"`.
+        num_test_clips, num_test_crops (`int`, *optional*, default to 2 and 3):
+            Test-time views: temporal clips × spatial crops (left/centre/right).
+        randaugment_num_ops, randaugment_magnitude, randaugment_magnitude_std (*optional*, default to 4, 7, 0.5):
+            RandAugment: ops per clip, magnitude on the 0..10 scale and its per-op jitter. 0 ops disables it.
+        flip_prob (`float`, *optional*, defaults to 0.5):
+            Probability of a horizontal flip in training.
+        crop_scale, crop_ratio (*optional*, default to (0.08, 1.0) and (3/4, 4/3)):
+            Area fraction and aspect ratio range of the training crop.
+        flip_label_pairs (`list[list[int]]`, *optional*, defaults to SSv2's `[[86, 87], [93, 94], [166, 167]]`):
+            Classes a horizontal flip exchanges. `id2label` (a dict or list of class names) computes them.
+        decode_backend (`str`, *optional*, defaults to `"auto"`):
+            `"decord"`, `"pyav"`, or `"auto"` (decord, with PyAV as fallback).
+    """
+
+    model_input_names = ["pixel_values", "depth_pixel_values"]
+    valid_kwargs = DearVideoProcessorKwargs
+
+    def __init__(
+        self,
+        num_frames: int = 8,
+        size: dict[str, int] | None = None,
+        crop_size: dict[str, int] | None = None,
+        train_size: dict[str, int] | None = None,
+        image_mean: list[float] | None = None,
+        image_std: list[float] | None = None,
+        depth_colormap: str = "inferno",
+        sampling: str = "segment",
+        frame_stride: int = 4,
+        num_test_clips: int = 2,
+        num_test_crops: int = 3,
+        randaugment_num_ops: int = 4,
+        randaugment_magnitude: float = 7.0,
+        randaugment_magnitude_std: float = 0.5,
+        flip_prob: float = 0.5,
+        crop_scale: list[float] | None = None,
+        crop_ratio: list[float] | None = None,
+        flip_label_pairs: list[list[int]] | None = None,
+        id2label: dict | list | None = None,
+        decode_backend: str = "auto",
+        **kwargs,
+    ):
+        kwargs.pop("image_processor_type", None)
+        super().__init__(**kwargs)
+        self.num_frames = int(num_frames)
+        self.size = dict(size) if size is not None else {"shortest_edge": 224}
+        self.crop_size = dict(crop_size) if crop_size is not None else {"height": 224, "width": 224}
+        self.train_size = dict(train_size) if train_size is not None else {"height": 256, "width": 320}
+        self.image_mean = list(image_mean) if image_mean is not None else list(CLIP_MEAN)
+        self.image_std = list(image_std) if image_std is not None else list(CLIP_STD)
+        self.depth_colormap = depth_colormap
+        self.sampling = sampling
+        self.frame_stride = int(frame_stride)
+        self.num_test_clips = int(num_test_clips)
+        self.num_test_crops = int(num_test_crops)
+        self.randaugment_num_ops = int(randaugment_num_ops)
+        self.randaugment_magnitude = float(randaugment_magnitude)
+        self.randaugment_magnitude_std = float(randaugment_magnitude_std)
+        self.flip_prob = float(flip_prob)
+        self.crop_scale = list(crop_scale) if crop_scale is not None else [0.08, 1.0]
+        self.crop_ratio = list(crop_ratio) if crop_ratio is not None else [3 / 4, 4 / 3]
+        if id2label is not None:
+            flip_label_pairs = _flip_label_pairs(_build_flip_label_map(id2label))
+        self.flip_label_pairs = (
+            [list(map(int, pair)) for pair in flip_label_pairs]
+            if flip_label_pairs is not None
+            else [list(pair) for pair in SSV2_FLIP_LABEL_PAIRS]
+        )
+        self.decode_backend = decode_backend
+        self._validate()
+
+    def _validate(self) -> None:
+        problems = []
+        if self.num_frames < 1:
+            problems.append(f"num_frames must be ≥ 1, got {self.num_frames}")
+        if self.depth_colormap not in COLORMAPS:
+            problems.append(f"depth_colormap must be one of {COLORMAPS}, got {self.depth_colormap!r}")
+        if self.sampling not in SAMPLINGS:
+            problems.append(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+        if self.num_test_crops not in (1, 3):
+            problems.append(f"num_test_crops must be 1 or 3, got {self.num_test_crops}")
+        if "shortest_edge" not in self.size:
+            problems.append(f"size must be {{'shortest_edge': int}}, got {self.size}")
+        for field in ("crop_size", "train_size"):
+            if set(getattr(self, field)) != {"height", "width"}:
+                problems.append(f"{field} must be {{'height': int, 'width': int}}, got {getattr(self, field)}")
+        if len(self.image_mean) != 3 or len(self.image_std) != 3:
+            problems.append("image_mean and image_std need 3 values each")
+        if problems:
+            raise ValueError(f"{type(self).__name__}: " + "; ".join(problems))
+
+    @property
+    def flip_label_map(self) -> dict[int, int]:
+        mapping = {}
+        for a, b in self.flip_label_pairs:
+            mapping[a], mapping[b] = b, a
+        return mapping
+
+    @property
+    def num_views(self) -> int:
+        """Views per video in test mode (temporal clips × spatial crops)."""
+        return self.num_test_clips * self.num_test_crops
+
+    def _train_augmentation(self) -> TrainAugmentation:
+        return TrainAugmentation(
+            resize=(self.train_size["height"], self.train_size["width"]),
+            crop_size=(self.crop_size["height"], self.crop_size["width"]),
+            crop_scale=tuple(self.crop_scale),
+            crop_ratio=tuple(self.crop_ratio),
+            flip_prob=self.flip_prob,
+            randaugment_num_ops=self.randaugment_num_ops,
+            randaugment_magnitude=self.randaugment_magnitude,
+            randaugment_magnitude_std=self.randaugment_magnitude_std,
+        )
+
+    def __call__(self, videos, depth=None, **kwargs) -> BatchFeature:
+        return self.preprocess(videos, depth=depth, **kwargs)
+
+    def preprocess(
+        self,
+        videos,
+        depth=None,
+        mode: str = "val",
+        labels=None,
+        return_tensors: str | None = "pt",
+        seed: int | np.random.Generator | None = None,
+        names: list[str] | None = None,
+    ) -> BatchFeature:
+        """
+        Args:
+            videos: one video or a batch. A video is a path, bytes, a binary file object, a list of frames
+                (PIL images or (H, W, 3) uint8 arrays) or a (T, H, W, 3) uint8 array; a batch is a list of
+                videos or a (B, T, H, W, 3) array.
+            depth: optional depth for each video, aligned frame for frame: paths/bytes of depth videos
+                (see `video_io.encode_depth_video`), (T, H, W) uint8 arrays, or lists of (H, W) frames.
+            mode: "train" (TSN random frames, RandAugment, random crop, flip), "val" (segment centres,
+                centre crop) or "test" (`num_test_clips` × `num_test_crops` views per video).
+            labels: class ids (an int for a single video, else one per video). In train mode a flipped
+                clip's label is swapped through `flip_label_pairs`.
+            return_tensors: "pt", "np" or None (numpy).
+            seed: an int or `numpy.random.Generator` for train-mode randomness; None draws fresh entropy.
+            names: one name per video for error messages (e.g. dataset ids of in-memory videos).
+
+        Returns:
+            `BatchFeature` with `pixel_values` (B, T, 3, H, W) float32, `depth_pixel_values` (same shape,
+            when `depth` is given), `frame_indices` (B, T) and `labels` (B,) when given. In test mode the
+            first dimension is B·num_views with each video's views contiguous (clip-major: clip 0's
+            left/centre/right crops, then clip 1's), `frame_indices` follows it, `labels` stays (B,), and
+            `num_views` says how many views each video has.
+
+        Raises:
+            `VideoDecodingError` (a `ValueError`) naming the video when it cannot be read, its depth is not
+            aligned with it, or decoded frames are fewer than `num_frames`.
+        """
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        video_list = _split_batch(videos, 3, "videos")
+        depth_list = None
+        if depth is not None:
+            depth_list = _split_batch(depth, 2, "depth")
+            if len(depth_list) != len(video_list):
+                raise ValueError(f"got {len(video_list)} videos but {len(depth_list)} depth inputs")
+        if names is not None and len(names) != len(video_list):
+            raise ValueError(f"got {len(video_list)} videos but {len(names)} names")
+        label_list = None
+        if labels is not None:
+            label_array = np.atleast_1d(np.asarray(_to_numpy(labels))).astype(np.int64)
+            if label_array.ndim != 1 or len(label_array) != len(video_list):
+                raise ValueError(f"got {len(video_list)} videos but labels of shape {label_array.shape}")
+            label_list = label_array.tolist()
+
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        flip_map = self.flip_label_map
+        pixel_values, depth_values, frame_indices, out_labels = [], [], [], []
+        for i, video in enumerate(video_list):
+            name = str(names[i]) if names is not None else self._default_name(video, i, "videos")
+            views, indices, flipped = self._process_one(
+                video, None if depth_list is None else depth_list[i], name, mode, rng
+            )
+            for (frames, depth_frames), view_indices in zip(views, indices):
+                pixel_values.append(normalize_clip(frames, self.image_mean, self.image_std))
+                if depth_frames is not None:
+                    colored = colormap_depth(depth_frames, self.depth_colormap)
+                    depth_values.append(normalize_clip(colored, self.image_mean, self.image_std))
+                frame_indices.append(view_indices)
+            if label_list is not None:
+                label = label_list[i]
+                out_labels.append(flip_map.get(label, label) if flipped else label)
+
+        data: dict[str, Any] = {
+            "pixel_values": np.stack(pixel_values),
+            "frame_indices": np.stack(frame_indices).astype(np.int64),
+        }
+        if depth_list is not None:
+            data["depth_pixel_values"] = np.stack(depth_values)
+        if label_list is not None:
+            data["labels"] = np.asarray(out_labels, dtype=np.int64)
+        if mode == "test":
+            data["num_views"] = self.num_views
+        return BatchFeature(data=data, tensor_type=return_tensors)
+
+    @staticmethod
+    def _default_name(video, index: int, what: str) -> str:
+        if isinstance(video, (str, os.PathLike)):
+            return os.fspath(video)
+        return f"{what}[{index}]"
+
+    def _process_one(self, video, depth, name: str, mode: str, rng: np.random.Generator):
+        clip = _Clip(video, name, depth=False, backend=self.decode_backend)
+        depth_clip = None
+        if depth is not None:
+            depth_name = os.fspath(depth) if isinstance(depth, (str, os.PathLike)) else f"depth of {name}"
+            depth_clip = _Clip(depth, depth_name, depth=True, backend=self.decode_backend)
+            if clip.file is not None and depth_clip.file is not None:
+                check_aligned(clip.file.info, depth_clip.file.info, name)
+            elif clip.num_frames != depth_clip.num_frames:
+                raise VideoDecodingError(
+                    name, f"depth has {depth_clip.num_frames} frames but the RGB video has {clip.num_frames}"
+                )
+        if clip.frames is not None and clip.num_frames < self.num_frames:
+            # Decoded frames are usually a clip sampled upstream; padding them with repeats would hide a
+            # sampling mistake, whereas short video files are padded (see frame_sampling).
+            raise VideoDecodingError(name, f"has {clip.num_frames} decoded frames, {self.num_frames} are needed")
+
+        indices = sample_frame_indices(
+            clip.num_frames,
+            self.num_frames,
+            mode=mode,
+            sampling=self.sampling,
+            frame_stride=self.frame_stride,
+            num_clips=self.num_test_clips,
+            rng=rng,
+        )
+        # Decode each distinct frame once, even when test clips or short videos repeat it.
+        unique, inverse = np.unique(indices, return_inverse=True)
+        inverse = inverse.reshape(indices.shape)
+        frames = clip.read(unique)
+        depth_frames = None if depth_clip is None else depth_clip.read(unique, size=tuple(clip.size))
+
+        crop = (self.crop_size["height"], self.crop_size["width"])
+        if mode == "train":
+            frames, depth_frames, flipped = self._train_augmentation()(
+                frames[inverse], None if depth_frames is None else depth_frames[inverse], rng
+            )
+            return [(frames, depth_frames)], [indices], flipped
+        clips = [indices] if mode == "val" else list(indices)
+        crops = 1 if mode == "val" else self.num_test_crops
+        views, view_indices = [], []
+        for clip_indices, clip_inverse in zip(clips, [inverse] if mode == "val" else list(inverse)):
+            for view in eval_views(
+                frames[clip_inverse],
+                None if depth_frames is None else depth_frames[clip_inverse],
+                short_side=self.size["shortest_edge"],
+                crop_size=crop,
+                num_crops=crops,
+            ):
+                views.append(view)
+                view_indices.append(clip_indices)
+        return views, view_indices, False
+
+
+def _register() -> None:
+    """Make `AutoImageProcessor.from_pretrained` resolve saved DEAR processors, with or without torchvision."""
+    from .configuration_dear import DearConfig
+
+    DearVideoProcessor.register_for_auto_class("AutoImageProcessor")
+    # Both backend slots name this class: it needs neither, and filling both spares users who have
+    # torchvision installed a "falling back to pil backend" warning.
+    AutoImageProcessor.register(
+        DearConfig,
+        image_processor_classes={"pil": DearVideoProcessor, "torchvision": DearVideoProcessor},
+        exist_ok=True,
+    )
+
+
+_register()
