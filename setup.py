@@ -14,10 +14,10 @@ setup(
     python_requires=">=3.10",
     # The named presets live at the top level in configuration/ (where users look for them); they are
     # installed inside the package so that `DearConfig.from_preset` finds them after a non-editable install.
-    packages=["modeling_dear", "modeling_dear.configuration"],
+    packages=["modeling_dear", "modeling_dear.metrics", "modeling_dear.configuration"],
     package_dir={"modeling_dear": "modeling_dear", "modeling_dear.configuration": "configuration"},
     package_data={
-        "modeling_dear": ["*.csv", "metrics/*.py"],
+        "modeling_dear": ["*.csv"],
         "modeling_dear.configuration": ["presets/*.json", "accelerate/*.yaml", "deepspeed/*.json"],
     },
     install_requires=[

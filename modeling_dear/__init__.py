@@ -10,6 +10,7 @@ from .configuration_dear import DearConfig, list_presets
 from .configuration_videomamba import VideoMambaConfig
 from .modeling_dear import DearForVideoClassification, DearPreTrainedModel, DearVideoClassifierOutput
 from .modeling_videomamba import VideoMambaForVideoClassification, VideoMambaModel
+from .processing_dear import DearVideoProcessor
 
 __version__ = "0.1.0"
 
@@ -25,6 +26,7 @@ __all__ = [
     "DearForVideoClassification",
     "DearPreTrainedModel",
     "DearVideoClassifierOutput",
+    "DearVideoProcessor",
     "VideoMambaConfig",
     "VideoMambaForVideoClassification",
     "VideoMambaModel",

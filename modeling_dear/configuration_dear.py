@@ -35,6 +35,8 @@ class DearConfig(PreTrainedConfig):
             weights from (a `CLIPVisionModel` or `CLIPModel` checkpoint).
         side_hidden_size (`int`, defaults to 320): width D of the Side4Video side networks.
         side_head_dim (`int`, defaults to 64): attention head size of the side networks (D / 64 heads).
+        side_selective_recompute (`bool`, defaults to `True`): in training, re-run the cheap parts of each side
+            block (temporal branch, GELU + fc2) in backward instead of keeping their activations.
         videomamba_config (`dict` or `VideoMambaConfig`): the VideoMamba depth encoder (default: Tiny).
         videomamba_name_or_path (`str`, *optional*): released VideoMamba checkpoint to initialise it from.
         encoders (`list[str]`): which of `rgb_side4video`, `depth_side4video`, `depth_videomamba` are built.
@@ -61,6 +63,7 @@ class DearConfig(PreTrainedConfig):
     clip_name_or_path: str | None = "openai/clip-vit-base-patch16"
     side_hidden_size: int = 320
     side_head_dim: int = 64
+    side_selective_recompute: bool = True
     videomamba_config: dict | VideoMambaConfig | None = None
     videomamba_name_or_path: str | None = None
     encoders: list[str] | None = None

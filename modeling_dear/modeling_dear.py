@@ -142,6 +142,7 @@ class DearForVideoClassification(DearPreTrainedModel):
             num_patches=self.num_patches,
             num_channels=config.num_channels,
             layer_norm_eps=config.layer_norm_eps,
+            selective_recompute=config.side_selective_recompute,
         )
 
     @classmethod

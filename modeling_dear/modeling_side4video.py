@@ -11,7 +11,26 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 from transformers.modeling_layers import GradientCheckpointingLayer
+
+
+class RecomputeSafeBatchNorm3d(nn.BatchNorm3d):
+    """BatchNorm3d whose running statistics move once per training step, even when its forward is re-run.
+
+    Activation recomputation (gradient checkpointing, or the selective recomputation of the side blocks)
+    runs the forward a second time inside backward; a plain BatchNorm would then apply its running-average
+    update twice. The re-run normalises with the batch statistics exactly as the first pass did.
+    """
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if self.training and torch._C._current_graph_task_id() != -1:
+            # the update lands in throw-away copies; the op itself (and what it saves for backward) is unchanged,
+            # which non-reentrant checkpointing checks
+            running_mean, running_var = self.running_mean.clone(), self.running_var.clone()
+            momentum = 0.0 if self.momentum is None else self.momentum
+            return F.batch_norm(input, running_mean, running_var, self.weight, self.bias, True, momentum, self.eps)
+        return super().forward(input)
 
 
 def tokens_to_volume(tokens: torch.Tensor, batch_size: int, num_frames: int, grid_size: int) -> torch.Tensor:
@@ -72,17 +91,25 @@ class Side4VideoMLP(nn.Module):
         self.fc1 = nn.Linear(hidden_size, intermediate_size)
         self.fc2 = nn.Linear(intermediate_size, hidden_size)
 
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+    def forward(self, hidden_states: torch.Tensor, recompute_activation: bool = False) -> torch.Tensor:
+        hidden_states = self.fc1(hidden_states)  # (..., 4D)
+        if recompute_activation:
+            # keep only fc1's output for backward and re-run GELU + fc2 there: drops one (..., 4D) tensor per block
+            return checkpoint(self._activation_and_fc2, hidden_states, use_reentrant=False)
+        return self._activation_and_fc2(hidden_states)
+
+    def _activation_and_fc2(self, hidden_states: torch.Tensor) -> torch.Tensor:
         # exact GELU here, although the CLIP backbone uses QuickGELU: this is what the side network was trained with
-        return self.fc2(F.gelu(self.fc1(hidden_states)))
+        return self.fc2(F.gelu(hidden_states))
 
 
 class Side4VideoBlock(GradientCheckpointingLayer):
     """One side block: temporal depthwise conv, CLS shift + spatial attention, MLP (three residual sub-layers)."""
 
-    def __init__(self, hidden_size: int, num_heads: int, mlp_ratio: int = 4):
+    def __init__(self, hidden_size: int, num_heads: int, mlp_ratio: int = 4, selective_recompute: bool = True):
         super().__init__()
-        self.temporal_norm = nn.BatchNorm3d(hidden_size)
+        self.selective_recompute = selective_recompute
+        self.temporal_norm = RecomputeSafeBatchNorm3d(hidden_size)
         # pointwise -> depthwise over time only -> pointwise, no activation in between
         self.temporal_conv = nn.Sequential(
             nn.Conv3d(hidden_size, hidden_size, kernel_size=1),
@@ -91,7 +118,7 @@ class Side4VideoBlock(GradientCheckpointingLayer):
         )
         self.attention_norm = nn.LayerNorm(hidden_size)
         self.attention = Side4VideoAttention(hidden_size, num_heads)
-        self.mlp_norm = nn.BatchNorm3d(hidden_size)
+        self.mlp_norm = RecomputeSafeBatchNorm3d(hidden_size)
         self.mlp = Side4VideoMLP(hidden_size, mlp_ratio * hidden_size)
 
     def forward(
@@ -105,9 +132,17 @@ class Side4VideoBlock(GradientCheckpointingLayer):
         # position_embedding (N, D) shared by all blocks
         batch_size = hidden_states.shape[0] // num_frames
         grid_size = int(round(hidden_states.shape[1] ** 0.5))
+        # Selective recomputation: the temporal branch (a norm and three linear convolutions) and GELU + fc2 are
+        # cheap to re-run in backward compared with the activations they would keep (4 of the ~14 (B·T, N, ≥D)
+        # tensors per block). Pointless when the whole block is already checkpointed.
+        recompute = self.selective_recompute and self.training and torch.is_grad_enabled() and not self.gradient_checkpointing
 
         volume = tokens_to_volume(hidden_states, batch_size, num_frames, grid_size)
-        hidden_states = hidden_states + volume_to_tokens(self.temporal_conv(self.temporal_norm(volume)))
+        if recompute:
+            temporal = checkpoint(self._temporal_branch, volume, use_reentrant=False)
+        else:
+            temporal = self._temporal_branch(volume)
+        hidden_states = hidden_states + volume_to_tokens(temporal)
 
         cls_tokens = shift_cls_tokens(cls_tokens, batch_size, num_frames)
         # the positional embedding steers the attention but is not added to the residual stream
@@ -115,8 +150,12 @@ class Side4VideoBlock(GradientCheckpointingLayer):
         hidden_states = hidden_states + self.attention(tokens[:, 1:], tokens)
 
         volume = tokens_to_volume(hidden_states, batch_size, num_frames, grid_size)
-        hidden_states = hidden_states + self.mlp(volume_to_tokens(self.mlp_norm(volume)))
+        hidden_states = hidden_states + self.mlp(volume_to_tokens(self.mlp_norm(volume)), recompute_activation=recompute)
         return hidden_states
+
+    def _temporal_branch(self, volume: torch.Tensor) -> torch.Tensor:
+        # (B, D, T, h, w) -> (B, D, T, h, w)
+        return self.temporal_conv(self.temporal_norm(volume))
 
 
 class Side4VideoSideNetwork(nn.Module):
@@ -136,6 +175,7 @@ class Side4VideoSideNetwork(nn.Module):
         num_patches: int,
         num_channels: int = 3,
         layer_norm_eps: float = 1e-5,
+        selective_recompute: bool = True,
     ):
         super().__init__()
         self.hidden_size = hidden_size
@@ -146,7 +186,7 @@ class Side4VideoSideNetwork(nn.Module):
             stride=(1, patch_size, patch_size),
             padding=(1, 0, 0),
         )
-        self.stem_norm = nn.BatchNorm3d(hidden_size)
+        self.stem_norm = RecomputeSafeBatchNorm3d(hidden_size)
         self.tap_norms = nn.ModuleList(
             [nn.LayerNorm(backbone_hidden_size, eps=layer_norm_eps) for _ in range(num_backbone_layers)]
         )
@@ -154,8 +194,13 @@ class Side4VideoSideNetwork(nn.Module):
             [nn.Linear(backbone_hidden_size, hidden_size) for _ in range(num_backbone_layers)]
         )
         self.position_embedding = nn.Parameter(torch.zeros(num_patches, hidden_size))
-        self.blocks = nn.ModuleList([Side4VideoBlock(hidden_size, num_heads) for _ in range(num_backbone_layers)])
-        self.output_norm = nn.BatchNorm3d(hidden_size)
+        self.blocks = nn.ModuleList(
+            [
+                Side4VideoBlock(hidden_size, num_heads, selective_recompute=selective_recompute)
+                for _ in range(num_backbone_layers)
+            ]
+        )
+        self.output_norm = RecomputeSafeBatchNorm3d(hidden_size)
 
     def forward(
         self,
@@ -171,7 +216,7 @@ class Side4VideoSideNetwork(nn.Module):
         all_hidden_states = (hidden_states,) if output_hidden_states else None
 
         for layer_index, block in enumerate(self.blocks):
-            tapped = self.tap_projections[layer_index](self.tap_norms[layer_index](backbone_hidden_states[layer_index + 1]))
+            tapped = self._tap(layer_index, backbone_hidden_states[layer_index + 1])
             cls_tokens, patch_tokens = tapped[:, :1], tapped[:, 1:]
             # fixed, not learned: equal parts of the side stream and the backbone's projected patches
             hidden_states = 0.5 * hidden_states + 0.5 * patch_tokens
@@ -182,3 +227,15 @@ class Side4VideoSideNetwork(nn.Module):
         volume = tokens_to_volume(hidden_states, batch_size, num_frames, grid_size)
         hidden_states = volume_to_tokens(self.output_norm(volume))
         return hidden_states, all_hidden_states
+
+    def _tap(self, layer_index: int, backbone_hidden: torch.Tensor) -> torch.Tensor:
+        """LayerNorm then Linear of a frozen backbone block output: (B·T, 1 + N, C) -> (B·T, 1 + N, D)."""
+        norm, projection = self.tap_norms[layer_index], self.tap_projections[layer_index]
+        # The backbone output is frozen, so its standardisation x̂ needs no gradient; the LayerNorm's affine is
+        # folded into the projection, (x̂·w + b)Wᵀ + c = x̂(W·diag(w))ᵀ + (Wb + c). Same function and gradients,
+        # but autograd keeps x̂ alone rather than the LayerNorm's input and output (12 × (B·T, 197, C) floats).
+        with torch.no_grad():
+            standardized = F.layer_norm(backbone_hidden, norm.normalized_shape, eps=norm.eps)
+        weight = projection.weight * norm.weight
+        bias = projection.bias + projection.weight @ norm.bias
+        return F.linear(standardized, weight, bias)

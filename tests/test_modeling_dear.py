@@ -228,19 +228,47 @@ def test_trust_remote_code_reload_without_the_package(tmp_path):
     assert "remote code OK" in result.stdout
 
 
-def test_gradient_checkpointing_gives_the_same_gradients():
+@pytest.mark.parametrize("mode", ["selective_recompute_off", "gradient_checkpointing"])
+def test_recomputation_gives_the_same_step(mode):
+    """Selective recomputation (on by default) and whole-block checkpointing change memory, not the step:
+    same loss, same gradients, and BatchNorm running statistics updated once, not twice."""
     tester = DearModelTester("tiny")
     inputs = tester.inputs()
-    gradients = []
-    for checkpointing in (False, True):
+    results = []
+    for variant in ("default", mode):
+        if variant == "selective_recompute_off":
+            tester.config.side_selective_recompute = False
         model = tester.model(seed=3).train()
-        if checkpointing:
+        tester.config.side_selective_recompute = True
+        if variant == "gradient_checkpointing":
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             assert all(block.gradient_checkpointing for block in model.rgb_encoder.blocks)
-        model(**inputs).loss.backward()
-        gradients.append({name: p.grad.clone() for name, p in trainable_parameters(model).items()})
-    for name, gradient in gradients[0].items():
-        torch.testing.assert_close(gradients[1][name], gradient, rtol=1e-5, atol=1e-7, msg=name)
+        loss = model(**inputs).loss
+        loss.backward()
+        gradients = {name: p.grad.clone() for name, p in trainable_parameters(model).items()}
+        buffers = {name: b.clone() for name, b in model.named_buffers() if "running" in name or "num_batches" in name}
+        results.append((loss.detach(), gradients, buffers))
+    (loss, gradients, buffers), (other_loss, other_gradients, other_buffers) = results
+    torch.testing.assert_close(other_loss, loss)
+    for name, gradient in gradients.items():
+        torch.testing.assert_close(other_gradients[name], gradient, rtol=1e-5, atol=1e-7, msg=name)
+    for name, buffer in buffers.items():
+        torch.testing.assert_close(other_buffers[name], buffer, rtol=1e-6, atol=1e-7, msg=name)
+    assert buffers["rgb_encoder.blocks.0.temporal_norm.num_batches_tracked"] == 1
+
+
+def test_tap_with_folded_layer_norm_equals_layer_norm_then_linear():
+    tester = DearModelTester("tiny-s4v-rgb")
+    side = tester.model().rgb_encoder
+    torch.nn.init.normal_(side.tap_norms[1].weight)
+    torch.nn.init.normal_(side.tap_norms[1].bias)
+    hidden = torch.randn(6, 17, tester.config.clip_config.hidden_size)
+    expected = side.tap_projections[1](side.tap_norms[1](hidden))
+    torch.testing.assert_close(side._tap(1, hidden), expected, rtol=1e-5, atol=1e-5)
+    reference_grads = torch.autograd.grad(expected.square().sum(), [side.tap_norms[1].weight, side.tap_projections[1].weight])
+    folded_grads = torch.autograd.grad(side._tap(1, hidden).square().sum(), [side.tap_norms[1].weight, side.tap_projections[1].weight])
+    for folded, reference in zip(folded_grads, reference_grads):
+        torch.testing.assert_close(folded, reference, rtol=1e-4, atol=1e-4)
 
 
 def test_cls_shift_moves_half_the_channels_each_way():

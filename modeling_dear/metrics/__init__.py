@@ -1,0 +1,12 @@
+"""`evaluate` metrics shipped with DEAR, loaded from their local files (no Hub access needed)."""
+
+from pathlib import Path
+
+VIDEO_ACCURACY_PATH = str(Path(__file__).with_name("video_accuracy.py"))
+
+
+def load_video_accuracy(**kwargs):
+    """`evaluate.load` of the package's video accuracy metric (top-1, top-5, mean class and per-class accuracy)."""
+    import evaluate
+
+    return evaluate.load(VIDEO_ACCURACY_PATH, **kwargs)
