@@ -14,11 +14,16 @@ setup(
     python_requires=">=3.10",
     # The named presets live at the top level in configuration/ (where users look for them); they are
     # installed inside the package so that `DearConfig.from_preset` finds them after a non-editable install.
-    packages=["modeling_dear", "modeling_dear.metrics", "modeling_dear.configuration"],
-    package_dir={"modeling_dear": "modeling_dear", "modeling_dear.configuration": "configuration"},
+    packages=["modeling_dear", "modeling_dear.metrics", "modeling_dear.configuration", "modeling_dear.hub_cards"],
+    package_dir={
+        "modeling_dear": "modeling_dear",
+        "modeling_dear.configuration": "configuration",
+        "modeling_dear.hub_cards": "hub_cards",
+    },
     package_data={
         "modeling_dear": ["*.csv"],
         "modeling_dear.configuration": ["presets/*.json", "accelerate/*.yaml", "deepspeed/*.json"],
+        "modeling_dear.hub_cards": ["*.md"],
     },
     install_requires=[
         "torch>=2.4",
@@ -32,6 +37,7 @@ setup(
         "pillow>=10.0",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        "jinja2>=3.0",
     ],
     extras_require={
         "video": ["decord>=0.6", "av>=12"],

@@ -1,0 +1,353 @@
+#!/usr/bin/env python
+"""Train and evaluate DEAR on Something-Something V2 (with depth), or on the built-in synthetic dataset.
+
+    accelerate launch examples/run_ssv2.py --preset dear --dataset /data/ssv2_depth \\
+        --output_dir outputs/dear-ssv2 --do_train --do_eval --do_predict
+
+Arguments: the model (`--preset` name from configuration/presets or a config file, pretrained weights), the
+data (`--dataset`: "synthetic" (default), a `save_to_disk` folder or a folder of Parquet shards written by
+examples/prepare_ssv2.py), and every `TrainingArguments` option. Defaults follow Side4Video's SSv2 recipe:
+AdamW lr 1e-3, weight decay 0.15 on all trainable parameters, 4 warm-up epochs then cosine to 0, 30 epochs,
+label smoothing 0.1, 2 augmented copies of each video per batch, bf16 on GPUs that support it, SyncBatchNorm
+with more than one process. `per_device_train_batch_size` counts videos; each appears
+`--repeated_augmentation` times, differently augmented, in its batch.
+
+Evaluation during training uses one centre view per video; `--do_predict` tests with 2 clips x 3 crops
+(softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.analysis`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import transformers
+from transformers import HfArgumentParser, TrainingArguments, set_seed
+from transformers.trainer_utils import get_last_checkpoint
+
+import modeling_dear
+from modeling_dear import DearConfig, DearForVideoClassification, DearVideoProcessor
+from modeling_dear.training import (
+    DearTrainer,
+    VideoCollator,
+    check_dataset_fits_model,
+    check_resume_checkpoint,
+    video_accuracy_metrics,
+    write_predictions,
+)
+
+logger = logging.getLogger("run_ssv2")
+
+# Side4Video's SSv2 recipe, as TrainingArguments defaults (any can still be given on the command line).
+RECIPE_DEFAULTS = {
+    "output_dir": "outputs/dear",
+    "learning_rate": 1e-3,
+    "weight_decay": 0.15,
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.999,
+    "num_train_epochs": 30.0,
+    "lr_scheduler_type": "cosine",
+    "per_device_train_batch_size": 16,
+    "per_device_eval_batch_size": 16,
+    "eval_strategy": "epoch",
+    "save_strategy": "epoch",
+    "save_total_limit": 2,
+    "logging_steps": 10,
+    "remove_unused_columns": False,
+    "report_to": "none",
+    "dataloader_num_workers": 4,
+}
+
+
+@dataclass
+class ModelArguments:
+    preset: str = field(
+        default="tiny",
+        metadata={"help": "preset name (see configuration/presets; e.g. dear, s4v-rgb, tiny) or a config JSON/folder"},
+    )
+    model_name_or_path: str | None = field(
+        default=None, metadata={"help": "a saved DEAR model (folder or Hub id) to fine-tune or evaluate instead"}
+    )
+    clip_name_or_path: str | None = field(
+        default=None,
+        metadata={"help": "CLIP weights for the frozen backbone (default: the preset's, openai/clip-vit-base-patch16; "
+                          "'none' keeps random weights)"},
+    )
+    videomamba_name_or_path: str | None = field(
+        default=None, metadata={"help": "released VideoMamba checkpoint (.pth/.safetensors) to initialise VideoMamba"}
+    )
+    side4video_checkpoint: str | None = field(
+        default=None, metadata={"help": "released Side4Video SSv2 checkpoint to initialise the RGB side network"}
+    )
+    label_smoothing: float | None = field(default=None, metadata={"help": "overrides the config's (0.1)"})
+    gradient_checkpointing_side: bool = field(
+        default=False, metadata={"help": "checkpoint whole side blocks (less memory, ~1.3x side compute)"}
+    )
+
+
+@dataclass
+class DataArguments:
+    dataset: str = field(
+        default="synthetic",
+        metadata={"help": "'synthetic', a save_to_disk folder, or a folder of Parquet shards (prepare_ssv2.py)"},
+    )
+    synthetic_train_per_class: int = field(default=40, metadata={"help": "synthetic data: training clips per class"})
+    synthetic_eval_per_class: int = field(default=12, metadata={"help": "synthetic data: validation clips per class"})
+    synthetic_seed: int = field(default=0, metadata={"help": "synthetic data: generator seed"})
+    synthetic_cache_dir: str | None = field(default=None, metadata={"help": "synthetic data cache (default ~/.cache/dear)"})
+    train_split: str = field(default="train")
+    eval_split: str = field(default="validation")
+    predict_split: str | None = field(default=None, metadata={"help": "split for --do_predict (default: eval_split)"})
+    max_train_samples: int | None = field(default=None)
+    max_eval_samples: int | None = field(default=None)
+    max_predict_samples: int | None = field(default=None)
+    repeated_augmentation: int = field(default=2, metadata={"help": "augmented copies of each video per batch"})
+    warmup_epochs: float = field(default=4.0, metadata={"help": "linear warm-up length in epochs (then cosine)"})
+    crop_scale_min: float = field(default=0.08, metadata={"help": "smallest area fraction of the random crop"})
+    randaugment_num_ops: int = field(default=4, metadata={"help": "RandAugment ops per clip (0 disables it)"})
+    randaugment_magnitude: float = field(default=7.0)
+    decode_backend: str = field(default="auto", metadata={"help": "decord, pyav or auto"})
+
+
+def load_video_dataset(data_args: DataArguments):
+    import datasets
+
+    if data_args.dataset == "synthetic":
+        from modeling_dear.synthetic_data import load_or_generate_synthetic
+
+        return load_or_generate_synthetic(
+            cache_dir=data_args.synthetic_cache_dir,
+            num_train_per_class=data_args.synthetic_train_per_class,
+            num_validation_per_class=data_args.synthetic_eval_per_class,
+            seed=data_args.synthetic_seed,
+        )
+    path = Path(data_args.dataset).expanduser()
+    if (path / "dataset_dict.json").is_file():
+        return datasets.load_from_disk(str(path))
+    if path.is_dir():
+        return datasets.load_dataset(str(path))
+    raise FileNotFoundError(f"--dataset {data_args.dataset}: not 'synthetic', a save_to_disk folder, or a data folder")
+
+
+def build_config(model_args: ModelArguments, label_names: list[str]) -> DearConfig:
+    id2label = dict(enumerate(label_names))
+    if model_args.model_name_or_path:
+        config = DearConfig.from_pretrained(model_args.model_name_or_path)
+    else:
+        explicit = Path(model_args.preset).suffix == ".json" or Path(model_args.preset).is_dir()
+        # a preset takes the dataset's classes; an explicit config file keeps its own (and is checked below)
+        config = DearConfig.from_preset_or_path(model_args.preset, **({} if explicit else {"id2label": id2label}))
+    if model_args.label_smoothing is not None:
+        config.label_smoothing = model_args.label_smoothing
+    return config
+
+
+def build_processor(config: DearConfig, data_args: DataArguments, model_args: ModelArguments) -> DearVideoProcessor:
+    if model_args.model_name_or_path:
+        try:
+            return DearVideoProcessor.from_pretrained(model_args.model_name_or_path)
+        except OSError:
+            logger.warning("%s has no processor; building one from the config", model_args.model_name_or_path)
+    # the recipe's 256x320 resize before the 224 crop, scaled to the model's frame size
+    scale = config.image_size / 224
+    return DearVideoProcessor(
+        num_frames=config.num_frames,
+        size={"shortest_edge": config.image_size},
+        crop_size={"height": config.image_size, "width": config.image_size},
+        train_size={"height": round(256 * scale), "width": round(320 * scale)},
+        depth_colormap=config.depth_colormap,
+        crop_scale=[data_args.crop_scale_min, 1.0],
+        randaugment_num_ops=data_args.randaugment_num_ops,
+        randaugment_magnitude=data_args.randaugment_magnitude,
+        id2label=config.id2label,
+        decode_backend=data_args.decode_backend,
+    )
+
+
+def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoClassification:
+    if model_args.model_name_or_path:
+        return DearForVideoClassification.from_pretrained(model_args.model_name_or_path, config=config)
+    model = DearForVideoClassification(config)
+    clip_source = model_args.clip_name_or_path or config.clip_name_or_path
+    if clip_source and clip_source.lower() != "none" and model.backbone is not None:
+        model.load_pretrained_encoders(clip_name_or_path=clip_source)
+        logger.info("frozen backbone loaded from %s", clip_source)
+    elif model.backbone is not None:
+        logger.warning("the frozen CLIP backbone keeps RANDOM weights (no --clip_name_or_path); fine for tests only")
+    if model_args.videomamba_name_or_path:
+        model.load_pretrained_encoders(videomamba_name_or_path=model_args.videomamba_name_or_path)
+    if model_args.side4video_checkpoint:
+        from modeling_dear.convert_side4video import load_side4video_checkpoint
+
+        logger.info("Side4Video checkpoint: %s", load_side4video_checkpoint(model, model_args.side4video_checkpoint))
+    return model
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    parser.set_defaults(**RECIPE_DEFAULTS)
+    if argv is None and len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
+        model_args, data_args, training_args = parser.parse_json_file(sys.argv[1])
+    else:
+        model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
+    bf16_given = any(arg.startswith("--bf16") for arg in (argv if argv is not None else sys.argv[1:]))
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported() and not training_args.fp16 and not bf16_given:
+        training_args.bf16 = True  # the recipe trains in mixed precision; on CPU it stays opt-in (--bf16)
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO if training_args.should_log else logging.WARNING)
+    transformers.utils.logging.set_verbosity_warning()
+    set_seed(training_args.seed)
+
+    raw = load_video_dataset(data_args)
+    splits = {"train": data_args.train_split, "eval": data_args.eval_split, "predict": data_args.predict_split or data_args.eval_split}
+    for purpose, enabled in (("train", training_args.do_train), ("eval", training_args.do_eval), ("predict", training_args.do_predict)):
+        if enabled and splits[purpose] not in raw:
+            raise ValueError(f"--dataset {data_args.dataset} has no split {splits[purpose]!r} for {purpose}; it has {list(raw)}")
+    reference_split = raw[splits["train"]] if splits["train"] in raw else raw[splits["eval"]]
+    label_names = reference_split.features["label"].names
+
+    config = build_config(model_args, label_names)
+    checks = [("train", training_args.do_train, True), ("eval", training_args.do_eval, True), ("predict", training_args.do_predict, False)]
+    for purpose, enabled, needs_labels in checks:
+        if enabled:
+            check_dataset_fits_model(raw[splits[purpose]], config, splits[purpose], needs_labels=needs_labels)
+
+    last_checkpoint = None
+    if training_args.do_train:
+        if training_args.resume_from_checkpoint:
+            last_checkpoint = training_args.resume_from_checkpoint
+        elif os.path.isdir(training_args.output_dir) and not training_args.overwrite_output_dir:
+            last_checkpoint = get_last_checkpoint(training_args.output_dir)
+        if last_checkpoint:
+            check_resume_checkpoint(last_checkpoint, config)
+            logger.info("resuming from %s", last_checkpoint)
+
+    def prepare(split_name: str, limit: int | None):
+        dataset = raw[split_name]
+        if limit is not None:
+            dataset = dataset.select(range(min(limit, len(dataset))))
+        keep = [c for c in ("video_id", "video", "depth", "label") if c in dataset.column_names]
+        if not config.needs_depth:
+            keep = [c for c in keep if c != "depth"]
+        return dataset.select_columns(keep)
+
+    train_dataset = prepare(splits["train"], data_args.max_train_samples) if training_args.do_train else None
+    eval_dataset = prepare(splits["eval"], data_args.max_eval_samples) if training_args.do_eval else None
+
+    processor = build_processor(config, data_args, model_args)
+    model = build_model(config, model_args)
+    if model_args.gradient_checkpointing_side:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if training_args.world_size > 1:
+        # small per-device batches: normalise the side networks over the global batch
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    logger.info("model %s: %.2f M trainable of %.2f M parameters", model_args.model_name_or_path or model_args.preset,
+                trainable / 1e6, sum(p.numel() for p in model.parameters()) / 1e6)
+
+    if training_args.do_train and data_args.warmup_epochs and not training_args.warmup_steps:
+        videos_per_step = training_args.per_device_train_batch_size * training_args.world_size * training_args.gradient_accumulation_steps
+        steps_per_epoch = math.ceil(len(train_dataset) / videos_per_step)
+        training_args.warmup_steps = int(math.ceil(data_args.warmup_epochs * steps_per_epoch))
+
+    use_depth = config.needs_depth
+    trainer = DearTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        processing_class=processor,
+        data_collator=VideoCollator(processor, mode="train", use_depth=use_depth,
+                                    repeats=data_args.repeated_augmentation, seed=training_args.seed),
+        eval_collator=VideoCollator(processor, mode="val", use_depth=use_depth, seed=training_args.seed),
+        test_collator=VideoCollator(processor, mode="test", use_depth=use_depth, seed=training_args.seed),
+        compute_metrics=video_accuracy_metrics(config.id2label),
+    )
+
+    results = {}
+    if training_args.do_train:
+        train_result = trainer.train(resume_from_checkpoint=last_checkpoint)
+        trainer.save_model()
+        trainer.log_metrics("train", train_result.metrics)
+        trainer.save_metrics("train", train_result.metrics)
+        trainer.save_state()
+        results["train"] = train_result.metrics
+    if training_args.do_eval:
+        metrics = trainer.evaluate()
+        metrics["eval_per_class_accuracy"] = trainer.compute_metrics.last_per_class
+        trainer.log_metrics("eval", {k: v for k, v in metrics.items() if not isinstance(v, dict)})
+        trainer.save_metrics("eval", metrics)
+        results["eval"] = metrics
+    if training_args.do_predict:
+        predict_dataset = prepare(splits["predict"], data_args.max_predict_samples)
+        has_labels = "label" in predict_dataset.column_names and min(predict_dataset["label"]) >= 0
+        if not has_labels:
+            predict_dataset = predict_dataset.remove_columns([c for c in ("label",) if c in predict_dataset.column_names])
+        prediction = trainer.predict(predict_dataset, metric_key_prefix="test")
+        metrics = dict(prediction.metrics)
+        if has_labels:
+            metrics["test_per_class_accuracy"] = trainer.compute_metrics.last_per_class
+        trainer.log_metrics("test", {k: v for k, v in metrics.items() if not isinstance(v, dict)})
+        trainer.save_metrics("test", metrics)
+        if trainer.is_world_process_zero():
+            write_predictions(Path(training_args.output_dir) / "predictions.jsonl", prediction.predictions, predict_dataset, config.id2label)
+        results["test"] = metrics
+
+    if trainer.is_world_process_zero() and (training_args.do_train or training_args.do_eval or training_args.do_predict):
+        trainer.model_card = model_card_for(config, training_args, data_args, results)
+        trainer.model_card.save(Path(training_args.output_dir) / "README.md")
+        if training_args.push_to_hub:
+            trainer.push_to_hub()
+    return results
+
+
+def model_card_for(config, training_args, data_args, results):
+    from modeling_dear.model_card import build_model_card
+
+    test, evaluation = results.get("test", {}), results.get("eval", {})
+    if "test_top1" in test:
+        metrics, split, views = {"top1": test["test_top1"], "top5": test["test_top5"],
+                                 "mean_class_accuracy": test["test_mean_class_accuracy"]}, data_args.predict_split or data_args.eval_split, "2 clips x 3 crops"
+    elif "eval_top1" in evaluation:
+        metrics, split, views = {"top1": evaluation["eval_top1"], "top5": evaluation["eval_top5"],
+                                 "mean_class_accuracy": evaluation["eval_mean_class_accuracy"]}, data_args.eval_split, "1 centre view"
+    else:
+        metrics, split, views = {}, data_args.eval_split, ""
+    synthetic = data_args.dataset == "synthetic"
+    repo_id = training_args.hub_model_id or Path(training_args.output_dir).name
+    return build_model_card(
+        config,
+        repo_id=repo_id,
+        metrics=metrics,
+        eval_dataset="DEAR synthetic depth-sensitive actions" if synthetic else "Something-Something V2",
+        eval_dataset_id="dear-synthetic" if synthetic else "something-something-v2",
+        eval_split=split,
+        eval_views=views,
+        depth_description=(
+            "Depth is the renderer's exact depth (the synthetic dataset's `ground_truth`)." if synthetic else
+            "Depth was estimated for every frame with the depth model recorded in the dataset's `depth_model` column."
+        ),
+        training_description=(
+            f"{training_args.num_train_epochs:g} epochs, AdamW lr {training_args.learning_rate:g}, weight decay "
+            f"{training_args.weight_decay:g} on all trainable parameters, {training_args.warmup_steps} warm-up steps then "
+            f"{training_args.lr_scheduler_type if isinstance(training_args.lr_scheduler_type, str) else training_args.lr_scheduler_type.value}, "
+            f"{training_args.per_device_train_batch_size} videos x {data_args.repeated_augmentation} augmentations per device batch, "
+            f"label smoothing {config.label_smoothing:g}."
+        ),
+        license="apache-2.0" if synthetic else "other",
+        datasets=["dear-synthetic"] if synthetic else ["something-something-v2"],
+        extra_limitations=(
+            "- Trained on the synthetic dataset with a random frozen backbone: a demonstration of the pipeline, "
+            "not a model for real videos.\n" if synthetic else ""
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()
