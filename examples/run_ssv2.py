@@ -189,7 +189,8 @@ def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoC
     return model
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
+    """Run with command-line arguments (or `argv`); returns the train / eval / test metrics."""
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
     parser.set_defaults(**RECIPE_DEFAULTS)
     if argv is None and len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
@@ -268,6 +269,7 @@ def main(argv: list[str] | None = None) -> dict:
         eval_collator=VideoCollator(processor, mode="val", use_depth=use_depth, seed=training_args.seed),
         test_collator=VideoCollator(processor, mode="test", use_depth=use_depth, seed=training_args.seed),
         compute_metrics=video_accuracy_metrics(config.id2label),
+        callbacks=callbacks,
     )
 
     results = {}
