@@ -135,14 +135,20 @@ def load_video_dataset(data_args: DataArguments):
     raise FileNotFoundError(f"--dataset {data_args.dataset}: not 'synthetic', a save_to_disk folder, or a data folder")
 
 
-def build_config(model_args: ModelArguments, label_names: list[str]) -> DearConfig:
-    id2label = dict(enumerate(label_names))
+def build_config(model_args: ModelArguments, label_names: list[str] | None) -> DearConfig:
     if model_args.model_name_or_path:
         config = DearConfig.from_pretrained(model_args.model_name_or_path)
+    elif Path(model_args.preset).suffix == ".json" or Path(model_args.preset).is_dir():
+        # an explicit config keeps its own classes (checked against the data before training)
+        config = DearConfig.from_preset_or_path(model_args.preset)
     else:
-        explicit = Path(model_args.preset).suffix == ".json" or Path(model_args.preset).is_dir()
-        # a preset takes the dataset's classes; an explicit config file keeps its own (and is checked below)
-        config = DearConfig.from_preset_or_path(model_args.preset, **({} if explicit else {"id2label": id2label}))
+        if label_names is None:
+            raise ValueError(
+                "the dataset's 'label' column is not a ClassLabel, so the class names are unknown: "
+                "cast it to ClassLabel or pass a config file with id2label as --preset"
+            )
+        # a preset takes the dataset's classes
+        config = DearConfig.from_preset(model_args.preset, id2label=dict(enumerate(label_names)))
     if model_args.label_smoothing is not None:
         config.label_smoothing = model_args.label_smoothing
     return config
@@ -211,7 +217,7 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         if enabled and splits[purpose] not in raw:
             raise ValueError(f"--dataset {data_args.dataset} has no split {splits[purpose]!r} for {purpose}; it has {list(raw)}")
     reference_split = raw[splits["train"]] if splits["train"] in raw else raw[splits["eval"]]
-    label_names = reference_split.features["label"].names
+    label_names = getattr(reference_split.features.get("label"), "names", None)
 
     config = build_config(model_args, label_names)
     checks = [("train", training_args.do_train, True), ("eval", training_args.do_eval, True), ("predict", training_args.do_predict, False)]

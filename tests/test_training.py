@@ -1,0 +1,224 @@
+"""examples/run_ssv2.py and DearTrainer end to end on a tiny dataset: learning, freezing, resume, metrics, 6 views."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import TrainerCallback, TrainingArguments
+
+from modeling_dear import DearConfig, DearForVideoClassification
+from modeling_dear.dataset_schema import video_features
+from modeling_dear.training import FROZEN_WEIGHTS_FILE, DearTrainer
+from modeling_dear.video_io import encode_depth_video, encode_video
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSES = ["red things", "green things", "blue things"]
+
+
+def load_run_ssv2():
+    spec = importlib.util.spec_from_file_location("run_ssv2", ROOT / "examples" / "run_ssv2.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["run_ssv2"] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module
+
+
+run_ssv2 = load_run_ssv2()
+
+
+@pytest.fixture(scope="module")
+def colour_dataset(tmp_path_factory):
+    """3 classes told apart by colour (and by depth level), 6 training and 3 validation videos each."""
+    import datasets
+
+    root = tmp_path_factory.mktemp("colour_data")
+    rng = np.random.default_rng(0)
+    splits = {}
+    for split, per_class in (("train", 6), ("validation", 3)):
+        rows = []
+        for label in range(3):
+            for i in range(per_class):
+                frames = rng.integers(0, 60, size=(10, 40, 48, 3), dtype=np.uint8)
+                frames[..., label] += 150
+                depth = np.full((10, 40, 48), 60 + 80 * label, dtype=np.uint8)
+                rows.append({
+                    "video_id": f"{split}-{label}-{i}", "video": encode_video(frames, codec="libx264"),
+                    "depth": encode_depth_video(depth), "label": label, "template": CLASSES[label],
+                    "placeholders": [], "num_frames": 10, "fps": 12.0, "height": 40, "width": 48,
+                    "depth_model": "ground_truth",
+                })
+        splits[split] = datasets.Dataset.from_list(rows, features=video_features(CLASSES))
+    datasets.DatasetDict(splits).save_to_disk(str(root / "data"))
+    return root / "data"
+
+
+def tiny_config_file(directory: Path, preset: str = "tiny", **overrides) -> Path:
+    config = DearConfig.from_preset(preset, num_frames=4, image_size=32, id2label=dict(enumerate(CLASSES)), **overrides)
+    path = directory / f"{preset}.json"
+    config.to_json_file(path)
+    return path
+
+
+def arguments(data, output, config_file, *extra):
+    return [
+        "--preset", str(config_file), "--dataset", str(data), "--output_dir", str(output),
+        "--per_device_train_batch_size", "3", "--per_device_eval_batch_size", "3", "--dataloader_num_workers", "0",
+        "--warmup_epochs", "0", "--randaugment_num_ops", "0", "--crop_scale_min", "0.5", "--seed", "0",
+        "--report_to", "none", "--disable_tqdm", "true", "--logging_steps", "1", *extra,
+    ]
+
+
+class Recorder(TrainerCallback):
+    def __init__(self):
+        self.first_step, self.optimizer_state, self.losses = None, None, []
+        self.trainer = None
+
+    def on_step_begin(self, args, state, control, optimizer=None, **kwargs):
+        if self.first_step is None:
+            self.first_step = state.global_step
+            self.optimizer_state = {k: v.clone() for k, v in _flat_optimizer_state(optimizer).items()}
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs:
+            self.losses.append(float(logs["loss"]))
+
+
+def _flat_optimizer_state(optimizer) -> dict:
+    optimizer = getattr(optimizer, "optimizer", optimizer)
+    flat = {}
+    for index, state in optimizer.state_dict()["state"].items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                flat[f"{index}.{key}"] = value
+    return flat
+
+
+def test_training_lowers_the_loss_and_leaves_frozen_weights_alone(colour_dataset, tmp_path):
+    config_file = tiny_config_file(tmp_path)
+    start = tmp_path / "start"
+    torch.manual_seed(1)
+    DearForVideoClassification(DearConfig.from_json_file(config_file)).save_pretrained(start)
+    recorder = Recorder()
+    results = run_ssv2.main(
+        arguments(colour_dataset, tmp_path / "run", config_file, "--model_name_or_path", str(start),
+                  "--do_train", "--do_eval", "--max_steps", "24", "--learning_rate", "3e-3",
+                  "--eval_strategy", "no", "--save_strategy", "no", "--repeated_augmentation", "1"),
+        callbacks=[recorder],
+    )
+    assert len(recorder.losses) == 24
+    assert np.mean(recorder.losses[-6:]) < 0.7 * np.mean(recorder.losses[:6])
+    assert results["eval"]["eval_top1"] > 0.6  # 3 balanced classes: chance is 1/3
+
+    trained = DearForVideoClassification.from_pretrained(tmp_path / "run")
+    initial = DearForVideoClassification.from_pretrained(start)
+    for name, value in initial.backbone.state_dict().items():
+        assert torch.equal(trained.backbone.state_dict()[name], value), name
+    assert not torch.equal(trained.rgb_encoder.stem.weight, initial.rgb_encoder.stem.weight)
+
+    # evaluation writes the metrics, per class too
+    written = json.loads((tmp_path / "run" / "eval_results.json").read_text())
+    assert {"eval_top1", "eval_top5", "eval_mean_class_accuracy"} <= set(written)
+    assert set(written["eval_per_class_accuracy"]) == set(CLASSES)
+    assert (tmp_path / "run" / "README.md").read_text().count("video-classification") >= 1
+
+
+def test_resume_continues_at_the_step_with_the_saved_optimiser_state(colour_dataset, tmp_path):
+    config_file = tiny_config_file(tmp_path, "tiny-dear-rgb-depth")
+    common = ["--do_train", "--max_steps", "4", "--save_strategy", "steps", "--save_steps", "2", "--eval_strategy", "no"]
+    run_ssv2.main(arguments(colour_dataset, tmp_path / "run", config_file, *common))
+    checkpoint = tmp_path / "run" / "checkpoint-2"
+    # checkpoints hold the trained weights only; the frozen backbone is written once for the run
+    assert (tmp_path / "run" / FROZEN_WEIGHTS_FILE).is_file()
+    from safetensors import safe_open
+
+    with safe_open(checkpoint / "model.safetensors", "pt") as handle:
+        keys = list(handle.keys())
+    assert keys and not any(key.startswith("backbone.") for key in keys)
+
+    recorder = Recorder()
+    run_ssv2.main(arguments(colour_dataset, tmp_path / "run", config_file, *common,
+                            "--resume_from_checkpoint", str(checkpoint)), callbacks=[recorder])
+    assert recorder.first_step == 2
+    saved = {}
+    for index, state in torch.load(checkpoint / "optimizer.pt", weights_only=True)["state"].items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                saved[f"{index}.{key}"] = value
+    assert saved.keys() == recorder.optimizer_state.keys() and saved
+    for key, value in saved.items():
+        assert torch.equal(recorder.optimizer_state[key], value), key
+    state = json.loads((tmp_path / "run" / "trainer_state.json").read_text())
+    assert state["global_step"] == 4
+
+
+def test_six_view_prediction_averages_the_views_softmax(tmp_path):
+    class ViewEcho(torch.nn.Module):
+        """Logits read straight off the input: view v of video b gets logits pixel_values[b·6 + v, 0, :3, 0, 0]."""
+
+        def forward(self, pixel_values=None, labels=None, **kwargs):
+            from transformers.modeling_outputs import ImageClassifierOutput
+
+            return ImageClassifierOutput(logits=pixel_values[:, 0, :3, 0, 0])
+
+    trainer = DearTrainer(model=ViewEcho(), args=TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True))
+    logits = torch.randn(2 * 6, 3)
+    pixel_values = torch.zeros(12, 1, 3, 2, 2)
+    pixel_values[:, 0, :, 0, 0] = logits
+    loss, probabilities, labels = trainer.prediction_step(
+        trainer.model, {"pixel_values": pixel_values, "labels": torch.tensor([0, 2]), "num_views": 6}, prediction_loss_only=False
+    )
+    expected = logits.softmax(-1).reshape(2, 6, 3).mean(1)
+    torch.testing.assert_close(probabilities, expected)
+    torch.testing.assert_close(loss, -(expected[[0, 1], [0, 2]]).log().mean())
+    assert labels.tolist() == [0, 2]
+
+
+def test_predict_writes_six_view_predictions(colour_dataset, tmp_path):
+    config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
+    results = run_ssv2.main(arguments(colour_dataset, tmp_path / "run", config_file, "--do_predict"))
+    rows = [json.loads(line) for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == 9 and {"video_id", "label", "prediction", "top_k", "scores"} <= set(rows[0])
+    assert all(abs(sum(row["scores"]) - 1) < 1e-3 for row in rows)
+    assert "test_top1" in results["test"]
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ("drop_depth", "has no column 'depth' (the model has a depth encoder)"),
+        ("bad_label", "has labels outside id2label [0, 3)"),
+        ("wrong_classes", "has 3 classes but the model has 5"),
+    ],
+)
+def test_bad_data_is_refused_before_training(colour_dataset, tmp_path, change, message):
+    import datasets
+
+    data = datasets.load_from_disk(str(colour_dataset))
+    config_file = tiny_config_file(tmp_path)
+    if change == "drop_depth":
+        data = datasets.DatasetDict({k: v.remove_columns("depth") for k, v in data.items()})
+    elif change == "bad_label":
+        features = data["train"].features.copy()
+        features["label"] = datasets.Value("int64")
+        data = datasets.DatasetDict({k: v.cast(features).map(lambda row: {"label": 7 if row["video_id"].endswith("-0") else row["label"]}) for k, v in data.items()})
+    elif change == "wrong_classes":
+        config_file = tmp_path / "five.json"
+        DearConfig.from_preset("tiny", num_frames=4, image_size=32, id2label={i: f"c{i}" for i in range(5)}).to_json_file(config_file)
+    data.save_to_disk(str(tmp_path / "data"))
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        run_ssv2.main(arguments(tmp_path / "data", tmp_path / "run", config_file, "--do_train"))
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").glob("checkpoint-*"))
+
+
+def test_resume_from_another_preset_is_refused(colour_dataset, tmp_path):
+    run_dir = tmp_path / "run"
+    checkpoint = run_dir / "checkpoint-2"
+    checkpoint.mkdir(parents=True)
+    DearConfig.from_preset("tiny-s4v-rgb", num_frames=4, image_size=32, id2label=dict(enumerate(CLASSES))).to_json_file(checkpoint / "config.json")
+    with pytest.raises(ValueError, match=r"checkpoint-2/config.json was written by a different model: encoders"):
+        run_ssv2.main(arguments(colour_dataset, run_dir, tiny_config_file(tmp_path), "--do_train",
+                                "--resume_from_checkpoint", str(checkpoint)))
