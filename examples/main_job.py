@@ -38,7 +38,7 @@ def run_training(preset: str, output_dir: Path, args, data_cache: Path) -> None:
         "--synthetic_train_per_class", str(args.train_per_class),
         "--synthetic_eval_per_class", str(args.eval_per_class),
         "--output_dir", str(output_dir),
-        "--overwrite_output_dir", "true",
+        "--resume_latest", "false",
         "--do_train", "--do_eval", "--do_predict",
         "--num_train_epochs", str(args.epochs),
         "--warmup_epochs", str(args.warmup_epochs),
@@ -117,12 +117,12 @@ def main(argv: list[str] | None = None):
     parser.add_argument("--output", default="outputs/main_job")
     parser.add_argument("--train-per-class", type=int, default=40)
     parser.add_argument("--eval-per-class", type=int, default=12)
-    parser.add_argument("--epochs", type=float, default=6)
+    parser.add_argument("--epochs", type=float, default=10)
     parser.add_argument("--warmup-epochs", type=float, default=1)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--batch-size", type=int, default=8, help="videos per step (x2 augmented copies)")
-    parser.add_argument("--randaugment-num-ops", type=int, default=2)
-    parser.add_argument("--crop-scale-min", type=float, default=0.4)
+    parser.add_argument("--randaugment-num-ops", type=int, default=0)
+    parser.add_argument("--crop-scale-min", type=float, default=0.6)
     parser.add_argument("--workers", type=int, default=1, help="dataloader worker processes")
     parser.add_argument("--compute-threads", type=int, default=1, help="torch threads of the training process")
     parser.add_argument("--seed", type=int, default=0)

@@ -86,6 +86,11 @@ class ModelArguments:
         default=None, metadata={"help": "released Side4Video SSv2 checkpoint to initialise the RGB side network"}
     )
     label_smoothing: float | None = field(default=None, metadata={"help": "overrides the config's (0.1)"})
+    resume_latest: bool = field(
+        default=True,
+        metadata={"help": "resume from the newest checkpoint-* in output_dir when there is one (re-running an "
+                          "interrupted command continues it)"},
+    )
     gradient_checkpointing_side: bool = field(
         default=False, metadata={"help": "checkpoint whole side blocks (less memory, ~1.3x side compute)"}
     )
@@ -229,7 +234,7 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     if training_args.do_train:
         if training_args.resume_from_checkpoint:
             last_checkpoint = training_args.resume_from_checkpoint
-        elif os.path.isdir(training_args.output_dir) and not training_args.overwrite_output_dir:
+        elif os.path.isdir(training_args.output_dir) and model_args.resume_latest:
             last_checkpoint = get_last_checkpoint(training_args.output_dir)
         if last_checkpoint:
             check_resume_checkpoint(last_checkpoint, config)

@@ -60,9 +60,10 @@ def test_forward_backward_every_variant(preset):
     assert outputs.stream_logits.shape == (tester.batch_size, len(sources), tester.num_labels)
     torch.testing.assert_close(outputs.logits, outputs.stream_logits.mean(dim=1))
     assert torch.isfinite(outputs.loss)
-    tokens_per_clip = tester.num_frames * (tester.image_size // 8) ** 2
+    side_tokens = tester.num_frames * (tester.image_size // model.config.clip_config.patch_size) ** 2
+    videomamba_tokens = 1 + tester.num_frames * (tester.image_size // model.config.videomamba_config.patch_size) ** 2
     for name, tokens in outputs.encoder_hidden_states.items():
-        expected_length = tokens_per_clip + (1 if name == "depth_videomamba" else 0)
+        expected_length = videomamba_tokens if name == "depth_videomamba" else side_tokens
         assert tokens.shape[:2] == (tester.batch_size, expected_length), name
 
     outputs.loss.backward()
@@ -218,7 +219,8 @@ def test_trust_remote_code_reload_without_the_package(tmp_path):
         data = torch.load({str(tmp_path / "io.pt")!r}, weights_only=True)
         with torch.no_grad():
             logits = model(**data["inputs"]).logits
-        torch.testing.assert_close(logits, data["expected"], rtol=0, atol=0)
+        # another process may use another thread count, hence another summation order: float tolerance
+        torch.testing.assert_close(logits, data["expected"], rtol=1e-5, atol=1e-6)
         print("remote code OK")
         """
     )
