@@ -1,0 +1,95 @@
+#!/usr/bin/env python
+"""Build the Something-Something V2 RGB-D dataset (videos + per-frame estimated depth) from your own download.
+
+One GPU:
+
+    python examples/prepare_ssv2.py --videos /data/ssv2/20bn-something-something-v2 \\
+        --labels /data/ssv2/labels --output_dir /data/ssv2_depth
+
+Eight GPUs (each process takes every 8th shard), straight from the 20 archive parts:
+
+    accelerate launch --num_processes 8 examples/prepare_ssv2.py --videos /data/ssv2/downloads \\
+        --labels /data/ssv2/labels --output_dir /data/ssv2_depth
+
+Run the same command again to resume after a crash or Ctrl-C: finished shards are kept. The result loads
+offline with `datasets.load_dataset("/data/ssv2_depth")` and trains with
+`examples/run_ssv2.py --dataset /data/ssv2_depth`. The logic lives in `modeling_dear.prepare_ssv2`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+
+from transformers import HfArgumentParser
+
+from modeling_dear.depth_estimation import DEFAULT_DEPTH_MODEL, DEFAULT_NORMALIZATION
+from modeling_dear.prepare_ssv2 import DEFAULT_SHARD_SIZE, SPLITS, SSv2InputError, prepare_ssv2
+
+
+@dataclass
+class PrepareArguments:
+    videos: str = field(
+        metadata={"help": "folder of <id>.webm videos, or the archive parts 20bn-something-something-v2-00..19 "
+                          "(their folder or any one part), or one whole .tar.gz"}
+    )
+    labels: str = field(metadata={"help": "folder (or the labels zip) with labels.json, train.json, validation.json, "
+                                          "test.json (or something-something-v2-*.json)"})
+    output_dir: str = field(metadata={"help": "dataset folder to write (Parquet shards + dataset card)"})
+    depth_model: str = field(default=DEFAULT_DEPTH_MODEL, metadata={"help": "transformers depth checkpoint or path"})
+    splits: list[str] = field(default_factory=lambda: list(SPLITS), metadata={"help": "splits to build"})
+    shard_size: int = field(
+        default=DEFAULT_SHARD_SIZE, metadata={"help": "videos per Parquet shard (unit of resumption)"}
+    )
+    batch_size: int = field(default=32, metadata={"help": "frames per depth-model forward pass"})
+    num_workers: int = field(default=4, metadata={"help": "video decoding processes per GPU (0: none)"})
+    encode_threads: int = field(default=2, metadata={"help": "threads encoding depth videos"})
+    normalize: str = field(
+        default=DEFAULT_NORMALIZATION, metadata={"help": "depth min-max over the 'clip' or each 'frame'"}
+    )
+    depth_crf: int | None = field(
+        default=None,
+        metadata={"help": "store depth lossy with this H.264 crf (e.g. 10: ~4x smaller, mean error ~0.15 level) "
+                          "instead of losslessly; see bench/depth_storage.py"},
+    )
+    extract_dir: str | None = field(
+        default=None,
+        metadata={"help": "where archive parts are extracted (default: inside output_dir, deleted at the end)"},
+    )
+    keep_extracted: bool = field(default=False, metadata={"help": "keep the extracted videos"})
+    retry_failed: bool = field(default=False, metadata={"help": "redo finished shards that recorded failed videos"})
+    decode_backend: str = field(default="auto", metadata={"help": "auto, decord or pyav"})
+    local_files_only: bool = field(default=False, metadata={"help": "never contact the Hub for the depth model"})
+
+
+def main(argv=None) -> int:
+    parser = HfArgumentParser(PrepareArguments)
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    from modeling_dear.prepare_ssv2 import _partial_state
+
+    state = _partial_state()
+    logging.basicConfig(
+        format=f"%(asctime)s [process {state.process_index}] %(levelname)s %(name)s: %(message)s",
+        level=logging.INFO,
+    )
+    options = None
+    if args.depth_crf is not None:
+        options = {"crf": str(args.depth_crf), "preset": "veryfast", "tune": "fastdecode"}
+    try:
+        summary = prepare_ssv2(
+            args.videos, args.labels, args.output_dir, args.depth_model, splits=args.splits,
+            shard_size=args.shard_size, batch_size=args.batch_size, num_workers=args.num_workers,
+            encode_threads=args.encode_threads, decode_backend=args.decode_backend, depth_codec_options=options,
+            extract_dir=args.extract_dir, keep_extracted=args.keep_extracted, retry_failed=args.retry_failed,
+            normalize=args.normalize, local_files_only=args.local_files_only,
+        )
+    except SSv2InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,334 @@
+"""SSv2 preparation end to end on a miniature download (a few generated WebM files, the four label files in
+the real format, a corrupt video, an id without a file, an unlabelled file), with a tiny random DPT: rows,
+labels, frame alignment, reports, archive parts, resumption after an interruption, and bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import shutil
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("av")
+torch = pytest.importorskip("torch")
+
+from modeling_dear.dataset_schema import COLUMNS, ssv2_label_names, video_features  # noqa: E402
+from modeling_dear.prepare_ssv2 import (  # noqa: E402
+    REPORT_FILE,
+    SSv2InputError,
+    normalize_template,
+    prepare_ssv2,
+)
+from modeling_dear.video_io import encode_video, probe_video, read_depth_frames  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN_IDS = ["101", "102", "103", "104", "105"]  # 103 corrupt, 104 has no file
+VALIDATION_IDS = ["201", "202", "203"]
+TEST_IDS = ["301", "302"]
+UNLABELLED_ID = "999"
+CLASSES = {"101": 10, "102": 86, "103": 3, "104": 7, "105": 102, "201": 86, "202": 87, "203": 113}
+SETTINGS = dict(shard_size=2, batch_size=8, num_workers=0, encode_threads=1, progress=False, poll_seconds=0.1)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny model, shared machine: threads only add synchronisation
+    yield
+    torch.set_num_threads(threads)
+
+
+def _bracketed(name: str) -> str:
+    return name.replace("something", "[something]").replace("number of", "[number of]")
+
+
+@pytest.fixture(scope="module")
+def download(tmp_path_factory, make_frames):
+    """A miniature SSv2 download: videos/<id>.webm and labels/ (the current download's file names)."""
+    root = tmp_path_factory.mktemp("ssv2")
+    names = ssv2_label_names()
+    labels = root / "labels"
+    labels.mkdir()
+    # labels.json maps names to ids as strings, in an order that is not the id order
+    order = sorted(range(len(names)), key=lambda i: (i * 37) % len(names))
+    (labels / "labels.json").write_text(json.dumps({names[i]: str(i) for i in order}, indent=4))
+    for split, ids in (("train", TRAIN_IDS), ("validation", VALIDATION_IDS)):
+        entries = [
+            {"id": i, "label": names[CLASSES[i]].replace("something", "a cup"),
+             "template": _bracketed(names[CLASSES[i]]), "placeholders": ["a cup"] * names[CLASSES[i]].count("something")}
+            for i in ids
+        ]
+        (labels / f"{split}.json").write_text(json.dumps(entries, indent=4))
+    (labels / "test.json").write_text(json.dumps([{"id": i} for i in TEST_IDS], indent=4))
+    videos = root / "videos"
+    videos.mkdir()
+    for k, video_id in enumerate(TRAIN_IDS + VALIDATION_IDS + TEST_IDS + [UNLABELLED_ID]):
+        if video_id == "104":
+            continue
+        data = encode_video(make_frames(5 + k % 4, 40, 64, seed=k), fps=12.0)
+        if video_id == "103":
+            data = data[: len(data) // 2]  # cut short, as by an interrupted copy
+        (videos / f"{video_id}.webm").write_bytes(data)
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_dpt(tmp_path_factory):
+    from transformers import DPTConfig, DPTForDepthEstimation
+    from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
+
+    torch.manual_seed(0)
+    config = DPTConfig(
+        hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=37, image_size=32,
+        patch_size=8, backbone_out_indices=[0, 1, 2, 3], neck_hidden_sizes=[8, 16, 16, 32], fusion_hidden_size=16,
+        use_auxiliary_head=False,
+    )
+    path = tmp_path_factory.mktemp("tiny-dpt")
+    DPTForDepthEstimation(config).save_pretrained(path)
+    DPTImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(path)
+    return path
+
+
+def _load(folder: Path, cache: Path):
+    import datasets
+
+    return datasets.load_dataset(str(folder), cache_dir=str(cache))
+
+
+@pytest.fixture(scope="module")
+def prepared(download, tiny_dpt, tmp_path_factory):
+    output = tmp_path_factory.mktemp("out") / "ssv2_depth"
+    summary = prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt), **SETTINGS)
+    return output, summary, _load(output, tmp_path_factory.mktemp("cache"))
+
+
+class CountingEstimator:
+    """A DepthEstimator stand-in that counts the videos it is given and can be interrupted (Ctrl-C) at its
+    n-th call."""
+
+    def __init__(self, model_path, interrupt_at_call: int | None = None):
+        from modeling_dear.depth_estimation import DepthEstimator
+
+        self.inner = DepthEstimator(model_path, device="cpu", batch_size=8)
+        self.name, self.normalize = self.inner.name, self.inner.normalize
+        self.interrupt_at_call = interrupt_at_call
+        self.calls = 0
+        self.videos: list[int] = []
+
+    def estimate_clips(self, clips, normalize=None):
+        self.calls += 1
+        if self.calls == self.interrupt_at_call:
+            raise KeyboardInterrupt
+        self.videos.extend(len(c) for c in clips)
+        return self.inner.estimate_clips(clips, normalize)
+
+
+def test_templates_normalise_to_the_label_names():
+    for name in ssv2_label_names():
+        assert normalize_template(_bracketed(name)) == name
+    assert normalize_template("Putting [something] into  [something]") == "Putting something into something"
+
+
+def test_end_to_end(prepared, download, tiny_dpt):
+    output, summary, dataset = prepared
+    names = ssv2_label_names()
+    assert list(dataset) == ["train", "validation", "test"]
+    assert {s: len(d) for s, d in dataset.items()} == {"train": 3, "validation": 3, "test": 2}
+    for split in dataset.values():
+        # ClassLabel names survive the round trip through Parquet, in labels.json id order
+        assert split.features == video_features(names)
+        assert tuple(split.column_names) == COLUMNS
+    assert dataset["train"]["video_id"] == ["101", "102", "105"]
+    for row in list(dataset["train"]) + list(dataset["validation"]):
+        assert row["label"] == CLASSES[row["video_id"]]
+        assert normalize_template(row["template"]) == names[row["label"]]
+        assert row["placeholders"] == ["a cup"] * names[row["label"]].count("something")
+    assert set(dataset["test"]["label"]) == {-1} and set(dataset["test"]["template"]) == {""}
+    for split in dataset.values():
+        for row in split:
+            rgb, depth = probe_video(row["video"]), probe_video(row["depth"])
+            assert rgb.num_frames == depth.num_frames == row["num_frames"]  # one depth frame per RGB frame
+            assert (row["height"], row["width"], row["fps"]) == (40, 64, 12.0)
+            assert row["video"] == (download / "videos" / f"{row['video_id']}.webm").read_bytes()
+            assert row["depth_model"] == str(tiny_dpt)
+            assert read_depth_frames(row["depth"], [0, row["num_frames"] - 1], size=(40, 64)).shape == (2, 40, 64)
+
+    report = json.loads((output / REPORT_FILE).read_text())
+    assert [(f["id"], f["split"]) for f in report["failed"]] == [("103", "train")]
+    assert "103.webm" in report["failed"][0]["error"]
+    assert [(f["id"], f["split"]) for f in report["missing"]] == [("104", "train")]
+    assert report["unlabelled_videos"] == 1 and report["rows"] == {"train": 3, "validation": 3, "test": 2}
+    assert (summary.videos_done, summary.videos_failed, summary.videos_missing) == (8, 2, 1)
+    assert summary.complete and "8 videos done, 2 failed (1 missing)" in str(summary)
+    # only the finished shards are data files: nothing in flight, no empty file for the all-failed shard
+    assert sorted(p.name for p in (output / "data").iterdir()) == [
+        "test-00000-of-00001.parquet", "train-00000-of-00003.parquet", "train-00002-of-00003.parquet",
+        "validation-00000-of-00002.parquet", "validation-00001-of-00002.parquet",
+    ]
+
+
+def test_resume_after_interruption(prepared, download, tiny_dpt, tmp_path):
+    output = tmp_path / "ssv2_depth"
+    # shard train-00000 (101, 102) is estimated at call 1; train-00001 (103 corrupt, 104 missing) needs no
+    # call; Ctrl-C arrives at call 2, in train-00002 (105)
+    interrupted = CountingEstimator(tiny_dpt, interrupt_at_call=2)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_ssv2(download / "videos", download / "labels", output, interrupted, **SETTINGS)
+    first = output / "data" / "train-00000-of-00003.parquet"
+    assert first.exists() and not (output / "data" / "train-00002-of-00003.parquet").exists()
+    assert not (output / "README.md").exists()
+    stamp = first.stat().st_mtime_ns
+
+    resumed = CountingEstimator(tiny_dpt)
+    summary = prepare_ssv2(download / "videos", download / "labels", output, resumed, **SETTINGS)
+    assert first.stat().st_mtime_ns == stamp  # the finished shard was not rewritten
+    assert len(resumed.videos) == 8 - 2  # 101 and 102 were not estimated again
+    assert (summary.shards_skipped, summary.videos_skipped) == (2, 4)
+    assert summary.totals["rows"] == {"train": 3, "validation": 3, "test": 2}
+
+    # the resumed dataset is the one an uninterrupted run makes
+    expected = prepared[2]
+    dataset = _load(output, tmp_path / "cache")
+    for split in expected:
+        assert dataset[split]["video_id"] == expected[split]["video_id"]
+        assert dataset[split]["depth"] == expected[split]["depth"]
+    report = json.loads((output / REPORT_FILE).read_text())
+    assert [f["id"] for f in report["failed"] + report["missing"]] == ["103", "104"]
+
+
+def _split_archive(download: Path, folder: Path, num_parts: int = 2) -> list[Path]:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for path in sorted((download / "videos").iterdir()):
+            archive.add(path, arcname=f"20bn-something-something-v2/{path.name}")
+    data = buffer.getvalue()
+    folder.mkdir()
+    cut = len(data) // num_parts
+    parts = []
+    for k in range(num_parts):
+        part = folder / f"20bn-something-something-v2-{k:02d}"
+        part.write_bytes(data[k * cut : (k + 1) * cut if k < num_parts - 1 else len(data)])
+        parts.append(part)
+    return parts
+
+
+def test_archive_parts_through_the_command_line(prepared, download, tiny_dpt, tmp_path):
+    _split_archive(download, tmp_path / "download")
+    spec = importlib.util.spec_from_file_location("prepare_ssv2_cli", ROOT / "examples" / "prepare_ssv2.py")
+    cli = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = cli  # dataclasses look their module up
+    spec.loader.exec_module(cli)
+    output = tmp_path / "ssv2_depth"
+    code = cli.main([
+        "--videos", str(tmp_path / "download"), "--labels", str(download / "labels"), "--output_dir", str(output),
+        "--depth_model", str(tiny_dpt), "--shard_size", "4", "--batch_size", "8", "--num_workers", "1",
+        "--encode_threads", "1",
+    ])
+    assert code == 0
+    dataset = _load(output, tmp_path / "cache")
+    expected = prepared[2]
+    for split in expected:
+        assert dataset[split]["video_id"] == expected[split]["video_id"]
+        assert dataset[split]["video"] == expected[split]["video"]
+        assert dataset[split]["depth"] == expected[split]["depth"]
+    report = json.loads((output / REPORT_FILE).read_text())
+    assert [f["id"] for f in report["failed"]] == ["103"] and [f["id"] for f in report["missing"]] == ["104"]
+    assert not (output / ".prepare_ssv2" / "videos").exists()  # the extracted copy is removed at the end
+
+
+def test_missing_archive_part_is_named(download, tmp_path):
+    parts = _split_archive(download, tmp_path / "download", num_parts=3)
+    parts[1].unlink()
+    with pytest.raises(SSv2InputError, match="20bn-something-something-v2-01: archive part missing"):
+        prepare_ssv2(tmp_path / "download", download / "labels", tmp_path / "out", "unused", **SETTINGS)
+    assert not (tmp_path / "out").exists()
+
+
+def _labels_copy(download: Path, tmp_path: Path) -> Path:
+    labels = tmp_path / "labels"
+    shutil.copytree(download / "labels", labels)
+    return labels
+
+
+def test_bad_label_files(download, tmp_path):
+    labels = _labels_copy(download, tmp_path)
+    run = lambda: prepare_ssv2(download / "videos", labels, tmp_path / "out", "unused", **SETTINGS)  # noqa: E731
+
+    (labels / "labels.json").unlink()
+    with pytest.raises(SSv2InputError, match=r"labels\.json.*not found"):
+        run()
+    shutil.copy(download / "labels" / "labels.json", labels / "labels.json")
+
+    (labels / "validation.json").write_text('[\n  {"id": "201", "template": "Holding [something]"},\n'
+                                            '  {"id": "202" "template": "Holding [something]"}\n]\n')
+    with pytest.raises(SSv2InputError, match=r"validation\.json: malformed JSON at line 3, column 16"):
+        run()
+    shutil.copy(download / "labels" / "validation.json", labels / "validation.json")
+
+    entries = json.loads((labels / "train.json").read_text())
+    entries[2]["template"] = "Juggling [something] with [something]"
+    (labels / "train.json").write_text(json.dumps(entries))
+    with pytest.raises(SSv2InputError, match=r"train\.json: 1 template.*id 103: 'Juggling \[something\] with"):
+        run()
+    assert not (tmp_path / "out").exists()  # nothing is written before the inputs are checked
+
+
+def test_other_settings_do_not_touch_a_finished_dataset(prepared, download, tiny_dpt, tmp_path):
+    output = tmp_path / "ssv2_depth"
+    shutil.copytree(prepared[0], output)
+    before = {p.name: p.stat().st_mtime_ns for p in (output / "data").iterdir()}
+    with pytest.raises(SSv2InputError, match=r"plan\.json: .*other settings or inputs \(shard_size: 2 then, 3 now\)"):
+        prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt), **{**SETTINGS, "shard_size": 3})
+    labels = _labels_copy(download, tmp_path)
+    (labels / "train.json").write_text("[{")
+    with pytest.raises(SSv2InputError, match=r"train\.json: malformed JSON at line 1"):
+        prepare_ssv2(download / "videos", labels, output, "unused", **SETTINGS)
+    assert {p.name: p.stat().st_mtime_ns for p in (output / "data").iterdir()} == before
+    assert os.path.exists(output / "README.md") and os.path.exists(output / REPORT_FILE)
+
+
+def test_finished_dataset_is_not_redone(prepared, download, tiny_dpt, tmp_path):
+    output = tmp_path / "ssv2_depth"
+    shutil.copytree(prepared[0], output)
+    summary = prepare_ssv2(download / "videos", download / "labels", output, _NeverCalled(str(tiny_dpt)), **SETTINGS)
+    assert summary.videos_done == 0 and summary.videos_skipped == 10 and summary.complete
+
+
+class _NeverCalled:
+    normalize = "clip"
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def estimate_clips(self, clips, normalize=None):
+        raise AssertionError("a finished dataset must not be estimated again")
+
+
+def test_depth_frames_match_the_decoded_rgb_count(prepared):
+    # the decoders agree with the container about the number of frames of both videos
+    from modeling_dear.video_io import open_video
+
+    row = prepared[2]["validation"][0]
+    rgb = open_video(row["video"])
+    depth = open_video(row["depth"])
+    n = rgb.info.num_frames
+    assert rgb.read(np.arange(n)).shape[0] == depth.read_depth(np.arange(n), size=(40, 64)).shape[0] == n
+
+
+def test_chosen_splits_and_an_empty_split(download, tiny_dpt, tmp_path):
+    labels = _labels_copy(download, tmp_path)
+    (labels / "train.json").unlink()  # not needed when train is not built
+    (labels / "test.json").write_text("[]")
+    output = tmp_path / "ssv2_depth"
+    summary = prepare_ssv2(download / "videos", labels, output, str(tiny_dpt), splits=("validation", "test"),
+                           **SETTINGS)
+    assert summary.complete and summary.totals["rows"] == {"validation": 3, "test": 0}
+    dataset = _load(output, tmp_path / "cache")
+    assert list(dataset) == ["validation"] and dataset["validation"]["video_id"] == VALIDATION_IDS
