@@ -18,7 +18,6 @@ Evaluation during training uses one centre view per video; `--do_predict` tests 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -31,7 +30,6 @@ import transformers
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
-import modeling_dear
 from modeling_dear import DearConfig, DearForVideoClassification, DearVideoProcessor
 from modeling_dear.training import (
     DearTrainer,

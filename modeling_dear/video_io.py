@@ -46,7 +46,9 @@ def encode_video(
     container = container or ("webm" if codec.startswith("libvpx") else "mp4")
     height, width = frames.shape[1:3]
     buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format=container) as output:
+    # bitexact: without it the WebM muxer writes random segment/track UIDs, and equal frames would give
+    # different bytes on every call
+    with av.open(buffer, mode="w", format=container, options={"fflags": "+bitexact"}) as output:
         stream = output.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
