@@ -2,14 +2,19 @@
 
 Importing the package registers DEAR with transformers' Auto classes, and marks the classes so that
 `save_pretrained` folders carry their code (loadable with `trust_remote_code=True` without this package).
+It also routes transformers' "video-classification" task to `DearVideoClassificationPipeline` for DEAR models
+(other models keep transformers' pipeline), and registers it as "dear-video-classification"; saved checkpoints
+map "video-classification" to the same pipeline for remote-code loading.
 """
 
 from transformers import AutoConfig, AutoModelForVideoClassification
+from transformers.pipelines import PIPELINE_REGISTRY, VideoClassificationPipeline
 
 from .configuration_dear import DearConfig, list_presets
 from .configuration_videomamba import VideoMambaConfig
 from .modeling_dear import DearForVideoClassification, DearPreTrainedModel, DearVideoClassifierOutput
 from .modeling_videomamba import VideoMambaForVideoClassification, VideoMambaModel
+from .pipeline_dear import DearVideoClassificationPipeline
 from .processing_dear import DearVideoProcessor
 
 __version__ = "0.1.0"
@@ -21,11 +26,39 @@ AutoModelForVideoClassification.register(VideoMambaConfig, VideoMambaForVideoCla
 DearConfig.register_for_auto_class()
 DearForVideoClassification.register_for_auto_class("AutoModelForVideoClassification")
 
+
+class VideoClassificationPipelineForDear(VideoClassificationPipeline):
+    """transformers' "video-classification" task with the package imported: DEAR models get
+    `DearVideoClassificationPipeline` (whole-clip sampling, depth), every other model transformers' own pipeline,
+    unchanged (it is this class's parent)."""
+
+    def __new__(cls, *args, **kwargs):
+        model = kwargs.get("model", args[0] if args else None)
+        if isinstance(getattr(model, "config", None), DearConfig):
+            return DearVideoClassificationPipeline(*args, **kwargs)
+        return super().__new__(cls)
+
+
+# Replace the task's implementation only, keeping transformers' entry otherwise (model classes, default model);
+# register_pipeline would do the same with a warning on every import.
+PIPELINE_REGISTRY.supported_tasks["video-classification"] = {
+    **PIPELINE_REGISTRY.supported_tasks["video-classification"],
+    "impl": VideoClassificationPipelineForDear,
+}
+# the same pipeline under a name of its own, for explicit use
+PIPELINE_REGISTRY.register_pipeline(
+    "dear-video-classification",
+    pipeline_class=DearVideoClassificationPipeline,
+    pt_model=AutoModelForVideoClassification,
+    type="video",
+)
+
 __all__ = [
     "DearConfig",
     "DearForVideoClassification",
     "DearPreTrainedModel",
     "DearVideoClassifierOutput",
+    "DearVideoClassificationPipeline",
     "DearVideoProcessor",
     "VideoMambaConfig",
     "VideoMambaForVideoClassification",

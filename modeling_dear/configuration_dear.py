@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
-from transformers import CLIPVisionConfig, PreTrainedConfig
+from transformers import AutoConfig, CLIPVisionConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
 from .configuration_videomamba import VideoMambaConfig
+from .video_transforms import CLIP_MEAN, CLIP_STD
 
 RGB_SIDE4VIDEO = "rgb_side4video"
 DEPTH_SIDE4VIDEO = "depth_side4video"
@@ -17,6 +19,24 @@ ENCODERS = (RGB_SIDE4VIDEO, DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA)
 # A fusion stream pairs the RGB encoder with one depth encoder and is named after that depth encoder.
 STREAMS = (DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA)
 DEPTH_COLORMAPS = ("inferno", "gray")
+# the same choices as depth_estimation.NORMALIZATIONS, kept here so that configs load without torch
+DEPTH_NORMALIZATIONS = ("clip", "frame")
+DEPTH_PREPROCESSING_KEYS = ("size", "keep_aspect_ratio", "ensure_multiple_of", "image_mean", "image_std", "rescale_factor")
+
+# Written into every saved config: `pipeline("video-classification", model=folder, trust_remote_code=True)`
+# then runs DEAR's own pipeline (whole-clip sampling, the saved DearVideoProcessor) from the folder's
+# pipeline_dear.py, which `DearForVideoClassification.save_pretrained` copies there.
+DEAR_CUSTOM_PIPELINES = {
+    "video-classification": {
+        "impl": "pipeline_dear.DearVideoClassificationPipeline",
+        "pt": ["AutoModelForVideoClassification"],
+        "type": "video",
+    }
+}
+
+# True when this file runs as part of the installed package, False when transformers runs the copy saved in
+# a model folder (trust_remote_code).
+_IMPORTED_AS_PACKAGE = __name__.startswith("modeling_dear.")
 
 # CLIP ViT-B/16, the frozen backbone of the paper (transformers' CLIPVisionConfig defaults are ViT-B/32).
 CLIP_VIT_B16 = {"patch_size": 16}
@@ -47,6 +67,21 @@ class DearConfig(PreTrainedConfig):
         fusion_num_layers (`int`, defaults to 1), fusion_intermediate_size (`int`, defaults to 4 × width):
             shape of each gated cross-attention stream.
         depth_colormap (`str`, defaults to `"inferno"`): how the processor turns a depth map into 3 channels.
+        image_mean, image_std (`list[float]`, default to CLIP's statistics): the normalisation of `pixel_values`
+            (the processor's); on-the-fly depth undoes it to recover the frames and applies it to colour-mapped depth.
+        depth_estimator_config (`dict` or a transformers depth model config, *optional*): a depth model
+            (`DPTConfig`, `DepthAnythingConfig`, ... any `AutoModelForDepthEstimation` config) bundled in the
+            checkpoint, frozen, that computes depth from `pixel_values` when `depth_pixel_values` is not given.
+            `DearForVideoClassification.attach_depth_estimator` sets it together with the weights.
+        depth_estimator_name_or_path (`str`, *optional*): where the bundled depth weights came from (a record).
+        depth_estimator_preprocessing (`dict`, *optional*): the depth model's input settings (`size` [h, w],
+            `keep_aspect_ratio`, `ensure_multiple_of`, `image_mean`, `image_std`, `rescale_factor`), read from its
+            image processor by `attach_depth_estimator`; DPT/MiDaS defaults (384x384, mean/std 0.5) when unset.
+        depth_normalization (`str`, defaults to `"clip"`): min-max of on-the-fly depth to [0, 255] over the clip's
+            frames or per frame, as `DepthEstimator(normalize=...)`.
+        depth_estimator_batch_size (`int`, defaults to 16): frames per depth-model forward (bounds its memory).
+        custom_pipelines (`dict`): the transformers custom-pipeline entry that maps "video-classification" to
+            `pipeline_dear.DearVideoClassificationPipeline` for `trust_remote_code=True` loading.
         label_smoothing (`float`, defaults to 0.1): cross-entropy label smoothing of the training loss.
     """
 
@@ -54,6 +89,8 @@ class DearConfig(PreTrainedConfig):
     sub_configs_defaults = {
         "clip_config": SubConfigSpec(config_class=CLIPVisionConfig, init_kwargs=dict(CLIP_VIT_B16)),
         "videomamba_config": VideoMambaConfig,
+        # any transformers depth model: the dict's own model_type picks the config class
+        "depth_estimator_config": SubConfigSpec(config_class=AutoConfig, model_type="dpt", optional=True),
     }
 
     num_frames: int = 8
@@ -73,6 +110,14 @@ class DearConfig(PreTrainedConfig):
     fusion_num_layers: int = 1
     fusion_intermediate_size: int | None = None
     depth_colormap: str = "inferno"
+    image_mean: list[float] | None = None
+    image_std: list[float] | None = None
+    depth_estimator_config: dict | PreTrainedConfig | None = None
+    depth_estimator_name_or_path: str | None = None
+    depth_estimator_preprocessing: dict | None = None
+    depth_normalization: str = "clip"
+    depth_estimator_batch_size: int = 16
+    custom_pipelines: dict | None = None
     label_smoothing: float = 0.1
     layer_norm_eps: float = 1e-5
     initializer_range: float = 0.02
@@ -91,7 +136,21 @@ class DearConfig(PreTrainedConfig):
             self.clip_config = {**CLIP_VIT_B16, **self.clip_config}
         if self.fusion_intermediate_size is None:
             self.fusion_intermediate_size = 4 * self.fusion_hidden_size
+        self.image_mean = [float(v) for v in (self.image_mean if self.image_mean is not None else CLIP_MEAN)]
+        self.image_std = [float(v) for v in (self.image_std if self.image_std is not None else CLIP_STD)]
+        if _IMPORTED_AS_PACKAGE:
+            # The installed package registers DEAR's pipeline under "video-classification" itself (see
+            # modeling_dear/__init__.py); the saved entry (to_dict) serves remote-code loading, and would only make
+            # transformers demand trust_remote_code here.
+            self.custom_pipelines = {}
+        elif self.custom_pipelines is None:
+            self.custom_pipelines = copy.deepcopy(DEAR_CUSTOM_PIPELINES)
         super().__post_init__(**kwargs)
+        if self.depth_estimator_config is not None and self.depth_estimator_preprocessing is None:
+            from .depth_estimation import read_depth_preprocessing
+
+            # what DepthEstimator assumes for a checkpoint without an image processor
+            self.depth_estimator_preprocessing = read_depth_preprocessing(None)
         # the clip geometry is stated once, here, and handed down to the encoders
         self.clip_config.image_size = self.image_size
         self.clip_config.num_channels = self.num_channels
@@ -129,6 +188,29 @@ class DearConfig(PreTrainedConfig):
             )
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if len(self.image_mean) != self.num_channels or len(self.image_std) != self.num_channels:
+            raise ValueError(
+                f"image_mean and image_std need {self.num_channels} values each, got {self.image_mean} and {self.image_std}"
+            )
+        if self.depth_normalization not in DEPTH_NORMALIZATIONS:
+            raise ValueError(
+                f"depth_normalization must be one of {DEPTH_NORMALIZATIONS}, got {self.depth_normalization!r}"
+            )
+        if self.depth_estimator_batch_size < 1:
+            raise ValueError(f"depth_estimator_batch_size must be at least 1, got {self.depth_estimator_batch_size}")
+        if self.depth_estimator_preprocessing is not None:
+            missing = [key for key in DEPTH_PREPROCESSING_KEYS if key not in self.depth_estimator_preprocessing]
+            if missing:
+                raise ValueError(
+                    f"depth_estimator_preprocessing lacks {missing}; it needs {list(DEPTH_PREPROCESSING_KEYS)}"
+                )
+
+    def to_dict(self):
+        output = super().to_dict()
+        # Always the plain entry: in remote-code mode transformers' pipeline() swaps its class names for the
+        # classes themselves, in place, which would not serialise.
+        output["custom_pipelines"] = copy.deepcopy(DEAR_CUSTOM_PIPELINES)
+        return output
 
     @property
     def active_streams(self) -> list[str]:
@@ -160,6 +242,11 @@ class DearConfig(PreTrainedConfig):
     @property
     def needs_rgb(self) -> bool:
         return RGB_SIDE4VIDEO in self.encoders
+
+    @property
+    def estimates_depth(self) -> bool:
+        """Whether the model builds a depth estimator: it has a depth encoder and a bundled depth model."""
+        return self.needs_depth and self.depth_estimator_config is not None
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "DearConfig":

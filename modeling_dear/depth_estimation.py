@@ -74,12 +74,13 @@ def model_input_size(
     )
 
 
-def normalize_depth(prediction: np.ndarray | torch.Tensor, normalize: str = DEFAULT_NORMALIZATION) -> np.ndarray:
-    """Float inverse depth (T, H, W) → uint8, min-max over the whole clip (`"clip"`) or each frame (`"frame"`).
-    A constant prediction maps to 0."""
+def normalize_depth_tensor(prediction: torch.Tensor, normalize: str = DEFAULT_NORMALIZATION) -> torch.Tensor:
+    """Float inverse depth (T, H, W) → uint8 tensor on the same device, min-max over the whole clip (`"clip"`)
+    or each frame (`"frame"`). A constant prediction maps to 0. `DearForVideoClassification` computes its
+    on-the-fly depth with this same function, so stored and on-the-fly depth agree level for level."""
     if normalize not in NORMALIZATIONS:
         raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
-    prediction = torch.as_tensor(prediction, dtype=torch.float32)
+    prediction = torch.as_tensor(prediction).float()
     if prediction.ndim != 3:
         raise ValueError(f"normalize_depth expects (T, H, W), got {tuple(prediction.shape)}")
     if normalize == "clip":
@@ -89,7 +90,66 @@ def normalize_depth(prediction: np.ndarray | torch.Tensor, normalize: str = DEFA
         low, high = flat.min(1).values[:, None, None], flat.max(1).values[:, None, None]
     span = (high - low).clamp_min(torch.finfo(torch.float32).tiny)
     scaled = ((prediction - low) / span * 255.0).round().clamp_(0, 255)
-    return scaled.to(torch.uint8).cpu().numpy()
+    return scaled.to(torch.uint8)
+
+
+def normalize_depth(prediction: np.ndarray | torch.Tensor, normalize: str = DEFAULT_NORMALIZATION) -> np.ndarray:
+    """Float inverse depth (T, H, W) → uint8 numpy array, min-max over the whole clip (`"clip"`) or each frame
+    (`"frame"`). A constant prediction maps to 0."""
+    return normalize_depth_tensor(prediction, normalize).cpu().numpy()
+
+
+def read_depth_preprocessing(processor=None) -> dict:
+    """The input settings of a depth checkpoint's image processor, as a JSON-friendly dict: `size` [h, w],
+    `keep_aspect_ratio`, `ensure_multiple_of`, `image_mean`, `image_std`, `rescale_factor`. DPT/MiDaS defaults
+    when `processor` is None."""
+    settings = dict(_FALLBACK_PREPROCESSING)
+    if processor is not None:
+        size = getattr(processor, "size", None)
+        size = dict(size) if size is not None else {}
+        if "height" in size and "width" in size:
+            settings["size"] = (int(size["height"]), int(size["width"]))
+        elif "shortest_edge" in size:
+            settings["size"] = (int(size["shortest_edge"]),) * 2
+        for key in ("keep_aspect_ratio", "ensure_multiple_of", "image_mean", "image_std", "rescale_factor"):
+            value = getattr(processor, key, None)
+            if value is not None:
+                settings[key] = tuple(value) if isinstance(value, (list, tuple)) else value
+        if not getattr(processor, "do_normalize", True):
+            settings["image_mean"], settings["image_std"] = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+        if getattr(processor, "do_pad", False):
+            raise ValueError(
+                f"{type(processor).__name__} pads its inputs (do_pad=True), which DEAR's depth estimation does not reproduce"
+            )
+    return {
+        "size": [int(v) for v in settings["size"]],
+        "keep_aspect_ratio": bool(settings["keep_aspect_ratio"]),
+        "ensure_multiple_of": int(settings["ensure_multiple_of"]),
+        "image_mean": [float(v) for v in settings["image_mean"]],
+        "image_std": [float(v) for v in settings["image_std"]],
+        "rescale_factor": float(settings["rescale_factor"]),
+    }
+
+
+def prepare_depth_input(frames: torch.Tensor, preprocessing: dict) -> torch.Tensor:
+    """RGB frames (N, 3, H, W) as floats on the 0..255 scale → the depth model's `pixel_values`: resized to
+    its input size, rescaled and normalised as its image processor would (`read_depth_preprocessing`)."""
+    p = preprocessing
+    target = model_input_size(*frames.shape[-2:], tuple(p["size"]), p["keep_aspect_ratio"], p["ensure_multiple_of"])
+    if tuple(frames.shape[-2:]) != target:
+        # antialiasing makes torch's bicubic downscaling follow PIL's, which the image processors use
+        frames = torch.nn.functional.interpolate(frames, size=target, mode="bicubic", align_corners=False, antialias=True)
+    frames = frames * p["rescale_factor"]
+    mean = torch.tensor(p["image_mean"], device=frames.device, dtype=frames.dtype).view(1, -1, 1, 1)
+    std = torch.tensor(p["image_std"], device=frames.device, dtype=frames.dtype).view(1, -1, 1, 1)
+    return (frames - mean) / std
+
+
+def resize_prediction(predicted_depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A depth model's `predicted_depth` (N, h, w) → float32 (N, H, W) at the frames' own size."""
+    return torch.nn.functional.interpolate(
+        predicted_depth.float().unsqueeze(1), size=tuple(size), mode="bicubic", align_corners=False
+    )[:, 0]
 
 
 class DepthEstimator:
@@ -147,26 +207,7 @@ class DepthEstimator:
 
     @staticmethod
     def _read_preprocessing(processor) -> dict:
-        settings = dict(_FALLBACK_PREPROCESSING)
-        if processor is None:
-            return settings
-        size = getattr(processor, "size", None)
-        size = dict(size) if size is not None else {}
-        if "height" in size and "width" in size:
-            settings["size"] = (int(size["height"]), int(size["width"]))
-        elif "shortest_edge" in size:
-            settings["size"] = (int(size["shortest_edge"]),) * 2
-        for key in ("keep_aspect_ratio", "ensure_multiple_of", "image_mean", "image_std", "rescale_factor"):
-            value = getattr(processor, key, None)
-            if value is not None:
-                settings[key] = tuple(value) if isinstance(value, (list, tuple)) else value
-        if not getattr(processor, "do_normalize", True):
-            settings["image_mean"], settings["image_std"] = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
-        if getattr(processor, "do_pad", False):
-            raise ValueError(
-                f"{type(processor).__name__} pads its inputs (do_pad=True), which DepthEstimator does not reproduce"
-            )
-        return settings
+        return read_depth_preprocessing(processor)
 
     def model_input_size(self, height: int, width: int) -> tuple[int, int]:
         """The size frames of `height`×`width` are resized to before the model."""
@@ -174,18 +215,10 @@ class DepthEstimator:
         return model_input_size(height, width, p["size"], p["keep_aspect_ratio"], p["ensure_multiple_of"])
 
     def _prepare(self, frames: np.ndarray) -> torch.Tensor:
-        p = self._preprocessing
-        batch = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device).permute(0, 3, 1, 2).float()
-        target = self.model_input_size(*frames.shape[1:3])
-        if tuple(batch.shape[-2:]) != target:
-            # antialiasing makes torch's bicubic downscaling follow PIL's, which the image processors use
-            batch = torch.nn.functional.interpolate(
-                batch, size=target, mode="bicubic", align_corners=False, antialias=True
-            )
-        batch = batch * p["rescale_factor"]
-        mean = torch.tensor(p["image_mean"], device=self.device).view(1, -1, 1, 1)
-        std = torch.tensor(p["image_std"], device=self.device).view(1, -1, 1, 1)
-        return (batch - mean) / std
+        # NCHW-contiguous, as in DearForVideoClassification.estimate_depth: same memory layout, same kernels,
+        # so stored and on-the-fly depth of the same frames agree
+        batch = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device).permute(0, 3, 1, 2).float().contiguous()
+        return prepare_depth_input(batch, self._preprocessing)
 
     def predict(self, frames: np.ndarray) -> torch.Tensor:
         """Float relative inverse depth (T, H, W) at the frames' own size, on the CPU."""
@@ -202,10 +235,7 @@ class DepthEstimator:
                         predicted = self.model(pixel_values=pixel_values).predicted_depth
                 else:
                     predicted = self.model(pixel_values=pixel_values).predicted_depth
-                predicted = torch.nn.functional.interpolate(
-                    predicted.float().unsqueeze(1), size=(height, width), mode="bicubic", align_corners=False
-                )[:, 0]
-                outputs.append(predicted.cpu())
+                outputs.append(resize_prediction(predicted, (height, width)).cpu())
         return torch.cat(outputs)
 
     def __call__(self, frames: np.ndarray, normalize: str | None = None) -> np.ndarray:

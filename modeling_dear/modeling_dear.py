@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import CLIPVisionModel, PreTrainedModel
+from transformers import AutoModelForDepthEstimation, CLIPVisionModel, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from .configuration_dear import DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA, RGB_SIDE4VIDEO, DearConfig
+from .depth_estimation import normalize_depth_tensor, prepare_depth_input, read_depth_preprocessing, resize_prediction
 from .modeling_fusion import GatedCrossAttentionBlock, GatedCrossAttentionStream
 from .modeling_side4video import Side4VideoSideNetwork
 from .modeling_videomamba import VideoMambaModel
+from .video_transforms import colormap_lut
 
 
 @dataclass
@@ -91,6 +94,10 @@ class DearForVideoClassification(DearPreTrainedModel):
     and `depth_pixel_values` of the same shape: the depth maps of the same frames, colour-mapped to 3 channels
     and normalised (`DearVideoProcessor` makes both). The frozen CLIP backbone is one module, read by every
     Side4Video encoder; it never receives gradients and stays in eval mode.
+
+    With `config.depth_estimator_config` set (see `attach_depth_estimator`), the checkpoint bundles a frozen depth
+    model and `depth_pixel_values` may be left out: the model then estimates depth from `pixel_values` exactly
+    as `DepthEstimator` + `DearVideoProcessor` would for the same frames (see `estimate_depth`).
     """
 
     def __init__(self, config: DearConfig):
@@ -128,8 +135,12 @@ class DearForVideoClassification(DearPreTrainedModel):
         self.heads = nn.ModuleDict(
             {name: nn.Linear(encoder_widths[name], config.num_labels) for name in config.unfused_encoders}
         )
+        self.depth_estimator = (
+            AutoModelForDepthEstimation.from_config(config.depth_estimator_config) if config.estimates_depth else None
+        )
         self.post_init()
         self.freeze_backbone()
+        self.freeze_depth_estimator()
 
     def _side_network(self) -> Side4VideoSideNetwork:
         config = self.config
@@ -151,7 +162,21 @@ class DearForVideoClassification(DearPreTrainedModel):
         # loading swaps in new Parameter objects, which come back trainable: freeze the backbone again
         model = loaded[0] if isinstance(loaded, tuple) else loaded
         model.freeze_backbone()
+        model.freeze_depth_estimator()
         return loaded
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        super().save_pretrained(save_directory, *args, **kwargs)
+        if self._auto_class is not None and kwargs.get("is_main_process", True):
+            # config.custom_pipelines names pipeline_dear.DearVideoClassificationPipeline: the folder must hold
+            # that file (and what it imports) for pipeline(..., trust_remote_code=True) to find it. The relative
+            # import below also puts it among this file's dependencies, so it is already copied (and uploaded
+            # with push_to_hub) by super().save_pretrained; the explicit copy does not depend on that.
+            from transformers.dynamic_module_utils import custom_object_save
+
+            from .pipeline_dear import DearVideoClassificationPipeline
+
+            custom_object_save(DearVideoClassificationPipeline, save_directory)
 
     def freeze_backbone(self):
         """Take the CLIP backbone out of training: no gradients, no optimiser state, eval mode."""
@@ -159,12 +184,106 @@ class DearForVideoClassification(DearPreTrainedModel):
             self.backbone.requires_grad_(False)
             self.backbone.eval()
 
+    def freeze_depth_estimator(self):
+        """Take the bundled depth model out of training, as the backbone: no gradients, no optimiser state, eval."""
+        if self.depth_estimator is not None:
+            self.depth_estimator.requires_grad_(False)
+            self.depth_estimator.eval()
+
     def train(self, mode: bool = True):
         super().train(mode)
         if self.backbone is not None:
             # dropout-free CLIP has no train-time behaviour today, but keep it honest for any future backbone
             self.backbone.eval()
+        if self.depth_estimator is not None:
+            # depth must not change between training and evaluation (DPT has dropout and BatchNorm options)
+            self.depth_estimator.eval()
         return self
+
+    def attach_depth_estimator(self, model="Intel/dpt-hybrid-midas", image_processor=None, **from_pretrained_kwargs):
+        """Bundle a pretrained depth model, so that this model computes depth itself when `depth_pixel_values`
+        is not given, and `save_pretrained` / `from_pretrained` carry it along.
+
+        Args:
+            model: a Hub id or local folder for `AutoModelForDepthEstimation`, or a loaded depth model.
+            image_processor: the depth model's image processor; loaded from `model` when it is a name or path
+                (DPT/MiDaS defaults, 384x384 and mean/std 0.5, when the checkpoint has none). Its size, mean and
+                std are stored in `config.depth_estimator_preprocessing`.
+            **from_pretrained_kwargs: passed to both `from_pretrained` calls (`revision`, `local_files_only`, ...).
+
+        Returns:
+            `self`, with `config.depth_estimator_config` set and the depth model frozen.
+        """
+        from transformers import AutoImageProcessor
+
+        if not self.config.needs_depth:
+            raise ValueError(
+                f"this model has no depth encoder (encoders: {self.config.encoders}), so a depth estimator would never run"
+            )
+        if isinstance(model, (str, os.PathLike)):
+            name = os.fspath(model)
+            estimator = AutoModelForDepthEstimation.from_pretrained(name, **from_pretrained_kwargs)
+            if image_processor is None:
+                try:
+                    image_processor = AutoImageProcessor.from_pretrained(name, **from_pretrained_kwargs)
+                except (OSError, ValueError):
+                    image_processor = None  # a bare model folder: DPT defaults
+        else:
+            if not isinstance(model, PreTrainedModel):
+                raise TypeError(
+                    f"attach_depth_estimator needs a transformers depth model or its name/path, got {type(model).__name__}"
+                )
+            estimator = model
+            name = getattr(estimator.config, "_name_or_path", "") or None
+        self.config.depth_estimator_preprocessing = read_depth_preprocessing(image_processor)
+        self.config.depth_estimator_config = estimator.config
+        self.config.depth_estimator_name_or_path = name
+        self.depth_estimator = estimator.to(device=self.device, dtype=self.dtype)
+        self.freeze_depth_estimator()
+        return self
+
+    def estimate_depth(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """uint8 relative inverse depth (B, T, H, W) of the frames in normalised `pixel_values` (B, T, 3, H, W),
+        from the bundled depth model, min-max normalised per clip (or per frame, `config.depth_normalization`).
+
+        The frames are recovered exactly: the processor builds `pixel_values` from uint8 frames, and rounding
+        the un-normalised values gives those integers back. From there the steps are `DepthEstimator`'s (same
+        resize, rescale and normalisation for the depth model, same resize back and uint8 quantisation), so the
+        result equals `DepthEstimator(frames)` for the same frames.
+        """
+        config = self.config
+        if self.depth_estimator is None:
+            raise ValueError(
+                "this checkpoint bundles no depth estimator (config.depth_estimator_config is None): pass "
+                "`depth_pixel_values` (DearVideoProcessor(videos, depth=...)), or attach one with "
+                "model.attach_depth_estimator('Intel/dpt-hybrid-midas')"
+            )
+        self._check_clip("pixel_values", pixel_values)
+        batch_size, num_frames, _, height, width = pixel_values.shape
+        # the processor's float32 arithmetic (normalize_clip), so that values round back to the same integers
+        shift = torch.tensor(config.image_mean, dtype=torch.float32, device=pixel_values.device) * 255.0
+        scale = torch.tensor(config.image_std, dtype=torch.float32, device=pixel_values.device) * 255.0
+        frames = pixel_values.detach().float().flatten(0, 1) * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1)
+        frames = frames.round_().clamp_(0, 255)
+        model_dtype = next(self.depth_estimator.parameters()).dtype
+        predictions = []
+        with torch.no_grad():
+            for chunk in frames.split(config.depth_estimator_batch_size):
+                inputs = prepare_depth_input(chunk, config.depth_estimator_preprocessing).to(model_dtype)
+                predicted = self.depth_estimator(pixel_values=inputs).predicted_depth
+                predictions.append(resize_prediction(predicted, (height, width)))
+        predicted = torch.cat(predictions).view(batch_size, num_frames, height, width)
+        return torch.stack([normalize_depth_tensor(clip, config.depth_normalization) for clip in predicted])
+
+    def depth_pixel_values_from_depth(self, depth: torch.Tensor) -> torch.Tensor:
+        """uint8 depth (B, T, H, W) → colour-mapped, normalised `depth_pixel_values` (B, T, 3, H, W), float32,
+        as `DearVideoProcessor` makes them (`config.depth_colormap`, then `config.image_mean` / `image_std`)."""
+        config = self.config
+        lut = torch.from_numpy(colormap_lut(config.depth_colormap).copy()).to(depth.device)
+        colored = lut[depth.long()].float()  # (B, T, H, W, 3)
+        shift = torch.tensor(config.image_mean, dtype=torch.float32, device=depth.device) * 255.0
+        scale = torch.tensor(config.image_std, dtype=torch.float32, device=depth.device) * 255.0
+        return ((colored - shift) / scale).permute(0, 1, 4, 2, 3).contiguous()
 
     def load_pretrained_encoders(
         self,
@@ -242,7 +361,8 @@ class DearForVideoClassification(DearPreTrainedModel):
         pixel_values (`torch.FloatTensor` of shape `(batch_size, num_frames, 3, height, width)`):
             Normalised RGB frames. Optional only for depth-only models.
         depth_pixel_values (`torch.FloatTensor` of the same shape):
-            Colour-mapped, normalised depth of the same frames; required when the config has a depth encoder.
+            Colour-mapped, normalised depth of the same frames; required when the config has a depth encoder and
+            bundles no depth estimator, else computed from `pixel_values` when left out.
         labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*):
             Class ids in `[0, num_labels)`; gives the cross-entropy loss (with `config.label_smoothing`).
         """
@@ -254,7 +374,16 @@ class DearForVideoClassification(DearPreTrainedModel):
             self._check_clip("pixel_values", pixel_values)
         elif pixel_values is not None:
             self._check_clip("pixel_values", pixel_values)
+        if config.needs_depth and depth_pixel_values is None and self.depth_estimator is not None:
+            depth_pixel_values = self.depth_pixel_values_from_depth(self.estimate_depth(pixel_values))
+            depth_pixel_values = depth_pixel_values.to(pixel_values.dtype)
         if config.needs_depth:
+            if depth_pixel_values is None:
+                raise ValueError(
+                    f"`depth_pixel_values` is required by encoders {config.encoders}: this checkpoint bundles no depth "
+                    "estimator (config.depth_estimator_config is None). Pass depth from DearVideoProcessor(videos, "
+                    "depth=...) or attach a depth model with model.attach_depth_estimator('Intel/dpt-hybrid-midas')."
+                )
             self._check_clip("depth_pixel_values", depth_pixel_values)
         elif depth_pixel_values is not None:
             raise ValueError(

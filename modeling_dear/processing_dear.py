@@ -433,7 +433,8 @@ class DearVideoProcessor(BaseImageProcessor):
 
 
 def _register() -> None:
-    """Make `AutoImageProcessor.from_pretrained` resolve saved DEAR processors, with or without torchvision."""
+    """Make `AutoImageProcessor` / `AutoVideoProcessor.from_pretrained` resolve saved DEAR processors, with or
+    without torchvision."""
     from .configuration_dear import DearConfig
 
     DearVideoProcessor.register_for_auto_class("AutoImageProcessor")
@@ -442,6 +443,16 @@ def _register() -> None:
     AutoImageProcessor.register(
         DearConfig,
         image_processor_classes={"pil": DearVideoProcessor, "torchvision": DearVideoProcessor},
+        exist_ok=True,
+    )
+    # transformers' "video-classification" pipeline also asks AutoVideoProcessor; without a local entry it
+    # would find the saved auto_map and prompt for trust_remote_code although the package is installed. (The
+    # top-level `transformers.AutoVideoProcessor` is a placeholder without torchvision; the module's is real.)
+    from transformers.models.auto.video_processing_auto import AutoVideoProcessor
+
+    AutoVideoProcessor.register(
+        DearConfig,
+        video_processor_classes={"pil": DearVideoProcessor, "torchvision": DearVideoProcessor},
         exist_ok=True,
     )
 

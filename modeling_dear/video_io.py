@@ -270,7 +270,10 @@ def _probe(resolved: _Input, strict: bool = True) -> _Index:
         stream = container.streams.video[0]
         context = stream.codec_context
         if context is None:
-            raise VideoDecodingError(name, "unsupported codec: FFmpeg has no decoder for this video stream")
+            # FFmpeg reports an unknown codec and a stream header cut off by truncation alike: say both
+            raise VideoDecodingError(
+                name, "unsupported codec, or a truncated/damaged file: FFmpeg found no decoder for the video stream"
+            )
         entries = []
         try:
             for packet in container.demux(stream):

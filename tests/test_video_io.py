@@ -164,7 +164,8 @@ def _zero_frame_mp4() -> bytes:
             lambda clips: clips["webm"][: len(clips["webm"]) // 2],
             "truncated or damaged: the container declares 45 frames",
         ),
-        (lambda clips: clips["mp4"][: len(clips["mp4"]) * 9 // 10], "not a readable video container"),
+        # cut inside the trailing moov atom: the stream is declared but its codec parameters are gone
+        (lambda clips: clips["mp4"][: len(clips["mp4"]) * 9 // 10], "a truncated/damaged file"),
         (lambda clips: _headers_only_webm(clips["webm"]), "not a readable video container"),
         (lambda clips: _zero_frame_mp4(), "no video stream"),
         (lambda clips: clips["webm"].replace(b"V_VP9", b"V_ZZZ"), "unsupported codec"),

@@ -1,0 +1,214 @@
+"""`DearVideoClassificationPipeline`: a video file in, the top-k action labels with their scores out.
+
+transformers' stock video-classification pipeline decodes the first `num_frames` frames of a video with
+PyAV (frames 0..7 of an SSv2 clip: the first 0.7 s of 4 s) and hands them to the image processor. A DEAR
+model was trained on frames spread over the whole clip, so this pipeline lets the model's saved
+`DearVideoProcessor` decode and sample the video itself: TSN segment centres (or the stride rule) from its
+settings, its resize and crop, its normalisation, and the depth videos it may be given. When the model
+bundles a depth estimator, depth is computed inside the model from the sampled frames.
+
+Saved DEAR checkpoints carry this file and a `custom_pipelines` entry in `config.json`, so
+`pipeline("video-classification", model=folder, trust_remote_code=True)` resolves to it without the package.
+The file imports only its siblings (relatively), as transformers' remote code loading requires.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import torch
+from transformers import Pipeline
+
+from .processing_dear import DearVideoProcessor
+
+PROCESSOR_FILE = "preprocessor_config.json"
+MODES = ("val", "test")
+
+
+def _source_of(model) -> str:
+    return str(getattr(model, "name_or_path", "") or getattr(model.config, "_name_or_path", "") or "")
+
+
+def load_processor(model) -> DearVideoProcessor:
+    """The `DearVideoProcessor` saved beside `model` (in the folder or Hub repository it was loaded from)."""
+    source = _source_of(model)
+    if not source:
+        raise ValueError(
+            "DearVideoClassificationPipeline: the model was not loaded from a folder, so there is no saved processor "
+            "to read; pass image_processor=DearVideoProcessor(...)"
+        )
+    if os.path.isdir(source):
+        path = os.path.join(source, PROCESSOR_FILE)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"{path}: no such file. The DEAR pipeline decodes and samples videos with the DearVideoProcessor "
+                f"saved beside the model: save it with processor.save_pretrained({source!r})"
+            )
+        with open(path, encoding="utf-8") as handle:
+            try:
+                saved_type = json.load(handle).get("image_processor_type")
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}: not valid JSON ({error})") from None
+        if saved_type not in (None, DearVideoProcessor.__name__):
+            raise ValueError(f"{path}: holds a {saved_type}, the DEAR pipeline needs a {DearVideoProcessor.__name__}")
+    try:
+        return DearVideoProcessor.from_pretrained(source)
+    except OSError as error:
+        raise OSError(
+            f"{source}: no {PROCESSOR_FILE} could be loaded ({error}); the DEAR pipeline needs the DearVideoProcessor "
+            "saved beside the model"
+        ) from error
+
+
+class DearVideoClassificationPipeline(Pipeline):
+    """
+    Video classification with a DEAR model (`DearForVideoClassification`).
+
+    Inputs: a path to a video file (WebM, MP4, anything PyAV or decord reads), its bytes, a binary file object,
+    or decoded frames as a (T, H, W, 3) uint8 array; or a list of those. Frames are sampled across the whole
+    clip by the processor's `sampling` setting (TSN segment centres by default).
+
+    Call arguments:
+        top_k (`int`, defaults to 5): how many labels to return (at most `num_labels`).
+        mode (`str`, defaults to `"val"`): `"val"` classifies one centre-cropped clip; `"test"` averages the
+            scores of the processor's `num_test_clips` × `num_test_crops` views (the paper's 2 × 3 protocol).
+        depth: a depth video (or (T, H, W) uint8 depth) aligned with the input, for a model that bundles no depth
+            estimator; with an estimator, depth is computed from the sampled frames when this is left out.
+        function_to_apply (`str`): `"softmax"` (default), `"sigmoid"` or `"none"`, as transformers' pipeline.
+
+    Returns:
+        A list of `{"label": str, "score": float}`, best first (a list of such lists for a list of inputs).
+        A video that cannot be read raises `VideoDecodingError` (a `ValueError`) naming it; no labels are given
+        for it.
+    """
+
+    _load_processor = False
+    # loaded in __init__ instead of by pipeline(), so that a missing processor names the file it looked for
+    _load_image_processor = False
+    _load_video_processor = False
+    _load_feature_extractor = False
+    _load_tokenizer = False
+
+    def __init__(self, model, image_processor=None, **kwargs):
+        config = model.config
+        if not hasattr(config, "needs_depth") or not hasattr(config, "logit_sources"):
+            raise ValueError(
+                f"DearVideoClassificationPipeline runs DEAR models; got a {type(model).__name__} "
+                f"(model_type {getattr(config, 'model_type', None)!r})"
+            )
+        if image_processor is None:
+            image_processor = load_processor(model)
+        if not hasattr(image_processor, "sampling") or not hasattr(image_processor, "num_frames"):
+            raise TypeError(
+                f"DearVideoClassificationPipeline needs a DearVideoProcessor, got {type(image_processor).__name__}"
+            )
+        super().__init__(model=model, image_processor=image_processor, **kwargs)
+        self._check_processor_fits_model()
+
+    def _check_processor_fits_model(self) -> None:
+        config, processor = self.model.config, self.image_processor
+        crop = processor.crop_size
+        problems = []
+        if processor.num_frames != config.num_frames:
+            problems.append(f"the processor samples {processor.num_frames} frames, the model takes {config.num_frames}")
+        if (crop["height"], crop["width"]) != (config.image_size, config.image_size):
+            problems.append(
+                f"the processor crops {crop['height']}x{crop['width']}, the model takes {config.image_size}x{config.image_size}"
+            )
+        if config.estimates_depth and (
+            not np.allclose(processor.image_mean, config.image_mean) or not np.allclose(processor.image_std, config.image_std)
+        ):
+            # on-the-fly depth undoes the config's normalisation to recover the frames
+            problems.append(
+                f"the processor normalises with mean {processor.image_mean} / std {processor.image_std}, the model's "
+                f"depth estimation expects {config.image_mean} / {config.image_std}"
+            )
+        if problems:
+            raise ValueError(f"{_source_of(self.model) or 'model'}: processor and model disagree: " + "; ".join(problems))
+
+    def _sanitize_parameters(self, top_k=None, mode=None, depth=None, function_to_apply=None):
+        preprocess_params, postprocess_params = {}, {}
+        if mode is not None:
+            if mode not in MODES:
+                raise ValueError(
+                    f"mode must be one of {MODES} ('val': one centre clip; 'test': the processor's multi-view protocol), "
+                    f"got {mode!r}"
+                )
+            preprocess_params["mode"] = mode
+        if depth is not None:
+            preprocess_params["depth"] = depth
+        if top_k is not None:
+            if int(top_k) < 1:
+                raise ValueError(f"top_k must be at least 1, got {top_k}")
+            postprocess_params["top_k"] = int(top_k)
+        if function_to_apply is not None:
+            if function_to_apply not in ("softmax", "sigmoid", "none"):
+                raise ValueError(f"function_to_apply must be 'softmax', 'sigmoid' or 'none', got {function_to_apply!r}")
+            postprocess_params["function_to_apply"] = function_to_apply
+        return preprocess_params, {}, postprocess_params
+
+    def preprocess(self, video, mode: str = "val", depth=None):
+        """Decode and sample one video with the processor: `pixel_values` (V, T, 3, H, W) for its V views (1 in
+        "val" mode), `depth_pixel_values` when `depth` is given, and `frame_indices` (V, T)."""
+        config = self.model.config
+        if config.needs_depth and depth is None and not config.estimates_depth:
+            raise ValueError(
+                f"{_source_of(self.model) or 'this model'} has depth encoders {config.encoders} but bundles no depth "
+                "estimator: pass depth=<depth video> to the pipeline, or attach one with "
+                "model.attach_depth_estimator('Intel/dpt-hybrid-midas') and save the model again"
+            )
+        if isinstance(video, (list, tuple)):
+            raise TypeError(
+                "one video per input: a path, bytes, a binary file object or a (T, H, W, 3) uint8 array "
+                "(a list is a batch of videos)"
+            )
+        names = [os.fspath(video)] if isinstance(video, (str, os.PathLike)) else None
+        inputs = self.image_processor(video, depth=depth, mode=mode, return_tensors="pt", names=names)
+        model_inputs = {"pixel_values": inputs["pixel_values"].to(self.dtype), "frame_indices": inputs["frame_indices"]}
+        if "depth_pixel_values" in inputs:
+            model_inputs["depth_pixel_values"] = inputs["depth_pixel_values"].to(self.dtype)
+        return model_inputs
+
+    def _forward(self, model_inputs):
+        outputs = self.model(
+            pixel_values=model_inputs["pixel_values"], depth_pixel_values=model_inputs.get("depth_pixel_values")
+        )
+        return {"logits": outputs.logits, "frame_indices": model_inputs["frame_indices"]}
+
+    def postprocess(self, model_outputs, top_k: int = 5, function_to_apply: str | None = None):
+        config = self.model.config
+        if function_to_apply is None:
+            function_to_apply = {"regression": "none", "multi_label_classification": "sigmoid"}.get(
+                config.problem_type, "softmax"
+            )
+        logits = model_outputs["logits"].float()  # (views, classes)
+        if function_to_apply == "softmax":
+            scores = logits.softmax(-1)
+        elif function_to_apply == "sigmoid":
+            scores = logits.sigmoid()
+        else:
+            scores = logits
+        # the test protocol averages the views' probabilities, not their logits
+        scores = scores.mean(0)
+        values, ids = scores.topk(min(top_k, config.num_labels))
+        return [{"label": config.id2label[i], "score": v} for v, i in zip(values.tolist(), ids.tolist())]
+
+    def save_pretrained(self, save_directory, **kwargs):
+        """Save the model (its code, this pipeline's file and the `custom_pipelines` entry come with it) and the
+        processor into one folder that `pipeline("video-classification", model=folder, ...)` can load."""
+        os.makedirs(save_directory, exist_ok=True)
+        self.model.save_pretrained(save_directory, **kwargs)
+        self.image_processor.save_pretrained(save_directory, **kwargs)
+
+
+def frames_from_pixel_values(pixel_values: torch.Tensor, image_mean, image_std) -> np.ndarray:
+    """Normalised `pixel_values` (T, 3, H, W) → the uint8 frames (T, H, W, 3) they were made from."""
+    shift = torch.tensor(image_mean, dtype=torch.float32) * 255.0
+    scale = torch.tensor(image_std, dtype=torch.float32) * 255.0
+    frames = pixel_values.detach().float().cpu() * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1)
+    return frames.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+
+
+__all__ = ["DearVideoClassificationPipeline", "load_processor", "frames_from_pixel_values"]

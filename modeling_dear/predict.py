@@ -1,0 +1,105 @@
+"""Classify a video with a saved DEAR model from the command line.
+
+    python -m modeling_dear.predict VIDEO --model DIR [--top-k 5] [--visualize OUT_PREFIX]
+    dear-predict VIDEO --model DIR ...
+
+Prints the top-k labels with their scores, best first. With `--visualize`, also writes OUT_PREFIX.png (a grid:
+one row per frame the model saw, RGB | colour-mapped depth) and OUT_PREFIX.gif (the same pairs, animated).
+The model folder needs the `DearVideoProcessor` saved beside the model; depth comes from the model's bundled
+depth estimator, or from `--depth` (a depth video aligned with VIDEO) for models without one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .depth_estimation import save_depth_visualization
+from .pipeline_dear import frames_from_pixel_values
+from .video_transforms import colormap_lut
+
+
+def _depth_from_colors(colored: np.ndarray, colormap: str) -> np.ndarray:
+    """Colour-mapped depth (T, H, W, 3) uint8 → the uint8 levels it was mapped from (the map's inverse)."""
+    lut = colormap_lut(colormap).astype(np.int64)
+    keys = (lut[:, 0] << 16) | (lut[:, 1] << 8) | lut[:, 2]
+    order = np.argsort(keys, kind="stable")
+    packed = (colored[..., 0].astype(np.int64) << 16) | (colored[..., 1].astype(np.int64) << 8) | colored[..., 2]
+    position = np.clip(np.searchsorted(keys[order], packed), 0, 255)
+    return order[position].astype(np.uint8)
+
+
+def seen_frames_and_depth(pipe, model_inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The first view's frames (T, H, W, 3) as the model saw them, and their uint8 depth (T, H, W)."""
+    processor, model = pipe.image_processor, pipe.model
+    pixel_values = model_inputs["pixel_values"][:1]
+    frames = frames_from_pixel_values(pixel_values[0], processor.image_mean, processor.image_std)
+    if "depth_pixel_values" in model_inputs:
+        colored = frames_from_pixel_values(model_inputs["depth_pixel_values"][0], processor.image_mean, processor.image_std)
+        return frames, _depth_from_colors(colored, processor.depth_colormap)
+    if getattr(model, "depth_estimator", None) is None:
+        raise ValueError("the model has no depth estimator and no --depth was given: there is no depth to show")
+    with torch.no_grad():
+        depth = model.estimate_depth(pixel_values.to(device=model.device, dtype=model.dtype))
+    return frames, depth[0].cpu().numpy()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dear-predict", description="Top-k action labels of a video with a saved DEAR model."
+    )
+    parser.add_argument("video", help="video file (WebM, MP4, ...)")
+    parser.add_argument("--model", required=True, help="folder (or Hub id) holding the model and its DearVideoProcessor")
+    parser.add_argument("--top-k", type=int, default=5, help="how many labels to print (default 5)")
+    parser.add_argument(
+        "--mode", choices=("val", "test"), default="val",
+        help="'val': one centre clip (default); 'test': average the processor's clips x crops views",
+    )
+    parser.add_argument("--depth", help="depth video aligned with VIDEO, for models that bundle no depth estimator")
+    parser.add_argument("--visualize", metavar="OUT_PREFIX", help="write OUT_PREFIX.png and OUT_PREFIX.gif: RGB | depth")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # importing this module ran the package's __init__, which registered "dear-video-classification"
+    from transformers import pipeline
+
+    from .video_io import VideoDecodingError
+
+    try:
+        pipe = pipeline("dear-video-classification", model=args.model, device=args.device)
+        model_inputs = pipe.preprocess(args.video, mode=args.mode, depth=args.depth)
+        _, _, postprocess_params = pipe._sanitize_parameters(top_k=args.top_k, mode=args.mode)
+        results = pipe.postprocess(pipe.forward(model_inputs), **postprocess_params)
+        if args.visualize:
+            frames, depth = seen_frames_and_depth(pipe, model_inputs)
+            prefix = Path(args.visualize)
+            prefix.parent.mkdir(parents=True, exist_ok=True)
+            png, gif = prefix.with_name(prefix.name + ".png"), prefix.with_name(prefix.name + ".gif")
+            save_depth_visualization(frames, depth, png, gif, colormap=pipe.image_processor.depth_colormap, fps=4)
+    except (VideoDecodingError, ValueError, OSError, TypeError) as error:
+        print(f"dear-predict: error: {error}", file=sys.stderr)
+        return 1
+
+    indices = model_inputs["frame_indices"][0].tolist()
+    if args.json:
+        print(json.dumps({"video": args.video, "frame_indices": indices, "predictions": results}))
+    else:
+        print(f"{args.video}: frames {', '.join(map(str, indices))}")
+        for rank, result in enumerate(results, start=1):
+            print(f"{rank:>3}. {result['score']:.4f}  {result['label']}")
+    if args.visualize:
+        print(f"wrote {png} and {gif}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
