@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None):
 
     dataset = load_or_generate_synthetic(
         cache_dir=data_cache, num_train_per_class=args.train_per_class,
-        num_validation_per_class=args.eval_per_class, seed=0, progress=True,
+        num_validation_per_class=args.eval_per_class, seed=0, progress=True, num_proc=os.cpu_count(),
     )
     label_names = dataset["train"].features["label"].names
     print(f"synthetic data: {', '.join(f'{k} {len(v)}' for k, v in dataset.items())} clips, "
