@@ -29,3 +29,65 @@ def smooth_moving_frames(num_frames: int, height: int, width: int, seed: int = 0
 def make_frames():
     """Factory for `smooth_moving_frames(num_frames, height, width, seed=0)`."""
     return smooth_moving_frames
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """For modules of tiny models: on a shared, busy machine OpenMP synchronisation between threads costs
+    50-100x the work itself. Use with `pytestmark = pytest.mark.usefixtures("one_torch_thread")`."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny_dpt_config():
+    """A DPT (MiDaS-style) depth model small enough for tests: 32x32 input, 4 layers of width 32."""
+    from transformers import DPTConfig
+
+    return DPTConfig(
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=37,
+        image_size=32,
+        patch_size=8,
+        backbone_out_indices=[0, 1, 2, 3],
+        neck_hidden_sizes=[8, 16, 16, 32],
+        fusion_hidden_size=16,
+        use_auxiliary_head=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_dpt(tmp_path_factory):
+    """Folder of a random tiny DPT with its image processor, as a depth model checkpoint is laid out."""
+    import torch
+    from transformers import DPTForDepthEstimation, DPTImageProcessorPil
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-dpt")
+    DPTForDepthEstimation(tiny_dpt_config()).save_pretrained(path)
+    DPTImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(path)
+    return path
+
+
+# Start of a `python -c` script that must run without this package: importing it fails, as in a process where
+# only a saved model folder (with its code, for trust_remote_code) is available.
+WITHOUT_PACKAGE_PRELUDE = '''
+import sys, importlib.abc
+
+class BlockPackage(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "modeling_dear" or name.startswith("modeling_dear."):
+            raise ImportError("modeling_dear is blocked in this process")
+
+sys.meta_path.insert(0, BlockPackage())
+try:
+    import modeling_dear
+    raise SystemExit("the package was importable")
+except ImportError:
+    pass
+'''

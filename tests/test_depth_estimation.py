@@ -4,42 +4,13 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from transformers import DPTConfig, DPTForDepthEstimation
-from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
+from transformers import DPTForDepthEstimation
 
 from modeling_dear.depth_estimation import DepthEstimator, model_input_size, normalize_depth, save_depth_visualization
 from modeling_dear.video_io import encode_video
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # The model is tiny: with several threads on a shared, busy machine, OpenMP's synchronisation costs
-    # 50-100x the work itself.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def tiny_dpt(tmp_path_factory):
-    torch.manual_seed(0)
-    config = DPTConfig(
-        hidden_size=32,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=37,
-        image_size=32,
-        patch_size=8,
-        backbone_out_indices=[0, 1, 2, 3],
-        neck_hidden_sizes=[8, 16, 16, 32],
-        fusion_hidden_size=16,
-        use_auxiliary_head=False,
-    )
-    path = tmp_path_factory.mktemp("tiny-dpt")
-    DPTForDepthEstimation(config).save_pretrained(path)
-    DPTImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(path)
-    return path
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 import torch
+from conftest import WITHOUT_PACKAGE_PRELUDE
 from transformers import AutoConfig, AutoModelForVideoClassification, CLIPConfig, CLIPModel, CLIPVisionModel
 
 from modeling_dear import DearConfig, DearForVideoClassification
@@ -195,21 +196,8 @@ def test_trust_remote_code_reload_without_the_package(tmp_path):
     config = json.loads((model_dir / "config.json").read_text())
     assert config["auto_map"]["AutoModelForVideoClassification"] == "modeling_dear.DearForVideoClassification"
 
-    script = textwrap.dedent(
+    script = WITHOUT_PACKAGE_PRELUDE + textwrap.dedent(
         f"""
-        import sys, importlib.abc
-
-        class BlockPackage(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path=None, target=None):
-                if name == "modeling_dear" or name.startswith("modeling_dear."):
-                    raise ImportError("modeling_dear is blocked in this process")
-
-        sys.meta_path.insert(0, BlockPackage())
-        try:
-            import modeling_dear
-            raise SystemExit("the package was importable")
-        except ImportError:
-            pass
         import torch
         from transformers import AutoModelForVideoClassification
 

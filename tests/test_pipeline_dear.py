@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from transformers import DPTConfig, DPTForDepthEstimation, pipeline
+from conftest import WITHOUT_PACKAGE_PRELUDE, tiny_dpt_config
+from transformers import DPTForDepthEstimation, pipeline
 from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
 
 from modeling_dear import DearConfig, DearForVideoClassification, DearVideoClassificationPipeline, DearVideoProcessor
@@ -22,28 +23,7 @@ VIDEO_FRAMES = 40
 LABELS = {i: f"action {i}" for i in range(NUM_LABELS)}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # tiny models on a shared machine: OpenMP synchronisation would cost more than the work
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def tiny_dpt_config():
-    return DPTConfig(
-        hidden_size=32,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=37,
-        image_size=32,
-        patch_size=8,
-        backbone_out_indices=[0, 1, 2, 3],
-        neck_hidden_sizes=[8, 16, 16, 32],
-        fusion_hidden_size=16,
-        use_auxiliary_head=False,
-    )
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # the depth model reads 32x32 inputs, so 64x64 frames are resized down for it and its prediction back up
@@ -143,21 +123,9 @@ def test_other_video_models_keep_transformers_pipeline():
 
 def test_trust_remote_code_pipeline_without_the_package(model_dir, videos, pipe, tmp_path):
     expected = pipe(str(videos["webm"]), top_k=3)
-    script = textwrap.dedent(
+    script = WITHOUT_PACKAGE_PRELUDE + textwrap.dedent(
         f"""
-        import json, sys, importlib.abc
-
-        class BlockPackage(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path=None, target=None):
-                if name == "modeling_dear" or name.startswith("modeling_dear."):
-                    raise ImportError("modeling_dear is blocked in this process")
-
-        sys.meta_path.insert(0, BlockPackage())
-        try:
-            import modeling_dear
-            raise SystemExit("the package was importable")
-        except ImportError:
-            pass
+        import json
         import torch
         torch.set_num_threads(1)
         from transformers import pipeline

@@ -37,12 +37,7 @@ CLASSES = {"101": 10, "102": 86, "103": 3, "104": 7, "105": 102, "201": 86, "202
 SETTINGS = dict(shard_size=2, batch_size=8, num_workers=0, encode_threads=1, progress=False, poll_seconds=0.1)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny model, shared machine: threads only add synchronisation
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _bracketed(name: str) -> str:
@@ -77,23 +72,6 @@ def download(tmp_path_factory, make_frames):
             data = data[: len(data) // 2]  # cut short, as by an interrupted copy
         (videos / f"{video_id}.webm").write_bytes(data)
     return root
-
-
-@pytest.fixture(scope="module")
-def tiny_dpt(tmp_path_factory):
-    from transformers import DPTConfig, DPTForDepthEstimation
-    from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
-
-    torch.manual_seed(0)
-    config = DPTConfig(
-        hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=37, image_size=32,
-        patch_size=8, backbone_out_indices=[0, 1, 2, 3], neck_hidden_sizes=[8, 16, 16, 32], fusion_hidden_size=16,
-        use_auxiliary_head=False,
-    )
-    path = tmp_path_factory.mktemp("tiny-dpt")
-    DPTForDepthEstimation(config).save_pretrained(path)
-    DPTImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(path)
-    return path
 
 
 def _load(folder: Path, cache: Path):
