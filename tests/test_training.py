@@ -77,10 +77,14 @@ class Recorder(TrainerCallback):
         self.first_step, self.optimizer_state, self.losses = None, None, []
         self.trainer = None
 
-    def on_step_begin(self, args, state, control, optimizer=None, **kwargs):
+    def on_step_begin(self, args, state, control, optimizer=None, model=None, **kwargs):
         if self.first_step is None:
             self.first_step = state.global_step
             self.optimizer_state = {k: v.clone() for k, v in _flat_optimizer_state(optimizer).items()}
+            groups = getattr(optimizer, "optimizer", optimizer).param_groups
+            self.optimised = [p for group in groups for p in group["params"]]
+            self.weight_decays = {group["weight_decay"] for group in groups if group["params"]}
+            self.trainable = [p for p in model.parameters() if p.requires_grad]
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs:
@@ -110,6 +114,9 @@ def test_training_lowers_the_loss_and_leaves_frozen_weights_alone(colour_dataset
         callbacks=[recorder],
     )
     assert len(recorder.losses) == 24
+    # only trainable parameters reach AdamW, all of them, and all with the recipe's weight decay (norms and biases too)
+    assert {id(p) for p in recorder.optimised} == {id(p) for p in recorder.trainable}
+    assert recorder.weight_decays == {0.15}
     assert np.mean(recorder.losses[-6:]) < 0.7 * np.mean(recorder.losses[:6])
     assert results["eval"]["eval_top1"] > 0.6  # 3 balanced classes: chance is 1/3
 
