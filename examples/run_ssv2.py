@@ -18,6 +18,7 @@ Evaluation during training uses one centre view per video; `--do_predict` tests 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -31,6 +32,7 @@ from transformers import HfArgumentParser, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from modeling_dear import DearConfig, DearForVideoClassification, DearVideoProcessor
+from modeling_dear.modeling_side4video import convert_to_sync_batchnorm
 from modeling_dear.training import (
     DearTrainer,
     VideoCollator,
@@ -198,17 +200,30 @@ def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoC
     return model
 
 
+def parse_arguments(argv: list[str] | None = None):
+    """(ModelArguments, DataArguments, TrainingArguments) from `argv`, the command line, or one JSON file, with
+    the recipe's defaults in every case."""
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    arguments = argv if argv is not None else sys.argv[1:]
+    json_file = arguments[0] if len(arguments) == 1 and arguments[0].endswith(".json") else None
+    given = json.loads(Path(json_file).read_text()) if json_file else None
+    defaults = dict(RECIPE_DEFAULTS)
+    # The recipe trains in mixed precision: bf16 on GPUs that have it, unless asked otherwise (on CPU: --bf16).
+    # Decided before parsing, because TrainingArguments fixes its precision when it is built.
+    mentioned = set(given) if given is not None else {arg.split("=")[0].lstrip("-") for arg in arguments}
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported() and not {"bf16", "fp16"} & mentioned:
+        defaults["bf16"] = True
+    if given is not None:
+        model_args, data_args, training_args = parser.parse_dict({**defaults, **given})
+    else:
+        parser.set_defaults(**defaults)
+        model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
+    return model_args, data_args, training_args
+
+
 def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     """Run with command-line arguments (or `argv`); returns the train / eval / test metrics."""
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
-    parser.set_defaults(**RECIPE_DEFAULTS)
-    if argv is None and len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
-        model_args, data_args, training_args = parser.parse_json_file(sys.argv[1])
-    else:
-        model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
-    bf16_given = any(arg.startswith("--bf16") for arg in (argv if argv is not None else sys.argv[1:]))
-    if torch.cuda.is_available() and torch.cuda.is_bf16_supported() and not training_args.fp16 and not bf16_given:
-        training_args.bf16 = True  # the recipe trains in mixed precision; on CPU it stays opt-in (--bf16)
+    model_args, data_args, training_args = parse_arguments(argv)
 
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO if training_args.should_log else logging.WARNING)
     transformers.utils.logging.set_verbosity_warning()
@@ -219,11 +234,16 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     for purpose, enabled in (("train", training_args.do_train), ("eval", training_args.do_eval), ("predict", training_args.do_predict)):
         if enabled and splits[purpose] not in raw:
             raise ValueError(f"--dataset {data_args.dataset} has no split {splits[purpose]!r} for {purpose}; it has {list(raw)}")
-    reference_split = raw[splits["train"]] if splits["train"] in raw else raw[splits["eval"]]
+    reference_split = next(raw[name] for name in (*splits.values(), *raw) if name in raw)
     label_names = getattr(reference_split.features.get("label"), "names", None)
 
     config = build_config(model_args, label_names)
-    checks = [("train", training_args.do_train, True), ("eval", training_args.do_eval, True), ("predict", training_args.do_predict, False)]
+    # a predict split is checked like the others when it has labels (test metrics), only for columns otherwise
+    predict_labelled = splits["predict"] in raw and "label" in raw[splits["predict"]].column_names and (
+        len(raw[splits["predict"]]) > 0 and min(raw[splits["predict"]]["label"]) >= 0
+    )
+    checks = [("train", training_args.do_train, True), ("eval", training_args.do_eval, True),
+              ("predict", training_args.do_predict, predict_labelled)]
     for purpose, enabled, needs_labels in checks:
         if enabled:
             check_dataset_fits_model(raw[splits[purpose]], config, splits[purpose], needs_labels=needs_labels)
@@ -254,9 +274,9 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     model = build_model(config, model_args)
     if model_args.gradient_checkpointing_side:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    if training_args.world_size > 1:
-        # small per-device batches: normalise the side networks over the global batch
-        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    if training_args.world_size > 1 and training_args.device.type == "cuda":
+        # small per-device batches: normalise the side networks over the global batch (SyncBatchNorm is GPU-only)
+        model = convert_to_sync_batchnorm(model)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     logger.info("model %s: %.2f M trainable of %.2f M parameters", model_args.model_name_or_path or model_args.preset,
                 trainable / 1e6, sum(p.numel() for p in model.parameters()) / 1e6)
@@ -274,9 +294,9 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         eval_dataset=eval_dataset,
         processing_class=processor,
         data_collator=VideoCollator(processor, mode="train", use_depth=use_depth,
-                                    repeats=data_args.repeated_augmentation, seed=training_args.seed),
-        eval_collator=VideoCollator(processor, mode="val", use_depth=use_depth, seed=training_args.seed),
-        test_collator=VideoCollator(processor, mode="test", use_depth=use_depth, seed=training_args.seed),
+                                    repeats=data_args.repeated_augmentation, seed=training_args.seed, rank=training_args.process_index),
+        eval_collator=VideoCollator(processor, mode="val", use_depth=use_depth, seed=training_args.seed, rank=training_args.process_index),
+        test_collator=VideoCollator(processor, mode="test", use_depth=use_depth, seed=training_args.seed, rank=training_args.process_index),
         compute_metrics=video_accuracy_metrics(config.id2label),
         callbacks=callbacks,
     )

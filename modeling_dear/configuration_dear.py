@@ -173,6 +173,12 @@ class DearConfig(PreTrainedConfig):
                     raise ValueError(
                         f"fusion stream {stream!r} fuses {RGB_SIDE4VIDEO!r} with {stream!r}, but encoders are {self.encoders}"
                     )
+        idle = [name for name in self.encoders if name not in (*self.logit_sources, *self._fused_encoders())]
+        if idle:
+            raise ValueError(
+                f"encoder(s) {idle} would run without reaching the logits: with fusion_streams {self.fusion_streams} "
+                f"only {self.logit_sources} are classified; add a stream for them or remove them from encoders"
+            )
         if self.depth_colormap not in DEPTH_COLORMAPS:
             raise ValueError(f"depth_colormap must be one of {DEPTH_COLORMAPS}, got {self.depth_colormap!r}")
         patch_size = self.clip_config.patch_size
@@ -220,6 +226,9 @@ class DearConfig(PreTrainedConfig):
         if RGB_SIDE4VIDEO not in self.encoders:
             return []
         return [stream for stream in STREAMS if stream in self.encoders]
+
+    def _fused_encoders(self) -> list[str]:
+        return [RGB_SIDE4VIDEO, *self.active_streams] if self.active_streams else []
 
     @property
     def unfused_encoders(self) -> list[str]:

@@ -15,6 +15,7 @@ from transformers.utils import ModelOutput
 
 from .configuration_dear import DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA, RGB_SIDE4VIDEO, DearConfig
 from .depth_estimation import normalize_depth_tensor, prepare_depth_input, read_depth_preprocessing, resize_prediction
+from .frozen_weights import apply_frozen_weights, read_frozen_weights
 from .modeling_fusion import GatedCrossAttentionBlock, GatedCrossAttentionStream
 from .modeling_side4video import Side4VideoSideNetwork
 from .modeling_videomamba import VideoMambaModel
@@ -159,8 +160,14 @@ class DearForVideoClassification(DearPreTrainedModel):
     @classmethod
     def from_pretrained(cls, *args, **kwargs):
         loaded = super().from_pretrained(*args, **kwargs)
-        # loading swaps in new Parameter objects, which come back trainable: freeze the backbone again
         model = loaded[0] if isinstance(loaded, tuple) else loaded
+        # a training checkpoint (checkpoint-N/) holds no frozen weights, only a pointer to the run's copy
+        source = args[0] if args else kwargs.get("pretrained_model_name_or_path")
+        if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
+            frozen = read_frozen_weights(source)
+            if frozen is not None:
+                apply_frozen_weights(model, frozen, os.fspath(source))
+        # loading swaps in new Parameter objects, which come back trainable: freeze the backbone again
         model.freeze_backbone()
         model.freeze_depth_estimator()
         return loaded

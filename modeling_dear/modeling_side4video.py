@@ -15,22 +15,44 @@ from torch.utils.checkpoint import checkpoint
 from transformers.modeling_layers import GradientCheckpointingLayer
 
 
-class RecomputeSafeBatchNorm3d(nn.BatchNorm3d):
-    """BatchNorm3d whose running statistics move once per training step, even when its forward is re-run.
+class _RunningStatisticsOnce:
+    """Mixin for BatchNorm classes: running statistics move once per training step, even when the forward is re-run.
 
     Activation recomputation (gradient checkpointing, or the selective recomputation of the side blocks)
     runs the forward a second time inside backward; a plain BatchNorm would then apply its running-average
-    update twice. The re-run normalises with the batch statistics exactly as the first pass did.
+    update twice. The re-run computes exactly what the first pass did, but its update lands in throw-away
+    copies of the buffers (the op itself, and what it saves for backward, stay as they were, which
+    non-reentrant checkpointing checks).
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if self.training and torch._C._current_graph_task_id() != -1:
-            # the update lands in throw-away copies; the op itself (and what it saves for backward) is unchanged,
-            # which non-reentrant checkpointing checks
-            running_mean, running_var = self.running_mean.clone(), self.running_var.clone()
-            momentum = 0.0 if self.momentum is None else self.momentum
-            return F.batch_norm(input, running_mean, running_var, self.weight, self.bias, True, momentum, self.eps)
-        return super().forward(input)
+        if not (self.training and self.track_running_stats and torch._C._current_graph_task_id() != -1):
+            return super().forward(input)
+        kept = {name: getattr(self, name) for name in ("running_mean", "running_var", "num_batches_tracked")}
+        for name, buffer in kept.items():
+            setattr(self, name, buffer.clone())
+        try:
+            return super().forward(input)
+        finally:
+            for name, buffer in kept.items():
+                setattr(self, name, buffer)
+
+
+class RecomputeSafeBatchNorm3d(_RunningStatisticsOnce, nn.BatchNorm3d):
+    """BatchNorm3d that updates its running statistics once per step under activation recomputation."""
+
+
+class RecomputeSafeSyncBatchNorm(_RunningStatisticsOnce, nn.SyncBatchNorm):
+    """SyncBatchNorm with the same guarantee, for multi-GPU training (see `convert_to_sync_batchnorm`)."""
+
+
+def convert_to_sync_batchnorm(model: nn.Module) -> nn.Module:
+    """`nn.SyncBatchNorm.convert_sync_batchnorm`, keeping the once-per-step running statistics of the side networks."""
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    for module in model.modules():
+        if type(module) is nn.SyncBatchNorm:
+            module.__class__ = RecomputeSafeSyncBatchNorm  # adds behaviour only, no state
+    return model
 
 
 def tokens_to_volume(tokens: torch.Tensor, batch_size: int, num_frames: int, grid_size: int) -> torch.Tensor:

@@ -12,7 +12,6 @@ What the stock Trainer does not do and DEAR needs:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -24,18 +23,17 @@ import torch.nn.functional as F
 from transformers import Trainer
 
 from .configuration_dear import DearConfig
+from .frozen_weights import FROZEN_PREFIXES, apply_frozen_weights, read_frozen_weights, write_frozen_weights
 
-# Underscored so that `Trainer.push_to_hub` (which skips `_*`) does not upload them: the final model carries
-# the frozen weights itself.
-FROZEN_WEIGHTS_FILE = "_frozen_weights.safetensors"
-FROZEN_WEIGHTS_POINTER = "_frozen_weights.json"
-# Frozen modules of DearForVideoClassification, by parameter-name prefix.
-FROZEN_PREFIXES = ("backbone.", "depth_estimator.")
 # Config fields that decide the shape of the network: a checkpoint must agree on all of them to be resumed.
 ARCHITECTURE_FIELDS = (
     "encoders", "fusion_streams", "num_frames", "image_size", "side_hidden_size", "side_head_dim",
     "fusion_hidden_size", "fusion_num_heads", "fusion_num_layers", "fusion_intermediate_size", "num_labels",
 )
+SUB_CONFIG_ARCHITECTURE_FIELDS = {
+    "clip_config": ("hidden_size", "num_hidden_layers", "intermediate_size", "patch_size"),
+    "videomamba_config": ("hidden_size", "num_hidden_layers", "d_state", "patch_size", "expand"),
+}
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -89,6 +87,7 @@ class VideoCollator:
     use_depth: bool = True
     repeats: int = 1
     seed: int = 0
+    rank: int = 0  # the process index: each process of a distributed run augments differently
     _calls: int = field(default=0, init=False, repr=False)
 
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
@@ -97,7 +96,9 @@ class VideoCollator:
         # a fresh stream per batch and per dataloader worker, reproducible from the run's seed
         worker = torch.utils.data.get_worker_info()
         self._calls += 1
-        rng = np.random.default_rng([self.seed, worker.id + 1 if worker else 0, self._calls, torch.initial_seed() % 2**32])
+        rng = np.random.default_rng(
+            [self.seed, self.rank, worker.id + 1 if worker else 0, self._calls, torch.initial_seed() % 2**32]
+        )
         labels = [row["label"] for row in rows] if rows and "label" in rows[0] and rows[0]["label"] is not None else None
         if labels is not None and min(labels) < 0:
             labels = None  # an unlabelled (test) split
@@ -122,14 +123,6 @@ class VideoCollator:
 
 # ----------------------------------------------------------------------------------------------------------------------
 # Trainer
-
-
-def _tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(tensors):
-        digest.update(name.encode())
-        digest.update(tensors[name].detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
 
 
 class DearTrainer(Trainer):
@@ -197,48 +190,25 @@ class DearTrainer(Trainer):
 
     def _save(self, output_dir: str | None = None, state_dict=None):
         output_dir = output_dir or self.args.output_dir
+        if not self.args.should_save:
+            # other ranks of a distributed run write nothing (the stock method returns early for them too)
+            return super()._save(output_dir, state_dict=state_dict)
         frozen = self._frozen_state()
-        if Path(output_dir).name.startswith("checkpoint-") and frozen:
-            from safetensors.torch import save_file
-
-            # The frozen weights never change: write them once per run, and let each checkpoint point at them.
-            digest = _tensor_digest(frozen)
-            frozen_file = Path(self.args.output_dir) / FROZEN_WEIGHTS_FILE
-            if not frozen_file.is_file() or json.loads(
-                (Path(self.args.output_dir) / FROZEN_WEIGHTS_POINTER).read_text()
-            ).get("sha256") != digest:
-                Path(self.args.output_dir).mkdir(parents=True, exist_ok=True)
-                save_file({k: v.contiguous() for k, v in frozen.items()}, str(frozen_file))
-                (Path(self.args.output_dir) / FROZEN_WEIGHTS_POINTER).write_text(json.dumps({"sha256": digest}))
-            model = self.accelerator.unwrap_model(self.model)
-            state_dict = {k: v for k, v in (state_dict or model.state_dict()).items() if not k.startswith(FROZEN_PREFIXES)}
-            super()._save(output_dir, state_dict=state_dict)
-            pointer = {"file": os.path.relpath(frozen_file, output_dir), "sha256": digest, "keys": len(frozen)}
-            (Path(output_dir) / FROZEN_WEIGHTS_POINTER).write_text(json.dumps(pointer, indent=2))
-            return
+        if not (Path(output_dir).name.startswith("checkpoint-") and frozen):
+            return super()._save(output_dir, state_dict=state_dict)
+        # The frozen weights never change: written once per run, each checkpoint points at them.
+        model = self.accelerator.unwrap_model(self.model)
+        state_dict = {k: v for k, v in (state_dict or model.state_dict()).items() if not k.startswith(FROZEN_PREFIXES)}
         super()._save(output_dir, state_dict=state_dict)
+        write_frozen_weights(self.args.output_dir, output_dir, frozen)
 
     def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
         super()._load_from_checkpoint(resume_from_checkpoint, model=model)
-        pointer_file = Path(resume_from_checkpoint) / FROZEN_WEIGHTS_POINTER
-        if not pointer_file.is_file():
+        frozen = read_frozen_weights(resume_from_checkpoint)
+        if frozen is None:
             return
-        from safetensors.torch import load_file
-
-        pointer = json.loads(pointer_file.read_text())
-        frozen_file = (Path(resume_from_checkpoint) / pointer["file"]).resolve()
-        if not frozen_file.is_file():
-            raise FileNotFoundError(
-                f"{pointer_file}: the frozen weights it points to, {frozen_file}, are missing; "
-                f"checkpoints of a run share that file in the run's output_dir"
-            )
-        frozen = load_file(str(frozen_file))
-        if _tensor_digest(frozen) != pointer["sha256"]:
-            raise ValueError(f"{frozen_file} does not match the hash recorded in {pointer_file}")
         target = self.accelerator.unwrap_model(model or self.model)
-        missing, unexpected = target.load_state_dict(frozen, strict=False)
-        if unexpected:
-            raise ValueError(f"{frozen_file}: weights this model does not have: {unexpected[:5]}")
+        apply_frozen_weights(target, frozen, str(resume_from_checkpoint))
         if hasattr(target, "freeze_backbone"):
             target.freeze_backbone()
 
@@ -251,6 +221,10 @@ def check_resume_checkpoint(checkpoint: str | os.PathLike, config: DearConfig) -
     saved = json.loads(config_file.read_text())
     saved_labels = len(saved.get("id2label") or {})
     current = {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
+    for sub_config, fields in SUB_CONFIG_ARCHITECTURE_FIELDS.items():
+        for name in fields:
+            current[f"{sub_config}.{name}"] = getattr(getattr(config, sub_config), name)
+            saved[f"{sub_config}.{name}"] = (saved.get(sub_config) or {}).get(name)
     differences = []
     for name, value in current.items():
         saved_value = saved_labels if name == "num_labels" else saved.get(name)

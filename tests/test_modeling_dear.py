@@ -386,6 +386,8 @@ def test_config_errors():
         DearConfig(encoders=["rgb", "depth"])
     with pytest.raises(ValueError, match="fuses 'rgb_side4video' with 'depth_videomamba'"):
         DearConfig(encoders=["rgb_side4video"], fusion_streams=["depth_videomamba"])
+    with pytest.raises(ValueError, match=r"encoder\(s\) \['depth_videomamba'\] would run without reaching the logits"):
+        DearConfig(fusion_streams=["depth_side4video"])
     with pytest.raises(ValueError, match="depth_colormap"):
         DearConfig(depth_colormap="jet")
     with pytest.raises(ValueError, match="not a multiple of the backbone patch size 16"):
@@ -434,3 +436,12 @@ def test_load_pretrained_backbone_from_local_clip_checkpoints(tmp_path):
     wrong.save_pretrained(tmp_path / "wrong")
     with pytest.raises(ValueError, match="does not fit this model's clip_config: .*checkpoint \\(24"):
         model.load_pretrained_encoders(clip_name_or_path=str(tmp_path / "wrong"))
+
+
+def test_sync_batchnorm_conversion_keeps_the_once_per_step_statistics():
+    from modeling_dear.modeling_side4video import RecomputeSafeSyncBatchNorm, convert_to_sync_batchnorm
+
+    model = convert_to_sync_batchnorm(DearModelTester("tiny-dear-rgb-depth").model())
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert norms and all(type(m) is RecomputeSafeSyncBatchNorm for m in norms)
+    assert not any(p.requires_grad for p in model.backbone.parameters())

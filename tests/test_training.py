@@ -12,7 +12,8 @@ from transformers import TrainerCallback, TrainingArguments
 
 from modeling_dear import DearConfig, DearForVideoClassification
 from modeling_dear.dataset_schema import video_features
-from modeling_dear.training import FROZEN_WEIGHTS_FILE, DearTrainer
+from modeling_dear.frozen_weights import FROZEN_WEIGHTS_FILE
+from modeling_dear.training import DearTrainer
 from modeling_dear.video_io import encode_depth_video, encode_video
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,6 +162,13 @@ def test_resume_continues_at_the_step_with_the_saved_optimiser_state(colour_data
     state = json.loads((tmp_path / "run" / "trainer_state.json").read_text())
     assert state["global_step"] == 4
 
+    # a checkpoint folder still loads as a complete model: its frozen weights come from the run's shared file
+    final = DearForVideoClassification.from_pretrained(tmp_path / "run")
+    from_checkpoint = DearForVideoClassification.from_pretrained(checkpoint)
+    for name, value in final.backbone.state_dict().items():
+        assert torch.equal(from_checkpoint.backbone.state_dict()[name], value), name
+    assert not any(p.requires_grad for p in from_checkpoint.backbone.parameters())
+
 
 def test_six_view_prediction_averages_the_views_softmax(tmp_path):
     class ViewEcho(torch.nn.Module):
@@ -229,3 +237,39 @@ def test_resume_from_another_preset_is_refused(colour_dataset, tmp_path):
     with pytest.raises(ValueError, match=r"checkpoint-2/config.json was written by a different model: encoders"):
         run_ssv2.main(arguments(colour_dataset, run_dir, tiny_config_file(tmp_path), "--do_train",
                                 "--resume_from_checkpoint", str(checkpoint)))
+
+
+def test_recipe_defaults_hold_for_command_line_and_json(tmp_path):
+    json_file = tmp_path / "args.json"
+    json_file.write_text(json.dumps({"output_dir": str(tmp_path / "out"), "num_train_epochs": 3}))
+    for argv in (["--output_dir", str(tmp_path / "out"), "--num_train_epochs", "3"], [str(json_file)]):
+        _, data_args, training_args = run_ssv2.parse_arguments(argv)
+        assert (training_args.learning_rate, training_args.weight_decay, training_args.num_train_epochs) == (1e-3, 0.15, 3)
+        assert training_args.lr_scheduler_type == "cosine" and training_args.remove_unused_columns is False
+        assert data_args.repeated_augmentation == 2
+
+
+def test_only_the_writing_process_saves_checkpoints(tmp_path, monkeypatch):
+    model = DearForVideoClassification(DearConfig.from_json_file(tiny_config_file(tmp_path)))
+    trainer = DearTrainer(model=model, args=TrainingArguments(output_dir=str(tmp_path / "run"), report_to="none", use_cpu=True))
+    monkeypatch.setattr(TrainingArguments, "should_save", property(lambda self: False))
+    trainer._save(str(tmp_path / "run" / "checkpoint-1"))  # another rank of a distributed run: writes nothing
+    assert not (tmp_path / "run" / "checkpoint-1").exists() and not (tmp_path / "run" / FROZEN_WEIGHTS_FILE).exists()
+
+
+def test_resume_from_a_model_with_another_videomamba_is_refused(colour_dataset, tmp_path):
+    checkpoint = tmp_path / "run" / "checkpoint-2"
+    checkpoint.mkdir(parents=True)
+    DearConfig.from_preset("tiny", num_frames=4, image_size=32, id2label=dict(enumerate(CLASSES)),
+                           videomamba_config={"hidden_size": 64, "num_hidden_layers": 2, "d_state": 8, "patch_size": 16}
+                           ).to_json_file(checkpoint / "config.json")
+    with pytest.raises(ValueError, match=r"videomamba_config.hidden_size: checkpoint 64, this run 32"):
+        run_ssv2.main(arguments(colour_dataset, tmp_path / "run", tiny_config_file(tmp_path), "--do_train",
+                                "--resume_from_checkpoint", str(checkpoint)))
+
+
+def test_frozen_weights_digest_covers_scalar_buffers():
+    from modeling_dear.frozen_weights import tensor_digest
+
+    # a bundled depth model with BatchNorm has 0-d num_batches_tracked buffers
+    assert tensor_digest({"n": torch.tensor(3)}) != tensor_digest({"n": torch.tensor(4)})
