@@ -255,6 +255,16 @@ class _Index:
     keyframes: tuple[int, ...]
 
 
+# FFmpeg reads still images through its image demuxers ("image2" for image file names, "<codec>_pipe" for
+# image bytes, whatever the file is called): a PNG renamed to .webm comes back as one "frame" of a video
+# stream. Real containers holding one frame (a 1-frame WebM, an MJPEG AVI) use a container demuxer.
+_IMAGE_NAMES = {"png": "PNG", "mjpeg": "JPEG", "bmp": "BMP", "webp": "WebP", "tiff": "TIFF", "gif": "GIF"}
+
+
+def _is_still_image(format_name: str) -> bool:
+    return format_name in ("image2", "image2pipe") or format_name.endswith("_pipe")
+
+
 def _probe(resolved: _Input, strict: bool = True) -> _Index:
     av = _import_av()
     name = resolved.name
@@ -263,6 +273,12 @@ def _probe(resolved: _Input, strict: bool = True) -> _Index:
     except av.FFmpegError as error:
         raise VideoDecodingError(name, f"not a readable video container ({error})") from None
     with container:
+        if _is_still_image(container.format.name):
+            codec = container.streams.video[0].codec_context if container.streams.video else None
+            kind = _IMAGE_NAMES.get(codec.name if codec is not None else "", "a still image")
+            raise VideoDecodingError(
+                name, f"is an image ({kind}), not a video; give a video file (e.g. WebM or MP4) instead"
+            )
         if not container.streams.video:
             kinds = sorted({stream.type for stream in container.streams})
             found = f"streams found: {', '.join(kinds)}" if kinds else "the container holds no streams or frames"

@@ -1,5 +1,6 @@
 """The DEAR pipeline, on-the-fly depth and `dear-predict`, on a tiny saved model with a tiny bundled DPT (offline)."""
 
+import io
 import json
 import subprocess
 import sys
@@ -277,3 +278,22 @@ def test_model_folder_without_processor(tmp_path):
     tiny_processor(num_frames=4).save_pretrained(tmp_path)
     with pytest.raises(ValueError, match="samples 4 frames, the model takes 8"):
         pipeline("dear-video-classification", model=str(tmp_path))
+
+
+def _png_bytes(frames) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(frames[0]).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_still_images_are_refused_but_one_and_two_frame_videos_work(pipe, model_dir, videos, tmp_path, capsys):
+    for name in ("still.png", "still.webm"):  # also when the image is named like a video
+        image = _write(tmp_path / name, _png_bytes(videos["frames"]))
+        with pytest.raises(VideoDecodingError, match=rf"{name}: is an image \(PNG\), not a video"):
+            pipe(str(image))
+        assert predict_main([str(image), "--model", str(model_dir)]) == 1
+        assert f"{name}: is an image (PNG), not a video" in capsys.readouterr().err
+    for num_frames in (1, 2):
+        clip = _write(tmp_path / f"frames{num_frames}.webm", encode_video(videos["frames"][:num_frames]))
+        assert len(pipe(str(clip), top_k=3)) == 3
+        assert predict_main([str(clip), "--model", str(model_dir)]) == 0

@@ -20,6 +20,8 @@ from modeling_dear.video_io import (
     read_video_frames,
 )
 
+from conftest import smooth_moving_frames
+
 HAVE_DECORD = importlib.util.find_spec("decord") is not None
 BACKENDS = ["pyav"] + (["decord"] if HAVE_DECORD else [])
 FORMATS = {"webm": "libvpx-vp9", "mp4": "libx264"}
@@ -212,3 +214,33 @@ def test_batch_job_catches_per_video(clips, tmp_path):
             failed[name] = str(error)
     assert sorted(decoded) == ["good", "good2"]
     assert sorted(failed) == ["cut", "dir"] and all(msg.startswith(f"{n}: ") for n, msg in failed.items())
+
+
+def _image_bytes(image_format: str) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(smooth_moving_frames(1, 40, 64)[0]).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("image_format,kind", [("PNG", "PNG"), ("JPEG", "JPEG"), ("WEBP", "WebP"), ("BMP", "BMP")])
+@pytest.mark.parametrize("file_name", ["still.png", "still.webm"])
+def test_still_images_are_refused_as_images(tmp_path, image_format, kind, file_name):
+    # FFmpeg reads an image as a 1-frame video stream, whatever the file is called
+    path = tmp_path / file_name
+    path.write_bytes(_image_bytes(image_format))
+    for source in (path, path.read_bytes()):
+        with pytest.raises(VideoDecodingError, match=rf": is an image \({kind}\), not a video; give a video file"):
+            probe_video(source)
+    with pytest.raises(VideoDecodingError, match=rf"^{re.escape(str(path))}: is an image"):
+        read_video_frames(path, [0])
+
+
+@pytest.mark.parametrize("codec", ["libvpx-vp9", "libx264"])
+@pytest.mark.parametrize("num_frames", [1, 2])
+def test_one_and_two_frame_videos_still_read(codec, num_frames):
+    frames = smooth_moving_frames(num_frames, 40, 64)
+    data = encode_video(frames, codec=codec)
+    assert probe_video(data).num_frames == num_frames
+    assert read_video_frames(data, list(range(num_frames)), backend="pyav").shape == (num_frames, 40, 64, 3)
