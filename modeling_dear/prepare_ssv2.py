@@ -35,6 +35,8 @@ error and skipped; video files with no label entry are counted and ignored.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import io
 import json
@@ -42,7 +44,10 @@ import logging
 import os
 import re
 import shutil
+import signal
+import sys
 import tarfile
+import threading
 import time
 import zipfile
 import zlib
@@ -68,6 +73,11 @@ STATE_DIR = ".prepare_ssv2"  # a leading dot: datasets' data-file resolution ski
 REPORT_FILE = "prepare_ssv2_report.json"
 PLAN_VERSION = 1
 _PARQUET_ROW_GROUP = 64  # rows per row group: ~10-20 MB of video + depth bytes
+# Videos longer than this are not decoded whole: they stream through decode -> depth -> encode in chunks
+# (see `_stream_long_video`), so that memory does not grow with a video's length. SSv2 clips have 20-120
+# frames and take the batched path, which groups frames of several clips per forward pass.
+STREAM_ABOVE_FRAMES = 256
+STREAM_CHUNK_FRAMES = 64  # frames per chunk of a streamed video (rounded up to whole depth-model batches)
 
 
 class SSv2InputError(ValueError):
@@ -484,14 +494,17 @@ class _Decoded:
     frames: np.ndarray | None = None
     error: str | None = None
     missing: bool = False
+    long: bool = False  # longer than STREAM_ABOVE_FRAMES: frames are left to `_stream_long_video`
 
 
 class _DecodeVideos:
     """Map-style: item i = the i-th video of this process's work, read and decoded (all frames), or the
     reason it could not be. Runs in DataLoader workers."""
 
-    def __init__(self, items: list[tuple[int, int, Annotation, str | None]], folder: Path, backend: str):
+    def __init__(self, items: list[tuple[int, int, Annotation, str | None]], folder: Path, backend: str,
+                 stream_above: int | None = None):
         self.items, self.folder, self.backend = items, folder, backend
+        self.stream_above = stream_above
 
     def __len__(self) -> int:
         return len(self.items)
@@ -510,7 +523,10 @@ class _DecodeVideos:
                 result.data = handle.read()
             video = open_video(result.data, name=path, backend=self.backend)
             result.info = video.info
-            result.frames = video.read(np.arange(video.info.num_frames))
+            if self.stream_above is not None and video.info.num_frames > self.stream_above:
+                result.long = True
+            else:
+                result.frames = video.read(np.arange(video.info.num_frames))
         except OSError as error:
             result.error = f"{path}: cannot be read ({error.strerror or error})"
         except Exception as error:  # any decoder failure is the video's, never the job's
@@ -525,21 +541,116 @@ def _identity(item):
     return item
 
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _exit_with_parent(parent_pid: int, worker_id: int = 0) -> None:
+    """DataLoader `worker_init_fn`: the decode worker dies with the process that started it, however that
+    one dies (kill -9 included). Without this, a worker whose parent was killed waits forever to hand over
+    its decoded frames (its queue's feeder thread blocks on a pipe nobody reads), holding its memory.
+
+    Linux: the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG). Everywhere: a daemon
+    thread polls the parent's pid every half second and ends the process when it has changed."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watchdog below still works
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _loader(dataset: _DecodeVideos, num_workers: int) -> Iterable[_Decoded]:
     if num_workers <= 0:
         return (dataset[i] for i in range(len(dataset)))
     from torch.utils.data import DataLoader
 
     return DataLoader(dataset, batch_size=None, shuffle=False, num_workers=num_workers, collate_fn=_identity,
-                      prefetch_factor=4)
+                      prefetch_factor=4, worker_init_fn=functools.partial(_exit_with_parent, os.getpid()))
+
+
+def _depth_fps(info) -> float:
+    return float(info.fps) if info.fps else 12.0
 
 
 def _encode_row(item: _Decoded, depth: np.ndarray, depth_model: str, codec_options: dict | None) -> dict:
-    from .video_io import encode_depth_video, probe_video
+    from .video_io import encode_depth_video
+
+    encoded = encode_depth_video(depth, fps=_depth_fps(item.info), options=codec_options)
+    return _make_row(item, encoded, depth_model)
+
+
+def _stream_long_video(item: _Decoded, estimator, codec_options: dict | None, chunk_frames: int,
+                       scratch: Path, backend: str = "auto") -> bytes:
+    """The depth video of a long clip, made chunk by chunk: decode `chunk_frames` frames, estimate their
+    float depth, and (per-clip normalisation) park it as float32 in `scratch` while the clip's min and max
+    accumulate; then read it back chunk by chunk, normalise with the clip's min and max and encode. Memory
+    holds one chunk, whatever the clip's length; the result equals `estimate_clips([all frames])` level for
+    level (the same float predictions, the same normalisation arithmetic, see the tests).
+
+    Raises `_DepthError` around failures of the depth model, so the caller can tell them from bad videos."""
+    import torch
+
+    from .depth_estimation import normalize_depth
+    from .video_io import DepthVideoEncoder, open_video
+
+    video = open_video(item.data, name=item.path, backend=backend)
+    total, (height, width) = video.info.num_frames, (video.info.height, video.info.width)
+    normalize = estimator.normalize
+    encoder = DepthVideoEncoder(height, width, fps=_depth_fps(video.info), options=codec_options)
+    low = high = None
+    try:
+        with open(scratch, "wb") as parked:
+            for start in range(0, total, chunk_frames):
+                frames = video.read(np.arange(start, min(start + chunk_frames, total)))
+                try:
+                    predicted = estimator.predict(frames)
+                except Exception as error:
+                    raise _DepthError(error) from error
+                if normalize == "frame":
+                    encoder.write(normalize_depth(predicted, "frame"))
+                    continue
+                predicted = predicted.float()
+                chunk_low, chunk_high = predicted.min(), predicted.max()
+                low = chunk_low if low is None else torch.minimum(low, chunk_low)
+                high = chunk_high if high is None else torch.maximum(high, chunk_high)
+                parked.write(predicted.numpy().tobytes())
+        if normalize != "frame":
+            # the arithmetic of depth_estimation.normalize_depth_tensor, with the whole clip's min and max
+            span = (high - low).clamp_min(torch.finfo(torch.float32).tiny)
+            with open(scratch, "rb") as parked:
+                for start in range(0, total, chunk_frames):
+                    count = min(chunk_frames, total - start) * height * width
+                    values = np.fromfile(parked, dtype=np.float32, count=count)
+                    if values.size != count:
+                        raise OSError(f"{scratch}: parked depth ends early ({values.size} of {count} values)")
+                    prediction = torch.from_numpy(values).view(-1, height, width)
+                    scaled = ((prediction - low) / span * 255.0).round().clamp_(0, 255)
+                    encoder.write(scaled.to(torch.uint8).numpy())
+        return encoder.finish()
+    except BaseException:
+        encoder.close()
+        raise
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+class _DepthError(Exception):
+    """The depth model failed on a chunk of a long video (the cause is chained)."""
+
+
+def _make_row(item: _Decoded, encoded: bytes, depth_model: str) -> dict:
+    from .video_io import probe_video
 
     info = item.info
-    fps = float(info.fps) if info.fps else 12.0
-    encoded = encode_depth_video(depth, fps=fps, options=codec_options)
     stored = probe_video(encoded, name=f"{item.path} (depth)").num_frames
     if stored != info.num_frames:
         raise ValueError(f"{item.path}: the depth video has {stored} frames, the RGB video {info.num_frames}")
@@ -676,15 +787,41 @@ def prepare_ssv2(
         "depth_codec_options": codec_options or dict(DEPTH_CODEC_OPTIONS),
     }
     plan_path = work_dir / "plan.json"
+    replace_plan = False
     if plan_path.exists():
-        changed = _plan_changes(json.loads(plan_path.read_text()), plan)
+        try:
+            changed = _plan_changes(json.loads(plan_path.read_text()), plan)
+        except (OSError, json.JSONDecodeError, AttributeError, KeyError, TypeError):
+            changed = ["plan.json is unreadable"]
         if changed:
-            raise SSv2InputError(
-                f"{plan_path}: {output_dir} holds a preparation started with other settings or inputs "
-                f"({'; '.join(changed)}); resume it with the same ones, or write to a new folder"
-            )
+            finished = _finished_shards(work_dir)
+            if finished:
+                raise SSv2InputError(
+                    f"{plan_path}: {output_dir} holds a preparation started with other settings or inputs "
+                    f"({'; '.join(changed)}) and {finished} finished shard(s); resume it with the same ones, "
+                    f"or write to a new folder"
+                )
+            replace_plan = True  # nothing was finished under the old plan: nothing to lose
     elif (output_dir / "data").exists() and any((output_dir / "data").iterdir()):
         raise SSv2InputError(f"{output_dir / 'data'}: not empty and not written by prepare_ssv2; choose another folder")
+
+    # Everything else that can fail before the work starts, checked before the plan is written: a plan
+    # written by a run that could not start would bind the output folder to that run's (wrong) settings.
+    if parts is None:
+        _require_videos(videos)
+    else:
+        _require_archive(parts[0])
+    _check_codec_options(codec_options)
+    if estimator is None:
+        estimator = _load_estimator(depth_model, state.device, batch_size, depth_model_kwargs)
+    if replace_plan and state.is_main_process:
+        logger.warning("%s: replacing the plan of an earlier run that finished no shard (%s)",
+                       plan_path, "; ".join(changed))
+        keep = {f"{s.name}.parquet" for s in shards}
+        for stale in (output_dir / "data").glob("*.parquet") if (output_dir / "data").is_dir() else ():
+            if stale.name not in keep:
+                stale.unlink(missing_ok=True)  # unfinished shard of the old plan, no manifest vouches for it
+        plan_path.unlink(missing_ok=True)
 
     for folder in (work_dir / "shards", work_dir / "tmp", output_dir / "data"):
         folder.mkdir(parents=True, exist_ok=True)
@@ -732,8 +869,6 @@ def prepare_ssv2(
         mine.append(shard)
 
     if mine:
-        if estimator is None:
-            estimator = DepthEstimator(depth_model, device=state.device, batch_size=batch_size, **depth_model_kwargs)
         _run_shards(mine, items, folder, estimator, model_name, features, codec_options, output_dir, work_dir, tag,
                     num_workers, encode_threads, decode_backend, batch_size, progress and state.is_local_main_process,
                     summary, rank, world)
@@ -754,6 +889,67 @@ def prepare_ssv2(
         summary.report = str(output_dir / REPORT_FILE)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _finished_shards(work_dir: Path) -> int:
+    folder = work_dir / "shards"
+    return sum(1 for _ in folder.glob("*.json")) if folder.is_dir() else 0
+
+
+def _require_videos(videos) -> None:
+    """A folder of videos must hold some: an empty or wrong folder would otherwise report every id missing."""
+    folder, found = index_videos(videos)
+    if not found:
+        raise SSv2InputError(
+            f"{folder}: no {'/'.join(VIDEO_EXTENSIONS)} video files here (nor in a {ARCHIVE_PREFIX} subfolder); "
+            f"give the folder of the extracted SSv2 videos or the archive parts {ARCHIVE_PREFIX}-00..19"
+        )
+
+
+def _require_archive(first_part: Path) -> None:
+    """The first archive part must start like a (compressed) tar, which is cheap to tell from its head."""
+    try:
+        with open(first_part, "rb") as handle:
+            head = handle.read(512)
+    except OSError as error:
+        raise SSv2InputError(f"{first_part}: cannot be read ({error.strerror or error})") from None
+    compressed = head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00"))
+    if not (compressed or head[257:262] == b"ustar"):
+        raise SSv2InputError(
+            f"{first_part}: not a tar or tar.gz archive; give the SSv2 archive parts "
+            f"{ARCHIVE_PREFIX}-00..19 (or their folder), or the folder of extracted videos"
+        )
+
+
+def _check_codec_options(codec_options: dict | None) -> None:
+    """Encode a 2-frame depth video with the chosen options, so that a bad option fails now, not per video."""
+    from .video_io import encode_depth_video
+
+    try:
+        encode_depth_video(np.zeros((2, 16, 16), np.uint8), options=codec_options)
+    except Exception as error:
+        raise SSv2InputError(
+            f"depth codec options {codec_options}: {DEPTH_CODEC} refuses them ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _load_estimator(depth_model, device, batch_size: int, kwargs: dict):
+    """The `DepthEstimator`, or a one-line `SSv2InputError` naming the model and what to do."""
+    name = os.fspath(depth_model)
+    looks_local = os.path.isabs(name) or name.startswith((".", "~")) or name.count("/") > 1
+    if looks_local and not os.path.exists(os.path.expanduser(name)):
+        raise SSv2InputError(f"{name}: depth model folder does not exist; give an existing folder or a Hub model id")
+    try:
+        return DepthEstimator(depth_model, device=device, batch_size=batch_size, **kwargs)
+    except Exception as error:
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+        hint = (
+            "check the name, or download it first (huggingface-cli download) when offline"
+            if not os.path.exists(name) else "the folder must hold a transformers depth-estimation checkpoint"
+        )
+        raise SSv2InputError(
+            f"{name}: the depth model cannot be loaded ({type(error).__name__}: {first_line}); {hint}"
+        ) from None
 
 
 def _ids_digest(entries: Sequence[Annotation]) -> str:
@@ -856,6 +1052,33 @@ def _run_shards(mine, items, folder, estimator, model_name, features, codec_opti
             else:
                 slots[b.shard][b.position] = (executor.submit(_encode_row, b, depth, model_name, codec_options), b.path)
 
+    # long videos stream in chunks of whole forward batches, so that a chunk's frames are batched as they
+    # would be on their own; stand-ins without `predict` (float depth) get whole clips as before
+    streams = callable(getattr(estimator, "predict", None)) and getattr(estimator, "normalize", None) in ("clip", "frame")
+    model_batch = max(1, int(getattr(estimator, "batch_size", batch_size) or batch_size))
+    chunk_frames = model_batch * max(1, -(-STREAM_CHUNK_FRAMES // model_batch))
+
+    def stream(item: _Decoded):
+        scratch = work_dir / "tmp" / f"{item.entry.video_id}.depth.{tag}.tmp"
+        try:
+            encoded = _stream_long_video(item, estimator, codec_options, chunk_frames, scratch, decode_backend)
+        except _DepthError as wrapped:
+            error = wrapped.__cause__
+            depth_failures.record(True, error)
+            fail(item.shard, item.entry, item.path, f"{item.path}: depth estimation failed ({type(error).__name__}: {error})")
+            return
+        except OSError:
+            raise  # the scratch file (disk full, ...): the job's problem, not the video's
+        except Exception as error:  # a decoder or encoder failure is the video's
+            message = str(error)
+            if not message.startswith(str(item.path)):
+                message = f"{item.path}: {type(error).__name__}: {message}"
+            fail(item.shard, item.entry, item.path, message)
+            return
+        depth_failures.record(False)
+        summary.frames += item.info.num_frames
+        slots[item.shard][item.position] = (executor.submit(_make_row, item, encoded, model_name), item.path)
+
     def finish(shard_number: int):
         shard = mine[shard_number]
         rows = []
@@ -893,9 +1116,12 @@ def _run_shards(mine, items, folder, estimator, model_name, features, codec_opti
         logger.info("%s: %d rows, %d failed, %d missing, %.1f MB", shard.name, len(rows), broken, missing, size / 1e6)
 
     try:
-        for item in _loader(_DecodeVideos(items, folder, decode_backend), num_workers):
+        decoder = _DecodeVideos(items, folder, decode_backend, STREAM_ABOVE_FRAMES if streams else None)
+        for item in _loader(decoder, num_workers):
             if item.error is not None:
                 fail(item.shard, item.entry, item.path, item.error, item.missing)
+            elif item.long:
+                stream(item)
             else:
                 group.append(item)
                 group_frames += len(item.frames)

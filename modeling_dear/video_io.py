@@ -82,35 +82,82 @@ def encode_depth_video(
     options: dict[str, str] | None = None,
 ) -> bytes:
     """Encode uint8 depth maps (T, H, W) into a frame-aligned grey video (MP4) held in memory."""
-    import av
-
     depth = np.asarray(depth)
     if depth.ndim != 3 or depth.dtype != np.uint8:
         raise ValueError(f"encode_depth_video expects (T, H, W) uint8 depth maps, got {depth.shape} {depth.dtype}")
     if len(depth) == 0:
         raise ValueError("encode_depth_video got zero frames")
-    height, width = depth.shape[1:]
-    if height % 2 or width % 2:
-        # yuv420p needs even sides: pad by edge replication, the reader crops back using the stored size
-        depth = np.pad(depth, ((0, 0), (0, height % 2), (0, width % 2)), mode="edge")
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp4") as output:
-        stream = output.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
-        stream.height, stream.width = depth.shape[1:]
-        # full-range ("j") YUV, so that readers converting to RGB map luma 0..255 to grey 0..255 unchanged
-        stream.pix_fmt = "yuvj420p"
-        stream.options = dict(DEPTH_CODEC_OPTIONS if options is None else options)
-        chroma = np.full((depth.shape[1] // 2, depth.shape[2] // 2), 128, dtype=np.uint8)
+    encoder = DepthVideoEncoder(depth.shape[1], depth.shape[2], fps=fps, codec=codec, options=options)
+    try:
+        encoder.write(depth)
+    except BaseException:
+        encoder.close()
+        raise
+    return encoder.finish()
+
+
+class DepthVideoEncoder:
+    """`encode_depth_video` fed in pieces: `write` (T, H, W) uint8 chunks, then `finish()` for the MP4 bytes.
+
+    Long clips are encoded as their depth is estimated, so memory holds one chunk of maps, not the clip; the
+    bytes equal those of `encode_depth_video` on the whole clip.
+    """
+
+    def __init__(self, height: int, width: int, fps: float = 12.0, codec: str = DEPTH_CODEC,
+                 options: dict[str, str] | None = None):
+        import av
+
+        self.height, self.width = int(height), int(width)
+        self.frames = 0
+        self._buffer = io.BytesIO()
+        self._output = av.open(self._buffer, mode="w", format="mp4")
+        try:
+            self._stream = self._output.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+            # yuv420p needs even sides: pad by edge replication, the reader crops back using the stored size
+            self._stream.height, self._stream.width = self.height + self.height % 2, self.width + self.width % 2
+            # full-range ("j") YUV, so that readers converting to RGB map luma 0..255 to grey 0..255 unchanged
+            self._stream.pix_fmt = "yuvj420p"
+            self._stream.options = dict(DEPTH_CODEC_OPTIONS if options is None else options)
+        except BaseException:
+            self._output.close()
+            raise
+        self._chroma = np.full((self._stream.height // 2, self._stream.width // 2), 128, dtype=np.uint8)
+
+    def write(self, depth: np.ndarray) -> None:
+        import av
+
+        depth = np.asarray(depth)
+        if depth.ndim != 3 or depth.dtype != np.uint8 or depth.shape[1:] != (self.height, self.width):
+            raise ValueError(
+                f"DepthVideoEncoder expects (T, {self.height}, {self.width}) uint8 depth maps, "
+                f"got {depth.shape} {depth.dtype}"
+            )
+        if self.height % 2 or self.width % 2:
+            depth = np.pad(depth, ((0, 0), (0, self.height % 2), (0, self.width % 2)), mode="edge")
         for plane in depth:
             frame = av.VideoFrame(plane.shape[1], plane.shape[0], "yuvj420p")
             frame.planes[0].update(_pad_to_linesize(plane, frame.planes[0].line_size))
-            frame.planes[1].update(_pad_to_linesize(chroma, frame.planes[1].line_size))
-            frame.planes[2].update(_pad_to_linesize(chroma, frame.planes[2].line_size))
-            for packet in stream.encode(frame):
-                output.mux(packet)
-        for packet in stream.encode():
-            output.mux(packet)
-    return buffer.getvalue()
+            frame.planes[1].update(_pad_to_linesize(self._chroma, frame.planes[1].line_size))
+            frame.planes[2].update(_pad_to_linesize(self._chroma, frame.planes[2].line_size))
+            for packet in self._stream.encode(frame):
+                self._output.mux(packet)
+        self.frames += len(depth)
+
+    def finish(self) -> bytes:
+        if self.frames == 0:
+            self.close()
+            raise ValueError("encode_depth_video got zero frames")
+        for packet in self._stream.encode():
+            self._output.mux(packet)
+        self._output.close()
+        return self._buffer.getvalue()
+
+    def close(self) -> None:
+        """Drop an unfinished video (after an error)."""
+        try:
+            self._output.close()
+        except Exception:
+            pass
 
 
 def _pad_to_linesize(plane: np.ndarray, line_size: int) -> bytes:
