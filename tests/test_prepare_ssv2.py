@@ -310,3 +310,83 @@ def test_chosen_splits_and_an_empty_split(download, tiny_dpt, tmp_path):
     assert summary.complete and summary.totals["rows"] == {"validation": 3, "test": 0}
     dataset = _load(output, tmp_path / "cache")
     assert list(dataset) == ["validation"] and dataset["validation"]["video_id"] == VALIDATION_IDS
+
+
+# ------------------------------------------------------------------------------------------ failed starts
+
+
+def _cli():
+    spec = importlib.util.spec_from_file_location("prepare_ssv2_cli", ROOT / "examples" / "prepare_ssv2.py")
+    cli = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = cli  # dataclasses look their module up
+    spec.loader.exec_module(cli)
+    return cli
+
+
+def test_a_depth_model_that_cannot_load_writes_nothing(download, tiny_dpt, tmp_path, capsys):
+    output = tmp_path / "ssv2_depth"
+    common = ["--videos", str(download / "videos"), "--labels", str(download / "labels"),
+              "--output_dir", str(output), "--shard_size", "2", "--batch_size", "8", "--num_workers", "0",
+              "--encode_threads", "1"]
+    cli = _cli()
+    for model, message in (
+        (str(tmp_path / "no-such-dpt"), "no-such-dpt: depth model folder does not exist"),
+        ("Intel/dpt-hybrid-midaz", "Intel/dpt-hybrid-midaz: the depth model cannot be loaded"),  # typo, offline
+        (str(download / "labels"), "labels: the depth model cannot be loaded"),  # a folder, but not a model
+    ):
+        assert cli.main(common + ["--depth_model", model, "--local_files_only", "true"]) == 2
+        error = capsys.readouterr().err.strip()
+        assert error.startswith("error: ") and message in error and len(error.splitlines()) == 1
+        assert not (output / ".prepare_ssv2" / "plan.json").exists()
+    # the corrected command runs in the same folder
+    assert cli.main(common + ["--depth_model", str(tiny_dpt)]) == 0
+    assert json.loads((output / REPORT_FILE).read_text())["rows"] == {"train": 3, "validation": 3, "test": 2}
+
+
+def test_bad_video_folder_archive_and_codec_options_write_nothing(download, tiny_dpt, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    output = tmp_path / "out"
+    with pytest.raises(SSv2InputError, match=r"empty: no \.webm/\.mp4 video files here"):
+        prepare_ssv2(empty, download / "labels", output, str(tiny_dpt), **SETTINGS)
+    not_tar = tmp_path / "20bn-something-something-v2-00"
+    not_tar.write_bytes(b"<html>download quota exceeded</html>" * 20)
+    with pytest.raises(SSv2InputError, match=r"v2-00: not a tar or tar\.gz archive"):
+        prepare_ssv2(not_tar, download / "labels", output, str(tiny_dpt), **SETTINGS)
+    with pytest.raises(SSv2InputError, match=r"depth codec options .*libx264 refuses them"):
+        prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt),
+                     depth_codec_options={"qp": "-7", "preset": "no-such-preset"}, **SETTINGS)
+    assert not output.exists()
+
+
+def test_a_plan_without_finished_shards_is_replaced(prepared, download, tiny_dpt, tmp_path):
+    output = tmp_path / "ssv2_depth"
+    # an earlier run with shard_size 3 wrote its plan and was killed while writing its first shard
+    work = output / ".prepare_ssv2"
+    (work / "shards").mkdir(parents=True)
+    (output / "data").mkdir()
+    (work / "plan.json").write_text(json.dumps({"version": 1, "shard_size": 3, "splits": {}}))
+    (output / "data" / "train-00000-of-00002.parquet").write_bytes(b"half a shard")
+    summary = prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt), **SETTINGS)
+    assert summary.complete and json.loads((work / "plan.json").read_text())["shard_size"] == 2
+    assert not (output / "data" / "train-00000-of-00002.parquet").exists()  # the old plan's partial shard
+    dataset = _load(output, tmp_path / "cache")
+    for split in prepared[2]:
+        assert dataset[split]["depth"] == prepared[2][split]["depth"]
+    # once shards are finished, other settings are refused as before
+    with pytest.raises(SSv2InputError, match=r"other settings or inputs \(shard_size: 2 then, 3 now\) and 6 finished"):
+        prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt), **{**SETTINGS, "shard_size": 3})
+
+
+def test_still_images_are_reported_not_stored(download, tiny_dpt, tmp_path):
+    from PIL import Image
+
+    videos = tmp_path / "videos"
+    shutil.copytree(download / "videos", videos)
+    Image.fromarray(np.zeros((40, 64, 3), np.uint8)).save(videos / "202.webm", format="PNG")  # an image renamed
+    output = tmp_path / "ssv2_depth"
+    summary = prepare_ssv2(videos, download / "labels", output, str(tiny_dpt), splits=("validation",), **SETTINGS)
+    assert summary.complete and summary.totals["rows"] == {"validation": 2}
+    report = json.loads((output / REPORT_FILE).read_text())
+    assert [f["id"] for f in report["failed"]] == ["202"]
+    assert "202.webm: is an image (PNG), not a video" in report["failed"][0]["error"]
