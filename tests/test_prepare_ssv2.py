@@ -390,3 +390,70 @@ def test_still_images_are_reported_not_stored(download, tiny_dpt, tmp_path):
     report = json.loads((output / REPORT_FILE).read_text())
     assert [f["id"] for f in report["failed"]] == ["202"]
     assert "202.webm: is an image (PNG), not a video" in report["failed"][0]["error"]
+
+
+# ------------------------------------------------------------------------------------------ orphaned workers
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; reaping it is its new parent's business
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
+def test_decode_workers_exit_when_the_main_process_is_killed(download, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    # the main process blocks in depth estimation while its two decode workers have frames queued for it:
+    # the state in which a kill -9 used to leave the workers blocked forever
+    script = f"""
+import sys, time
+from modeling_dear.prepare_ssv2 import prepare_ssv2
+
+class Stuck:
+    name, normalize = "stuck", "clip"
+    def estimate_clips(self, clips, normalize=None):
+        print("estimating", flush=True)
+        time.sleep(300)
+
+prepare_ssv2({str(download / "videos")!r}, {str(download / "labels")!r}, {str(tmp_path / "out")!r}, Stuck(),
+             shard_size=2, batch_size=1, num_workers=2, encode_threads=1, progress=False)
+"""
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, "OMP_NUM_THREADS": "1"})
+    workers = []
+    try:
+        assert process.stdout.readline().strip() == "estimating"
+        time.sleep(1.0)  # the workers fill their queues
+        workers = _children(process.pid)
+        assert len(workers) >= 2
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [w for w in workers if _alive(w)], "decode workers outlived their killed parent"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for worker in workers:
+            if _alive(worker):
+                os.kill(worker, signal.SIGKILL)
