@@ -457,3 +457,37 @@ prepare_ssv2({str(download / "videos")!r}, {str(download / "labels")!r}, {str(tm
         for worker in workers:
             if _alive(worker):
                 os.kill(worker, signal.SIGKILL)
+
+
+# ------------------------------------------------------------------------------------------ long videos
+
+
+@pytest.mark.parametrize("normalize", ["clip", "frame"])
+def test_long_videos_stream_in_chunks_with_the_same_depth(download, tiny_dpt, tmp_path, monkeypatch, normalize):
+    import modeling_dear.prepare_ssv2 as module
+    from modeling_dear.depth_estimation import DepthEstimator
+    from modeling_dear.video_io import open_video
+
+    estimator = DepthEstimator(str(tiny_dpt), device="cpu", batch_size=2, normalize=normalize)
+    whole_clips = []
+    original = estimator.estimate_clips
+    monkeypatch.setattr(estimator, "estimate_clips", lambda clips, n=None: whole_clips.append(1) or original(clips, n))
+    chunks = []
+    predict = estimator.predict
+    monkeypatch.setattr(estimator, "predict", lambda frames: chunks.append(len(frames)) or predict(frames))
+    # every clip (6, 7 and 8 frames) is "long": it goes through in chunks of 2 frames
+    monkeypatch.setattr(module, "STREAM_ABOVE_FRAMES", 4)
+    monkeypatch.setattr(module, "STREAM_CHUNK_FRAMES", 2)
+    output = tmp_path / "ssv2_depth"
+    summary = prepare_ssv2(download / "videos", download / "labels", output, estimator, splits=("validation",),
+                           **{**SETTINGS, "batch_size": 2})
+    assert summary.complete and not whole_clips and max(chunks) == 2 and sum(chunks) == 6 + 7 + 8
+    assert not list((output / ".prepare_ssv2").rglob("*.depth.*"))  # no parked depth left behind
+    rows = list(_load(output, tmp_path / "cache")["validation"])
+    assert [r["video_id"] for r in rows] == VALIDATION_IDS
+    for row in rows:
+        video = open_video(row["video"])
+        frames = video.read(np.arange(video.info.num_frames))
+        expected = original([frames])[0]  # the whole clip at once, as shorter videos are estimated
+        stored = read_depth_frames(row["depth"], np.arange(row["num_frames"]), size=(40, 64))
+        np.testing.assert_array_equal(stored, expected)
