@@ -77,7 +77,7 @@ _PARQUET_ROW_GROUP = 64  # rows per row group: ~10-20 MB of video + depth bytes
 # (see `_stream_long_video`), so that memory does not grow with a video's length. SSv2 clips have 20-120
 # frames and take the batched path, which groups frames of several clips per forward pass.
 STREAM_ABOVE_FRAMES = 256
-STREAM_CHUNK_FRAMES = 64  # frames per chunk of a streamed video (rounded up to whole depth-model batches)
+STREAM_CHUNK_FRAMES = 32  # frames per chunk of a streamed video (rounded up to whole depth-model batches)
 
 
 class SSv2InputError(ValueError):
@@ -686,7 +686,14 @@ def _write_parquet(rows: list[dict], features, path: Path, temporary_dir: Path, 
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pydict({c: [r[c] for r in rows] for c in COLUMNS}, schema=features.arrow_schema)
-    _write_atomic(path, lambda p: pq.write_table(table, p, row_group_size=_PARQUET_ROW_GROUP), temporary_dir, tag)
+    # The video and depth bytes, nearly all of a row, are compressed already. Column statistics (min and max
+    # of every column chunk) copy the smallest and largest value, which for these columns are whole videos,
+    # several times over: with them the writer took 5-6x a row group's bytes (250 MB for one 2,500-frame
+    # clip, bench/prepare_memory.py), without them 1x. A dictionary and Snappy copy the bytes again to win
+    # nothing on them. The other columns are a few kB per shard either way.
+    options = dict(row_group_size=_PARQUET_ROW_GROUP, use_dictionary=False, compression="none",
+                   write_statistics=False)
+    _write_atomic(path, lambda p: pq.write_table(table, p, **options), temporary_dir, tag)
     return path.stat().st_size
 
 
