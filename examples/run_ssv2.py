@@ -269,6 +269,8 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         require_optimizer = not training_args.save_only_model
         if training_args.resume_from_checkpoint:
             last_checkpoint = training_args.resume_from_checkpoint
+            if (Path(last_checkpoint) / "config.json").is_file():
+                check_resume_checkpoint(last_checkpoint, config)  # another model: the more useful message first
             problem = checkpoint_problem(last_checkpoint, require_optimizer=require_optimizer)
             if problem:
                 raise ValueError(
