@@ -263,6 +263,8 @@ class DearTrainer(Trainer):
         failed = inputs.pop("failed_rows", None)
         if num_views == 1 and failed is None:
             return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys=ignore_keys)
+        if num_views == 1:
+            return self._prediction_step_with_failed_rows(model, inputs, failed, prediction_loss_only, ignore_keys)
         inputs = self._prepare_inputs(inputs)
         labels = inputs.pop("labels", None)
         with torch.no_grad(), self.compute_loss_context_manager():
@@ -280,6 +282,28 @@ class DearTrainer(Trainer):
         if prediction_loss_only:
             return loss, None, None
         return loss, probabilities, labels
+
+    def _prediction_step_with_failed_rows(self, model, inputs, failed, prediction_loss_only, ignore_keys):
+        """One view per video, some videos not decoded: the stock step on the decoded rows, NaN scores for the rest
+        (the outputs keep the stock step's structure, so that batches with and without failures concatenate)."""
+        good = ~failed
+        rows = good if good.any() else torch.ones_like(good)  # none decoded: run the placeholders for the shapes
+        subset = {key: value[rows] if isinstance(value, torch.Tensor) and value.shape[:1] == rows.shape else value
+                  for key, value in inputs.items()}
+        loss, logits, _ = super().prediction_step(model, subset, prediction_loss_only, ignore_keys=ignore_keys)
+        loss = loss if good.any() else None
+        if prediction_loss_only:
+            return loss, None, None
+
+        def with_failed_rows(tensor):
+            full = tensor.new_full((len(good), *tensor.shape[1:]), float("nan"))
+            if good.any():
+                full[good.to(tensor.device)] = tensor
+            return full
+
+        logits = tuple(map(with_failed_rows, logits)) if isinstance(logits, (tuple, list)) else with_failed_rows(logits)
+        labels = inputs.get("labels")
+        return loss, logits, None if labels is None else labels.to(self.args.device)
 
     # -- checkpoints without the frozen weights ---------------------------------------------------------------------
 

@@ -162,10 +162,12 @@ def test_training_skips_an_undecodable_row_logs_and_counts_it(dataset_with_broke
     recorder = LogRecorder()
     # 18 training videos, one broken: within a 10 % allowance; 6 steps of 3 = every row once
     with caplog.at_level(logging.WARNING, logger="modeling_dear.training"):
-        run_ssv2.main(arguments(dataset_with_broken_rows, tmp_path / "run", config_file, "--do_train", "--max_steps", "6",
-                                "--eval_strategy", "no", "--save_strategy", "no", "--max_undecodable_fraction", "0.1"),
-                      callbacks=[recorder])
+        results = run_ssv2.main(arguments(dataset_with_broken_rows, tmp_path / "run", config_file, "--do_train", "--do_eval",
+                                          "--max_steps", "6", "--eval_strategy", "no", "--save_strategy", "no",
+                                          "--max_undecodable_fraction", "0.1"), callbacks=[recorder])
     assert len(recorder.losses) == 6
+    # evaluation (one view per video) leaves the broken validation video out of the accuracy and counts it
+    assert results["eval"]["eval_failed_videos"] == 1 and 0 <= results["eval"]["eval_top1"] <= 1
     assert "train-1-2 cannot be decoded, skipped" in caplog.text
     counts = [logs["skipped_videos"] for logs in recorder.logs if "loss" in logs]
     assert counts[-1] == 1 and counts == sorted(counts)
