@@ -123,6 +123,9 @@ class VideoCollator:
         for index, row in enumerate(rows):
             name = str(row.get("video_id", index))
             try:
+                for column in ("video", "depth") if self.use_depth else ("video",):
+                    if row.get(column) is None:
+                        raise VideoDecodingError(name, f"the row's '{column}' is empty (null)")
                 processed.append(self.processor(
                     videos=[row["video"]] * repeats,
                     depth=[row["depth"]] * repeats if self.use_depth else None,

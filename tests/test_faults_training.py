@@ -193,6 +193,22 @@ def test_prediction_marks_an_undecodable_row_failed_and_runs_no_evaluation(datas
     assert results["test"]["test_failed_videos"] == 1
 
 
+def test_a_row_without_depth_bytes_is_skipped_like_an_undecodable_one():
+    from modeling_dear.training import VideoCollator
+    from modeling_dear.video_io import encode_depth_video, encode_video
+
+    processor = DearVideoProcessor(num_frames=4, size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    frames = torch.zeros(10, 40, 48, 3, dtype=torch.uint8).numpy()
+    good = {"video_id": "good", "video": encode_video(frames, codec="libx264"), "label": 0,
+            "depth": encode_depth_video(frames[..., 0])}
+    rows = [good, {**good, "video_id": "no-depth", "depth": None}, {**good, "video_id": "no-video", "video": None}]
+    batch = VideoCollator(processor, mode="train", use_depth=True)(rows)
+    assert batch["skipped_videos"] == ["no-depth", "no-video"] and batch["pixel_values"].shape[0] == 1
+    batch = VideoCollator(processor, mode="test", use_depth=True)(rows)
+    assert batch["failed_rows"].tolist() == [False, True, True]
+    assert batch["pixel_values"].shape[0] == 3 * processor.num_views and batch["labels"].tolist() == [0, 0, 0]
+
+
 def test_do_eval_still_runs_when_asked(colour_dataset, tmp_path):
     config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
     _, _, training_args = run_ssv2.parse_arguments(arguments(colour_dataset, tmp_path / "run", config_file, "--do_predict"))
