@@ -4,6 +4,7 @@ undecodable rows, folders of other model types, mismatched inputs, and one-line 
 import json
 import logging
 import shutil
+from pathlib import Path
 
 import datasets
 import pytest
@@ -94,6 +95,49 @@ def test_rerunning_after_a_kill_during_a_save_resumes_from_the_last_complete_che
     assert json.loads((run_dir / "trainer_state.json").read_text())["global_step"] == 6
     assert checkpoint_problem(partial) is None  # written again, completely
     assert complete_before <= {path.name for path in run_dir.glob("checkpoint-*")}
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL inside the Trainer's save (a BaseException: nothing on the way catches it)."""
+
+
+@pytest.mark.parametrize("stage", ["after the weights", "inside optimizer.pt", "before the RNG state", "inside trainer_state.json"])
+def test_a_run_killed_at_any_stage_of_a_save_is_resumed_by_rerunning_it(colour_dataset, trained_run, tmp_path, monkeypatch, stage):
+    from transformers import TrainerState
+
+    from modeling_dear.training import DearTrainer
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained_run[0], run_dir)
+    command = arguments(colour_dataset, run_dir, trained_run[1], *COMMON, "--max_steps", "8", "--save_total_limit", "5")
+
+    def kill(*args, **kwargs):
+        raise Killed
+
+    def kill_inside(path, beginning: bytes):
+        Path(path).write_bytes(beginning)  # the first bytes of the file, then the process is gone
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        if stage == "after the weights":
+            patch.setattr(DearTrainer, "_save_optimizer_and_scheduler", kill)
+        elif stage == "inside optimizer.pt":
+            patch.setattr(DearTrainer, "_save_optimizer_and_scheduler",
+                          lambda self, output_dir: kill_inside(f"{output_dir}/optimizer.pt", b"PK\x03\x04" + b"\0" * 100))
+        elif stage == "before the RNG state":
+            patch.setattr(DearTrainer, "_save_rng_state", kill)
+        else:
+            patch.setattr(TrainerState, "save_to_json",
+                          lambda self, path: kill_inside(path, b'{"best_global_step": null, "global_step": 6, "log_hi'))
+        with pytest.raises(Killed):
+            run_ssv2.main(command)  # resumes from checkpoint-4, killed while saving checkpoint-6
+    assert (run_dir / "checkpoint-6").is_dir() and checkpoint_problem(run_dir / "checkpoint-6") is not None
+
+    recorder = Recorder()
+    run_ssv2.main(command, callbacks=[recorder])  # the same command again
+    assert recorder.first_step == 4
+    assert json.loads((run_dir / "trainer_state.json").read_text())["global_step"] == 8
+    assert all(checkpoint_problem(run_dir / f"checkpoint-{step}") is None for step in (2, 4, 6, 8))
 
 
 def test_an_explicit_incomplete_checkpoint_is_refused_in_one_line(colour_dataset, trained_run, tmp_path):
