@@ -943,11 +943,10 @@ def _check_codec_options(codec_options: dict | None) -> None:
 def _load_estimator(depth_model, device, batch_size: int, kwargs: dict):
     """The `DepthEstimator`, or a one-line `SSv2InputError` naming the model and what to do."""
     name = os.fspath(depth_model)
-    looks_local = os.path.isabs(name) or name.startswith((".", "~")) or name.count("/") > 1
-    if looks_local and not os.path.exists(os.path.expanduser(name)):
-        raise SSv2InputError(f"{name}: depth model folder does not exist; give an existing folder or a Hub model id")
     try:
         return DepthEstimator(depth_model, device=device, batch_size=batch_size, **kwargs)
+    except FileNotFoundError as error:  # model_sources' "the folder does not exist": already one clear line
+        raise SSv2InputError(str(error)) from None
     except Exception as error:
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
         hint = (

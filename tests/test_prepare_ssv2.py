@@ -330,9 +330,9 @@ def test_a_depth_model_that_cannot_load_writes_nothing(download, tiny_dpt, tmp_p
               "--encode_threads", "1"]
     cli = _cli()
     for model, message in (
-        (str(tmp_path / "no-such-dpt"), "no-such-dpt: depth model folder does not exist"),
+        (str(tmp_path / "no-such-dpt"), "no-such-dpt: the folder does not exist"),
         ("Intel/dpt-hybrid-midaz", "Intel/dpt-hybrid-midaz: the depth model cannot be loaded"),  # typo, offline
-        (str(download / "labels"), "labels: the depth model cannot be loaded"),  # a folder, but not a model
+        (str(download / "labels"), "labels: the folder holds no config.json"),  # a folder, but not a model
     ):
         assert cli.main(common + ["--depth_model", model, "--local_files_only", "true"]) == 2
         error = capsys.readouterr().err.strip()
