@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from transformers import Trainer
+from transformers import PreTrainedModel, Trainer
 
 from .configuration_dear import DearConfig
 from .frozen_weights import FROZEN_PREFIXES, apply_frozen_weights, read_frozen_weights, write_frozen_weights
@@ -134,6 +134,13 @@ class DearTrainer(Trainer):
     """
 
     def __init__(self, *args, eval_collator=None, test_collator=None, model_card=None, **kwargs):
+        model = kwargs.get("model", args[0] if args else None)
+        training_args = kwargs.get("args", args[1] if len(args) > 1 else None)
+        if (isinstance(model, PreTrainedModel) and isinstance(model.config, DearConfig) and training_args is not None
+                and training_args.ddp_find_unused_parameters is None):
+            # Every trainable parameter of every DEAR configuration reaches the loss (tested for each preset), so
+            # DDP need not search for unused ones; the Trainer's default (True) warns about it on every step.
+            training_args.ddp_find_unused_parameters = False
         super().__init__(*args, **kwargs)
         self.eval_collator = eval_collator
         self.test_collator = test_collator
