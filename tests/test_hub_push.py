@@ -1,4 +1,5 @@
-"""Every revision that `run_ssv2.py --push_to_hub` uploads during training is a whole, loadable model.
+"""What `run_ssv2.py` publishes: every revision it pushes to the Hub during training is a whole, loadable model,
+and the model card it writes is true for the run and its usage code runs.
 
 The Hub is replaced by a local folder: each `upload_folder` call is a commit whose resulting repository state is
 kept as a folder of its own (no network).
@@ -18,7 +19,7 @@ import torch
 from conftest import WITHOUT_PACKAGE_PRELUDE
 from huggingface_hub.utils import filter_repo_objects
 from safetensors import safe_open
-from test_training import arguments, colour_dataset, run_ssv2, tiny_config_file  # noqa: F401 (fixture)
+from test_training import CLASSES, arguments, colour_dataset, run_ssv2, tiny_config_file  # noqa: F401 (fixture)
 from transformers import TrainerCallback
 
 from modeling_dear import DearForVideoClassification
@@ -127,3 +128,83 @@ def test_every_pushed_revision_is_the_model_at_that_step(colour_dataset, tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     assert "all revisions OK" in result.stdout
     assert not (tmp_path / "run" / "_hub_push").exists()  # the whole-model copies are gone after the final push
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Model cards: what they say is what the run did, and their usage code runs
+
+
+def card_snippet(readme: Path) -> str:
+    text = readme.read_text()
+    start = text.index("```python\n") + len("```python\n")
+    return text[start:text.index("```", start)]
+
+
+def run_card_snippet(readme: Path, cwd: Path, with_depth: bool) -> str:
+    """Executes the card's Python block in a process that cannot import this package, next to local videos."""
+    from conftest import smooth_moving_frames
+
+    from modeling_dear.video_io import encode_depth_video, encode_video
+
+    frames = smooth_moving_frames(12, 40, 48)
+    (cwd / "video.mp4").write_bytes(encode_video(frames, codec="libx264"))
+    if with_depth:
+        (cwd / "video_depth.mp4").write_bytes(encode_depth_video(frames[..., 0]))
+    result = subprocess.run([sys.executable, "-c", WITHOUT_PACKAGE_PRELUDE + card_snippet(readme)], capture_output=True,
+                            text=True, cwd=cwd, env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / "hf"),
+                                                     "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.slow  # two short runs and two subprocesses (~25 s on 2 busy cores)
+def test_cards_of_a_trained_and_an_evaluation_only_folder_are_true_and_their_code_runs(colour_dataset, tmp_path):  # noqa: F811
+    from huggingface_hub import ModelCard
+
+    config_file = tiny_config_file(tmp_path, "tiny-dear-rgb-depth")
+    common = ["--eval_strategy", "no", "--save_strategy", "no", "--repeated_augmentation", "1", "--max_eval_samples", "3"]
+    run_ssv2.main(arguments(colour_dataset, tmp_path / "run", config_file, "--do_train", "--do_eval", "--max_steps", "2",
+                            *common))
+    card = ModelCard.load(tmp_path / "run" / "README.md")
+    assert "SchedulerType" not in card.text and "then cosine" in card.text  # the scheduler by name, not an enum repr
+    assert "RANDOM weights" in card.text and "CLIP ViT-B/16" not in card.text
+    assert card.data.base_model is None  # nothing pretrained was loaded
+    # a dataset folder counts as SSv2 (its research licence): "other", with the licence's name and link
+    assert card.data.license == "other" and card.data.license_name and card.data.license_link.startswith("https://")
+    assert 'depth="video_depth.mp4"' in card_snippet(tmp_path / "run" / "README.md")
+    # repo_id is the output folder's name, so from the folder above, the card's code loads this run's model
+    output = run_card_snippet(tmp_path / "run" / "README.md", tmp_path, with_depth=True)
+    assert output.splitlines()[0] in CLASSES
+
+    # an evaluation-only run saves no weights: its card's code loads the model it evaluated
+    evaluated = tmp_path / "evaluated"
+    run_ssv2.main(arguments(colour_dataset, evaluated, config_file, "--model_name_or_path", str(tmp_path / "run"),
+                            "--do_eval", *common))
+    assert not (evaluated / "model.safetensors").exists()
+    card = ModelCard.load(evaluated / "README.md")
+    assert f'from_pretrained("{tmp_path / "run"}"' in card.text and "trained nothing" in card.text
+    (tmp_path / "elsewhere").mkdir()
+    assert run_card_snippet(evaluated / "README.md", tmp_path / "elsewhere", with_depth=True).splitlines()[0] in CLASSES
+
+
+def test_card_metadata_names_the_pretrained_backbone_and_a_valid_licence(tmp_path):
+    from huggingface_hub import ModelCard
+
+    from modeling_dear import DearConfig
+    from modeling_dear.model_card import build_model_card
+
+    card = build_model_card(DearConfig.from_preset("dear"), repo_id="someone/dear-ssv2", license="other",
+                            backbone_source="openai/clip-vit-base-patch16")
+    card.save(tmp_path / "README.md")
+    data = ModelCard.load(tmp_path / "README.md").data
+    assert data.base_model == "openai/clip-vit-base-patch16"
+    assert data.license == "other" and data.license_name and data.license_link.startswith("https://")
+    assert "loaded from `openai/clip-vit-base-patch16`" in card.text
+    # a model that bundles a depth estimator, or has no depth encoder, is called without a depth video
+    rgb_card = build_model_card(DearConfig.from_preset("s4v-rgb"), repo_id="x/s4v", backbone_source=str(tmp_path))
+    assert "depth=" not in card_snippet_text(rgb_card.text) and rgb_card.data.base_model is None  # a local path
+
+
+def card_snippet_text(text: str) -> str:
+    start = text.index("```python\n")
+    return text[start:text.index("```", start + 10)]
