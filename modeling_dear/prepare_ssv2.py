@@ -574,6 +574,7 @@ def _write_parquet(rows: list[dict], features, path: Path, temporary_dir: Path, 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    rows = [features.encode_example({c: r[c] for c in COLUMNS}) for r in rows]  # video bytes -> Video structs
     table = pa.Table.from_pydict({c: [r[c] for r in rows] for c in COLUMNS}, schema=features.arrow_schema)
     _write_atomic(path, lambda p: pq.write_table(table, p, row_group_size=_PARQUET_ROW_GROUP), temporary_dir, tag)
     return path.stat().st_size
