@@ -163,7 +163,7 @@ def from_dataset_video(source):
             return source["bytes"]
         if source.get("path") is not None:
             return source["path"]
-        raise ValueError("a datasets.Video value with neither bytes nor path: {'bytes': None, 'path': None}")
+        raise VideoDecodingError("<datasets.Video value>", "neither bytes nor path: {'bytes': None, 'path': None}")
     return source
 
 
