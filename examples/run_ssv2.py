@@ -391,6 +391,9 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
         usage_source = model_args.model_name_or_path
         usage_note = (f"This folder holds the evaluation of `{usage_source}`, not a model of its own: "
                       "the code below loads that model.")
+    elif not training_args.do_train:
+        usage_note = ("This run evaluated a freshly initialised model and saved no weights: the code below is how "
+                      "a trained DEAR folder or Hub repository is used.")
     scheduler = getattr(training_args.lr_scheduler_type, "value", training_args.lr_scheduler_type)  # not "SchedulerType.COSINE"
     return build_model_card(
         config,
