@@ -357,14 +357,14 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         results["test"] = metrics
 
     if trainer.is_world_process_zero() and (training_args.do_train or training_args.do_eval or training_args.do_predict):
-        trainer.model_card = model_card_for(config, training_args, data_args, results)
+        trainer.model_card = model_card_for(config, training_args, data_args, results, model_args)
         trainer.model_card.save(Path(training_args.output_dir) / "README.md")
         if training_args.push_to_hub:
             trainer.push_to_hub()
     return results
 
 
-def model_card_for(config, training_args, data_args, results):
+def model_card_for(config, training_args, data_args, results, model_args=None):
     from modeling_dear.model_card import build_model_card
 
     test, evaluation = results.get("test", {}), results.get("eval", {})
@@ -378,6 +378,23 @@ def model_card_for(config, training_args, data_args, results):
         metrics, split, views = {}, data_args.eval_split, ""
     synthetic = data_args.dataset == "synthetic"
     repo_id = training_args.hub_model_id or Path(training_args.output_dir).name
+    model_args = model_args or ModelArguments()
+    # what the frozen backbone holds: the starting model's, a CLIP checkpoint's, or random weights (as build_model)
+    if model_args.model_name_or_path:
+        backbone_source = model_args.model_name_or_path
+    else:
+        clip_source = model_args.clip_name_or_path or config.clip_name_or_path
+        backbone_source = clip_source if clip_source and clip_source.lower() != "none" else None
+    usage_source, usage_note = repo_id, ""
+    if not training_args.do_train and model_args.model_name_or_path:
+        # this run saved no weights: the card's code loads the model it evaluated
+        usage_source = model_args.model_name_or_path
+        usage_note = (f"This folder holds the evaluation of `{usage_source}`, not a model of its own: "
+                      "the code below loads that model.")
+    elif not training_args.do_train:
+        usage_note = ("This run evaluated a freshly initialised model and saved no weights: the code below is how "
+                      "a trained DEAR folder or Hub repository is used.")
+    scheduler = getattr(training_args.lr_scheduler_type, "value", training_args.lr_scheduler_type)  # not "SchedulerType.COSINE"
     return build_model_card(
         config,
         repo_id=repo_id,
@@ -391,18 +408,24 @@ def model_card_for(config, training_args, data_args, results):
             "Depth was estimated for every frame with the depth model recorded in the dataset's `depth_model` column."
         ),
         training_description=(
-            f"{training_args.num_train_epochs:g} epochs, AdamW lr {training_args.learning_rate:g}, weight decay "
+            "This run trained nothing (evaluation only)." if not training_args.do_train else
+            f"{f'{training_args.max_steps} steps' if training_args.max_steps > 0 else f'{training_args.num_train_epochs:g} epochs'}, "
+            f"{training_args.world_size} process(es) x {training_args.gradient_accumulation_steps} accumulation step(s), AdamW lr {training_args.learning_rate:g}, weight decay "
             f"{training_args.weight_decay:g} on all trainable parameters, {training_args.warmup_steps} warm-up steps then "
-            f"{training_args.lr_scheduler_type if isinstance(training_args.lr_scheduler_type, str) else training_args.lr_scheduler_type.value}, "
+            f"{scheduler}, "
             f"{training_args.per_device_train_batch_size} videos x {data_args.repeated_augmentation} augmentations per device batch, "
             f"label smoothing {config.label_smoothing:g}."
         ),
         license="apache-2.0" if synthetic else "other",
         datasets=["dear-synthetic"] if synthetic else ["something-something-v2"],
         extra_limitations=(
-            "- Trained on the synthetic dataset with a random frozen backbone: a demonstration of the pipeline, "
-            "not a model for real videos.\n" if synthetic else ""
+            "- Trained on the synthetic dataset: a demonstration of the pipeline, not a model for real videos.\n"
+            if synthetic else ""
         ),
+        backbone_source=backbone_source,
+        base_model=model_args.model_name_or_path or backbone_source,
+        usage_source=usage_source,
+        usage_note=usage_note,
     )
 
 

@@ -9,7 +9,9 @@ SSV2_LABELS_FILE = Path(__file__).with_name("ssv2_labels.csv")
 
 # Columns every prepared split carries. `video` and `depth` hold whole encoded files so that a dataset
 # is self-contained: `video` as the source ships it (WebM/VP9 for SSv2), `depth` a frame-aligned grey
-# video (see `video_io.encode_depth_video`).
+# video (see `video_io.encode_depth_video`). Both are `datasets.Video(decode=False)`: rows give
+# `{"bytes": ..., "path": ...}` (the processor and `video_io` take that as it is), nothing is decoded on
+# access (no torchcodec needed), and the Hub's dataset viewer shows them as videos.
 COLUMNS = (
     "video_id",
     "video",
@@ -36,13 +38,13 @@ def ssv2_label_names() -> list[str]:
 
 def video_features(label_names: list[str]):
     """`datasets.Features` for a split with labels (the test split uses the same features, label = -1)."""
-    from datasets import ClassLabel, Features, List, Value
+    from datasets import ClassLabel, Features, List, Value, Video
 
     return Features(
         {
             "video_id": Value("string"),
-            "video": Value("binary"),
-            "depth": Value("binary"),
+            "video": Video(decode=False),
+            "depth": Video(decode=False),
             "label": ClassLabel(names=list(label_names)),
             "template": Value("string"),
             "placeholders": List(Value("string")),

@@ -35,6 +35,34 @@ def table_1_row(config: DearConfig) -> tuple[str, str, str, str]:
     return ("custom", ", ".join(config.encoders), streams or "none", "not in the paper")
 
 
+# What `license="other"` refers to: Something-Something V2's terms (ModelCardData needs a name and a link for it).
+SSV2_LICENSE_NAME = "something-something-v2"
+SSV2_LICENSE_LINK = "https://developer.qualcomm.com/software/ai-datasets/something-something"
+
+
+def _is_hub_id(source: str | None) -> bool:
+    return bool(source) and not Path(source).expanduser().exists() and source.count("/") == 1
+
+
+def backbone_text(config: DearConfig, backbone_source: str | None) -> tuple[str, str]:
+    """(description, limitation) of the frozen backbone this model actually holds."""
+    if not config.uses_side4video:
+        return "There is no CLIP backbone (no Side4Video encoder).", ""
+    clip = config.clip_config
+    shape = f"width {clip.hidden_size}, {clip.num_hidden_layers} blocks, patch {clip.patch_size}"
+    if not backbone_source:
+        return (
+            f"The Side4Video encoders are trainable side networks over one frozen ViT ({shape}) with RANDOM weights: "
+            "no pretrained backbone was loaded.",
+            "The frozen backbone has random weights: this model demonstrates the pipeline, it is not a video model.",
+        )
+    return (
+        f"The Side4Video encoders are trainable side networks over one frozen CLIP ViT ({shape}), loaded from "
+        f"`{backbone_source}`.",
+        f"The frozen backbone (`{backbone_source}`) brings its pretraining data's biases.",
+    )
+
+
 def build_model_card(
     config: DearConfig,
     repo_id: str,
@@ -48,8 +76,17 @@ def build_model_card(
     license: str = "apache-2.0",
     datasets: list[str] | None = None,
     extra_limitations: str = "",
+    backbone_source: str | None = None,
+    base_model: str | None = None,
+    usage_source: str | None = None,
+    usage_note: str = "",
 ):
-    """A `huggingface_hub.ModelCard` with metadata (library, pipeline tag, datasets, licence, model-index)."""
+    """A `huggingface_hub.ModelCard` with metadata (library, pipeline tag, datasets, licence, model-index).
+
+    `backbone_source`: where the frozen CLIP weights came from (None: they are random); `base_model`: the model
+    this one was trained from (a Hub id; local paths are left out of the metadata); `usage_source`: what the usage
+    code loads (default `repo_id`; e.g. the evaluated model when the run saved no weights of its own).
+    """
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
     variant_name, encoders, streams, paper = table_1_row(config)
@@ -69,6 +106,9 @@ def build_model_card(
                     metric_value=round(float(metrics[key]), 4),
                 )
             )
+    if base_model is None and backbone_source and _is_hub_id(backbone_source):
+        base_model = backbone_source
+    license_fields = {"license_name": SSV2_LICENSE_NAME, "license_link": SSV2_LICENSE_LINK} if license == "other" else {}
     card_data = ModelCardData(
         library_name="transformers",
         pipeline_tag="video-classification",
@@ -77,13 +117,18 @@ def build_model_card(
         tags=["video-classification", "action-recognition", "depth", "dear", "side4video", "videomamba"],
         model_name=repo_id.split("/")[-1],
         eval_results=eval_results or None,
+        base_model=base_model if _is_hub_id(base_model) else None,
+        **license_fields,
     )
-    clip = config.clip_config
+    backbone_description, backbone_limitation = backbone_text(config, backbone_source)
     return ModelCard.from_template(
         card_data,
         template_path=str(template_path()),
         model_name=repo_id.split("/")[-1],
         repo_id=repo_id,
+        usage_source=usage_source or repo_id,
+        usage_note=usage_note + ("\n\n" if usage_note else ""),
+        needs_depth_video=config.needs_depth and not config.estimates_depth,
         variant_name=variant_name,
         variant_description=f"encoders {encoders}; streams {streams}.",
         table_row=" | ".join((variant_name, encoders, streams, paper)),
@@ -91,7 +136,9 @@ def build_model_card(
         image_size=config.image_size,
         num_labels=config.num_labels,
         encoders=", ".join(config.encoders),
-        clip_description=f"width {clip.hidden_size}, {clip.num_hidden_layers} blocks, patch {clip.patch_size}",
+        backbone_description=backbone_description,
+        backbone_limitation=backbone_limitation,
+        ssv2="something-something-v2" in (datasets or [eval_dataset_id]),
         metrics={key: f"{value:.4f}" if isinstance(value, float) else value for key, value in metrics.items()},
         eval_dataset=eval_dataset,
         eval_split=eval_split,

@@ -50,6 +50,11 @@ class DearPreTrainedModel(PreTrainedModel):
     main_input_name = "pixel_values"
     input_modalities = ("video",)
     supports_gradient_checkpointing = True
+    # The loss is a mean over the videos of the batch and never takes `num_items_in_batch`. Without this, the
+    # `**kwargs` of `forward` make the Trainer believe the model normalises by the item count of the whole step,
+    # so it skips its own division by gradient-accumulation steps and multiplies by the process count: losses and
+    # gradients came out processes x accumulation steps too large.
+    accepts_loss_kwargs = False
     _no_split_modules = ["Side4VideoBlock", "VideoMambaBlock", "CLIPEncoderLayer", "GatedCrossAttentionLayer"]
 
     @torch.no_grad()

@@ -685,6 +685,7 @@ def _write_parquet(rows: list[dict], features, path: Path, temporary_dir: Path, 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    rows = [features.encode_example({c: r[c] for c in COLUMNS}) for r in rows]  # video bytes -> Video structs
     table = pa.Table.from_pydict({c: [r[c] for r in rows] for c in COLUMNS}, schema=features.arrow_schema)
     # The video and depth bytes, nearly all of a row, are compressed already. Column statistics (min and max
     # of every column chunk) copy the smallest and largest value, which for these columns are whole videos,

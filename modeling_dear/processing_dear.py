@@ -18,7 +18,7 @@ from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
 from transformers.processing_utils import ImagesKwargs
 
 from .frame_sampling import MODES, SAMPLINGS, sample_frame_indices
-from .video_io import VideoDecodingError, check_aligned, open_video
+from .video_io import VideoDecodingError, check_aligned, from_dataset_video, open_video
 from .video_transforms import (
     CLIP_MEAN,
     CLIP_STD,
@@ -78,7 +78,7 @@ def _is_image(item) -> bool:
 def _split_batch(inputs, frame_ndim: int, what: str) -> list:
     """A single video or a batch of them → list of videos. `frame_ndim` is a frame's ndim (3 for RGB
     (H, W, 3), 2 for depth (H, W)); a video is one more, a batch two more."""
-    inputs = _to_numpy(inputs)
+    inputs = _to_numpy(from_dataset_video(inputs))
     if _is_file_source(inputs):
         return [inputs]
     if isinstance(inputs, np.ndarray):
@@ -91,6 +91,7 @@ def _split_batch(inputs, frame_ndim: int, what: str) -> list:
             f"got shape {inputs.shape}"
         )
     if isinstance(inputs, (list, tuple)):
+        inputs = [from_dataset_video(item) for item in inputs]  # rows of a dataset's `video` / `depth` column
         if len(inputs) == 0:
             raise ValueError(f"{what}: got an empty list")
         first = _to_numpy(inputs[0])

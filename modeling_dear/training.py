@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from transformers import Trainer
+from transformers import PreTrainedModel, Trainer
 
 from .configuration_dear import DearConfig
 from .frozen_weights import (
@@ -40,6 +41,8 @@ from .video_io import VideoDecodingError
 
 logger = logging.getLogger(__name__)
 
+# Whole-model copies of checkpoints, uploaded by Hub pushes during training (underscored: never uploaded as such).
+HUB_PUSH_FOLDER = "_hub_push"
 # Config fields that decide the shape of the network: a checkpoint must agree on all of them to be resumed.
 ARCHITECTURE_FIELDS = (
     "encoders", "fusion_streams", "num_frames", "image_size", "side_hidden_size", "side_head_dim",
@@ -204,6 +207,13 @@ class DearTrainer(Trainer):
     """
 
     def __init__(self, *args, eval_collator=None, test_collator=None, model_card=None, max_skipped_fraction=0.01, **kwargs):
+        model = kwargs.get("model", args[0] if args else None)
+        training_args = kwargs.get("args", args[1] if len(args) > 1 else None)
+        if (isinstance(model, PreTrainedModel) and isinstance(model.config, DearConfig) and training_args is not None
+                and training_args.ddp_find_unused_parameters is None):
+            # Every trainable parameter of every DEAR configuration reaches the loss (tested for each preset), so
+            # DDP need not search for unused ones; the Trainer's default (True) warns about it on every step.
+            training_args.ddp_find_unused_parameters = False
         super().__init__(*args, **kwargs)
         self.eval_collator = eval_collator
         self.test_collator = test_collator
@@ -327,6 +337,42 @@ class DearTrainer(Trainer):
         state_dict = {k: v for k, v in (state_dict or model.state_dict()).items() if not k.startswith(FROZEN_PREFIXES)}
         super()._save(output_dir, state_dict=state_dict)
         write_frozen_weights(self.args.output_dir, output_dir, frozen)
+
+    # -- Hub pushes during training: whole models ----------------------------------------------------------------
+
+    def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
+        # The Trainer pushes a checkpoint by copying its config and weight files into output_dir and uploading
+        # that. A checkpoint-N folder lacks the frozen weights (kept once per run, in `_*` files the upload skips),
+        # and no code files are copied: each revision would load with a random backbone, or not at all with
+        # trust_remote_code. So the Trainer is handed a whole model instead: the checkpoint's files with complete
+        # weights and the code, written next to it in `_hub_push/` (which the root upload skips too).
+        from transformers.trainer_utils import HubStrategy
+
+        in_progress = self.push_in_progress is not None and not self.push_in_progress.is_done()
+        if (not self.is_world_process_zero() or self.args.hub_strategy == HubStrategy.END
+                or (in_progress and not self.args.hub_always_push) or self.is_deepspeed_enabled or self.is_fsdp_enabled):
+            return super()._push_from_checkpoint(checkpoint_folder)  # pushes nothing, or the stock way
+        staging_root = Path(self.args.output_dir) / HUB_PUSH_FOLDER
+        if not in_progress and staging_root.is_dir():
+            shutil.rmtree(staging_root)  # earlier revisions are uploaded
+        staging = staging_root / Path(checkpoint_folder).name  # same name: `all_checkpoints` uploads it as that
+        self.accelerator.unwrap_model(self.model).save_pretrained(staging)  # complete weights, config, code
+        for item in Path(checkpoint_folder).iterdir():  # optimiser state etc., for `checkpoint` hub strategies
+            if item.is_file() and item.name != FROZEN_WEIGHTS_POINTER and not (staging / item.name).exists():
+                try:
+                    os.link(item, staging / item.name)
+                except OSError:
+                    shutil.copy2(item, staging / item.name)
+        for code_file in staging.glob("*.py"):  # the Trainer copies only config and weights into output_dir
+            shutil.copy2(code_file, Path(self.args.output_dir) / code_file.name)
+        super()._push_from_checkpoint(str(staging))
+
+    def push_to_hub(self, *args, **kwargs):
+        result = super().push_to_hub(*args, **kwargs)  # waits for the pushes from checkpoints first
+        staging_root = Path(self.args.output_dir) / HUB_PUSH_FOLDER
+        if self.is_world_process_zero() and staging_root.is_dir() and kwargs.get("blocking", True):
+            shutil.rmtree(staging_root)
+        return result
 
     def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
         super()._load_from_checkpoint(resume_from_checkpoint, model=model)

@@ -202,6 +202,18 @@ class VideoInfo:
     pix_fmt: str = ""
 
 
+def from_dataset_video(source):
+    """A `datasets.Video(decode=False)` value, `{"bytes": ..., "path": ...}` (how the prepared and synthetic
+    datasets store `video` and `depth`), as its bytes, or its path when it holds none; anything else as it is."""
+    if isinstance(source, dict) and ("bytes" in source or "path" in source):
+        if source.get("bytes") is not None:
+            return source["bytes"]
+        if source.get("path") is not None:
+            return source["path"]
+        raise VideoDecodingError("<datasets.Video value>", "neither bytes nor path: {'bytes': None, 'path': None}")
+    return source
+
+
 def source_name(source: VideoSource, name: str | None = None) -> str:
     """The name used in error messages: `name` when given, else the path, else a placeholder."""
     if name is not None:
@@ -218,6 +230,7 @@ class _Input:
     """An input resolved once, so that the probe and the decoder each get a fresh, rewound stream."""
 
     def __init__(self, source: VideoSource, name: str | None):
+        source = from_dataset_video(source)
         self.name = source_name(source, name)
         self.path: str | None = None
         self.data: bytes | None = None

@@ -184,7 +184,8 @@ def dataset_with_broken_rows(colour_dataset, tmp_path_factory):
     broken = {"train-1-2", "validation-2-0"}
 
     def damage(row):
-        return {"video": b"\x1aE\xdf\xa3 truncated" if row["video_id"] in broken else row["video"]}
+        # `video` is a datasets.Video(decode=False) column: rows hold {"bytes", "path"}
+        return {"video": {"bytes": b"\x1aE\xdf\xa3 truncated", "path": None} if row["video_id"] in broken else row["video"]}
 
     path = tmp_path_factory.mktemp("broken") / "data"
     datasets.DatasetDict({name: split.map(damage) for name, split in data.items()}).save_to_disk(str(path))

@@ -134,7 +134,7 @@ def test_end_to_end(prepared, download, tiny_dpt):
             rgb, depth = probe_video(row["video"]), probe_video(row["depth"])
             assert rgb.num_frames == depth.num_frames == row["num_frames"]  # one depth frame per RGB frame
             assert (row["height"], row["width"], row["fps"]) == (40, 64, 12.0)
-            assert row["video"] == (download / "videos" / f"{row['video_id']}.webm").read_bytes()
+            assert row["video"]["bytes"] == (download / "videos" / f"{row['video_id']}.webm").read_bytes()
             assert row["depth_model"] == str(tiny_dpt)
             assert read_depth_frames(row["depth"], [0, row["num_frames"] - 1], size=(40, 64)).shape == (2, 40, 64)
 

@@ -64,16 +64,16 @@ def test_schema_matches_the_package(small):
 def test_frames_are_aligned_and_depth_is_lossless(small):
     for split in small.values():
         for row in split:
-            rgb = _decode_rgb(row["video"])
-            depth = _decode_depth(row["depth"], row["height"], row["width"])
+            rgb = _decode_rgb(row["video"]["bytes"])
+            depth = _decode_depth(row["depth"]["bytes"], row["height"], row["width"])
             assert rgb.shape == (row["num_frames"], row["height"], row["width"], 3)
             assert depth.shape == (row["num_frames"], row["height"], row["width"])
     # the stored depth is exactly what the renderer produced: the clip's seed reproduces it
     row = small["train"][5]
     clip = sd.render_clip(row["label"], sd._clip_seed(3, "train", row["label"], 0), 32, 48, 6, 9)
-    np.testing.assert_array_equal(_decode_depth(row["depth"], 32, 48), clip.depth)
+    np.testing.assert_array_equal(_decode_depth(row["depth"]["bytes"], 32, 48), clip.depth)
     assert clip.depth.min() == 0 and clip.depth.max() == 255  # min-max over the clip
-    assert np.abs(_decode_rgb(row["video"]).astype(int) - clip.frames).mean() < 6  # lossy VP9, but close
+    assert np.abs(_decode_rgb(row["video"]["bytes"]).astype(int) - clip.frames).mean() < 6  # lossy VP9, but close
 
 
 def test_same_seed_same_bytes_different_seed_different_bytes(small):
