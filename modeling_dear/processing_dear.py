@@ -70,9 +70,8 @@ def _to_numpy(item):
 
 
 def _is_image(item) -> bool:
-    from PIL import Image
-
-    return isinstance(item, Image.Image)
+    """A PIL image, recognised without importing PIL (array, path and bytes inputs do not need it)."""
+    return any(cls.__module__ == "PIL.Image" and cls.__name__ == "Image" for cls in type(item).__mro__)
 
 
 def _split_batch(inputs, frame_ndim: int, what: str) -> list:

@@ -36,7 +36,7 @@ def encode_video(
     `codec` picks the container unless `container` is given: VP9/VP8 go in WebM (as SSv2 ships),
     everything else in MP4.
     """
-    import av
+    av = _import_av()
 
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
@@ -82,7 +82,7 @@ def encode_depth_video(
     options: dict[str, str] | None = None,
 ) -> bytes:
     """Encode uint8 depth maps (T, H, W) into a frame-aligned grey video (MP4) held in memory."""
-    import av
+    av = _import_av()
 
     depth = np.asarray(depth)
     if depth.ndim != 3 or depth.dtype != np.uint8:
@@ -206,7 +206,8 @@ def _import_av():
         import av
     except ImportError as error:  # an environment problem, not a bad video: let it propagate as is
         raise ImportError(
-            "reading videos needs PyAV: pip install 'av>=12' (or the package's [video] extra)"
+            "decoding videos needs a video decoder, PyAV or decord, and neither is installed: install the `video` "
+            "extra (pip install 'dear-video[video]'), or pip install 'av>=12' (or 'decord>=0.6' for backend='decord')"
         ) from error
     return av
 
@@ -221,7 +222,10 @@ def _import_decord():
     try:
         import decord
     except ImportError as error:
-        raise ImportError("backend='decord' needs decord: pip install 'decord>=0.6'") from error
+        raise ImportError(
+            "backend='decord' needs decord: install the `video` extra (pip install 'dear-video[video]') or "
+            "pip install 'decord>=0.6'"
+        ) from error
     return decord
 
 
