@@ -13,8 +13,10 @@ import os
 from typing import Any
 
 import numpy as np
-from transformers import AutoImageProcessor
 from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
+# the module's class, not `transformers.AutoImageProcessor`: without Pillow the top-level name is a placeholder that
+# raises, and this file must import (and register) in a saved folder's Pillow-free environment too
+from transformers.models.auto.image_processing_auto import AutoImageProcessor
 from transformers.processing_utils import ImagesKwargs
 
 from .frame_sampling import MODES, SAMPLINGS, sample_frame_indices
