@@ -33,10 +33,10 @@ setup(
         "evaluate>=0.4",
         "safetensors>=0.8",
         "huggingface_hub>=1.31",
-        "numpy>=1.24",
+        "numpy>=2.0",
         "pillow>=10.0",
-        "matplotlib>=3.7",
-        "tqdm>=4.60",
+        "matplotlib>=3.9",
+        "tqdm>=4.66.3",
         "jinja2>=3.0",
     ],
     extras_require={

@@ -71,6 +71,17 @@ SMOKE_TEST = textwrap.dedent(
     with tempfile.TemporaryDirectory() as out:
         Trainer(model=model, args=TrainingArguments(out, use_cpu=True, report_to=[]))
     from modeling_dear.metrics.video_accuracy import VideoAccuracy  # noqa: F401
+    # Pillow (training's RandAugment, predict's PNG/GIF) and matplotlib (analysis plots)
+    from modeling_dear.video_transforms import TrainAugmentation
+    augment = TrainAugmentation(resize=(72, 96), crop_size=(64, 64), randaugment_num_ops=4)
+    augmented, _, _ = augment(frames[:4], frames[:4, ..., 0], np.random.default_rng(0))
+    assert augmented.shape == (4, 64, 64, 3), augmented.shape
+    import io
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.plot([0, 1], [1, 0])
+    plt.savefig(io.BytesIO(), format="png")
     import av
     from modeling_dear.video_io import encode_video, open_video
     clip = open_video(encode_video(frames[:4], codec="libx264"), backend="pyav")
@@ -110,7 +121,7 @@ def check(pins: dict[str, str], label: str, keep: bool = False) -> bool:
     constraints = workdir / "pins.txt"
     constraints.write_text("".join(f"{name}=={version}\n" for name, version in pins.items()))
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"), "-c", str(constraints),
+        [str(python), "-m", "pip", "install", "-c", str(ROOT / "constraints.txt"), "-c", str(constraints),
          f"{ROOT}[video]"],
         capture_output=True, text=True,
     )
