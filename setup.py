@@ -29,7 +29,7 @@ setup(
         "torch>=2.13",
         "transformers>=5.21",
         "datasets>=4.0",
-        "accelerate>=1.0",
+        "accelerate>=1.1",
         "evaluate>=0.4",
         "safetensors>=0.8",
         "huggingface_hub>=1.31",
