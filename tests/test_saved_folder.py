@@ -114,6 +114,7 @@ def test_folder_carries_only_the_modules_model_processor_and_pipeline_import(mod
         assert not imports & {"PIL", "matplotlib", "datasets", "av", "decord", "evaluate", "accelerate"}, name
 
 
+@pytest.mark.slow  # a fresh interpreter importing torch and transformers
 def test_config_model_processor_and_pipeline_run_without_pil_and_matplotlib(model_dir, video, tmp_path):
     processor = DearVideoProcessor.from_pretrained(model_dir)
     model = DearForVideoClassification.from_pretrained(model_dir).eval()
@@ -164,6 +165,7 @@ def test_config_model_processor_and_pipeline_run_without_pil_and_matplotlib(mode
     np.testing.assert_allclose([r["score"] for r in remote["top"]], [r["score"] for r in expected_top], rtol=1e-5)
 
 
+@pytest.mark.slow  # a fresh interpreter importing torch and transformers
 def test_missing_video_decoder_names_the_video_extra(model_dir, video, tmp_path, make_frames):
     frames = make_frames(NUM_FRAMES, SIZE, SIZE)
     np.save(tmp_path / "frames.npy", frames)
@@ -190,6 +192,7 @@ def test_missing_video_decoder_names_the_video_extra(model_dir, video, tmp_path,
     assert "`video` extra" in message and "dear-video[video]" in message and "av" in message
 
 
+@pytest.mark.slow  # a fresh interpreter importing torch and transformers
 def test_other_models_get_exactly_transformers_video_pipeline(tmp_path, make_frames):
     from transformers import VideoMAEConfig, VideoMAEForVideoClassification, VideoMAEImageProcessor
 
