@@ -56,6 +56,7 @@ CARRIED_MODULES = {
     "video_transforms.py",
     "colormap_tables.py",
     "pipeline_dear.py",
+    "model_sources.py",
 }
 
 
