@@ -29,14 +29,17 @@ DearForVideoClassification.register_for_auto_class("AutoModelForVideoClassificat
 
 class VideoClassificationPipelineForDear(VideoClassificationPipeline):
     """transformers' "video-classification" task with the package imported: DEAR models get
-    `DearVideoClassificationPipeline` (whole-clip sampling, depth), every other model transformers' own pipeline,
-    unchanged (it is this class's parent)."""
+    `DearVideoClassificationPipeline` (whole-clip sampling, depth), every other model an instance of exactly
+    transformers' `VideoClassificationPipeline`, built with the same arguments. No instance of this class is ever
+    made: it only dispatches. It subclasses transformers' pipeline so that `pipeline()` reads the same loading flags
+    (`_load_image_processor`, ...) from it as from the original."""
 
     def __new__(cls, *args, **kwargs):
         model = kwargs.get("model", args[0] if args else None)
         if isinstance(getattr(model, "config", None), DearConfig):
             return DearVideoClassificationPipeline(*args, **kwargs)
-        return super().__new__(cls)
+        # not an instance of cls, so Python does not run __init__ a second time
+        return VideoClassificationPipeline(*args, **kwargs)
 
 
 # Replace the task's implementation only, keeping transformers' entry otherwise (model classes, default model);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import os
 from pathlib import Path
@@ -125,8 +126,9 @@ class DearConfig(PreTrainedConfig):
 
     def __post_init__(self, **kwargs):
         if self.id2label is None and kwargs.get("num_labels") is None:
-            from .dataset_schema import ssv2_label_names
-
+            # imported by name, not with `from .dataset_schema import`, which would make saved folders carry the
+            # dataset module (their configs always hold id2label, so they never get here)
+            ssv2_label_names = importlib.import_module(".dataset_schema", __package__).ssv2_label_names
             self.id2label = dict(enumerate(ssv2_label_names()))
         if self.id2label is not None and self.label2id is None:
             self.label2id = {name: int(index) for index, name in self.id2label.items()}

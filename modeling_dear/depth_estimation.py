@@ -274,11 +274,9 @@ class DepthEstimator:
 
 
 def _resize_to(depth: np.ndarray, height: int, width: int) -> np.ndarray:
-    from PIL import Image
+    from .video_transforms import resize_clip
 
-    if depth.shape[1:] == (height, width):
-        return depth
-    return np.stack([np.asarray(Image.fromarray(d).resize((width, height), Image.Resampling.BILINEAR)) for d in depth])
+    return resize_clip(depth, (height, width))
 
 
 def save_depth_visualization(
@@ -292,7 +290,12 @@ def save_depth_visualization(
 ) -> None:
     """Write RGB | colour-mapped depth side by side: a PNG grid (one row per frame, at most `max_rows`
     evenly spaced frames) and/or an animated GIF of every frame. Depth is uint8 inverse depth, near bright."""
-    from PIL import Image
+    # in a try block so that transformers' remote-code import check does not demand Pillow of a saved folder,
+    # which carries this file for the model's depth helpers (only this writer needs Pillow)
+    try:
+        from PIL import Image
+    except ImportError as error:
+        raise ImportError("writing depth visualisations (PNG/GIF) needs Pillow: pip install 'pillow>=10'") from error
 
     from .video_transforms import colormap_depth
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import re
@@ -346,7 +347,8 @@ class DearForVideoClassification(DearPreTrainedModel):
             loaded["backbone"] = str(backbone_source)
         videomamba_source = videomamba_name_or_path or self.config.videomamba_name_or_path
         if self.videomamba_encoder is not None and videomamba_source:
-            from .convert_videomamba import load_videomamba_checkpoint
+            # by name, so that saved folders (which load their own weights) do not carry the conversion module
+            load_videomamba_checkpoint = importlib.import_module(".convert_videomamba", __package__).load_videomamba_checkpoint
 
             load_videomamba_checkpoint(self.videomamba_encoder, videomamba_source)
             loaded["videomamba"] = str(videomamba_source)
@@ -359,6 +361,12 @@ class DearForVideoClassification(DearPreTrainedModel):
             raise ValueError(f"`{name}` is required by encoders {config.encoders}; expected a tensor of shape {expected}")
         if values.ndim != 5:
             raise ValueError(f"`{name}` must have shape {expected}, got {tuple(values.shape)} ({values.ndim}-D)")
+        if not values.is_floating_point():
+            raise TypeError(
+                f"`{name}` is {values.dtype}, but this model expects floating-point frames normalised with "
+                f"config.image_mean/image_std (what DearVideoProcessor returns), not raw {values.dtype} pixels: "
+                "pass the video through DearVideoProcessor (or normalise it yourself) first"
+            )
         _, frames, channels, height, width = values.shape
         if frames != config.num_frames:
             raise ValueError(f"`{name}` has {frames} frames, this model takes {config.num_frames}: shape {expected}")

@@ -232,6 +232,9 @@ class Side4VideoSideNetwork(nn.Module):
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
         # pixel_values (B, T, 3, H, W); backbone_hidden_states[k + 1] (B·T, 1 + N, C) = output of backbone block k
         batch_size, num_frames = pixel_values.shape[:2]
+        # inputs come as float32 from the processor; cast to the weights' dtype (bf16 after model.to(bf16)) as
+        # transformers' vision models do at their patch embedding
+        pixel_values = pixel_values.to(self.stem.weight.dtype)
         volume = self.stem_norm(self.stem(pixel_values.transpose(1, 2)))  # (B, D, T, h, w)
         grid_size = volume.shape[-1]
         hidden_states = volume_to_tokens(volume)  # (B·T, N, D)

@@ -179,6 +179,16 @@ class VideoMambaMixer(nn.Module):
         return self.out_proj((y_forward + y_backward.flip(-1)).transpose(1, 2))
 
 
+def block_drop_path_rates(config: VideoMambaConfig) -> list[float]:
+    """Stochastic-depth rate of each block, as the release sets them: `inter_dpr = [0.0] + linspace(0, r, depth)`
+    and block i gets `inter_dpr[i]`. Block i's drop path acts on mixer i − 1's output (see `VideoMambaBlock`), so
+    block 0 (which adds nothing) and block 1 get 0, and the last block gets linspace(0, r, depth)[-2]. Computed in
+    Python, not with torch.linspace, so that building on the meta device works."""
+    depth = config.num_hidden_layers
+    linspace = [config.drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
+    return ([0.0] + linspace)[:depth]
+
+
 class VideoMambaBlock(GradientCheckpointingLayer):
     """add → RMSNorm → bidirectional mixer, with the residual stream carried separately (in fp32).
 
@@ -278,13 +288,10 @@ class VideoMambaModel(VideoMambaPreTrainedModel):
         # One spatial embedding (with a CLS row) shared by every frame.
         self.pos_embed = nn.Parameter(torch.zeros(1, 1 + num_patches, config.hidden_size))
         self.temporal_pos_embedding = nn.Parameter(torch.zeros(1, num_temporal, config.hidden_size))
-        # Computed in Python, not with torch.linspace, so that building on the meta device works.
-        depth = config.num_hidden_layers
-        drop_path_rates = [config.drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
         self.layers = nn.ModuleList(
-            [VideoMambaBlock(config, i, drop_path=rate) for i, rate in enumerate(drop_path_rates)]
+            [VideoMambaBlock(config, i, drop_path=rate) for i, rate in enumerate(block_drop_path_rates(config))]
         )
-        # The last mixer's output joins the residual at the full rate.
+        # The last mixer's output joins the residual at the full rate, linspace(0, r, depth)[-1] = r.
         self.drop_path = VideoMambaDropPath(config.drop_path_rate)
         self.norm_f = VideoMambaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
         self.post_init()
@@ -299,6 +306,11 @@ class VideoMambaModel(VideoMambaPreTrainedModel):
             raise ValueError(
                 "pixel_values must be (batch, frames, channels, height, width) = "
                 f"(batch, {', '.join(map(str, expected))}); got a {pixel_values.ndim}-D tensor of shape {tuple(pixel_values.shape)}"
+            )
+        if not pixel_values.is_floating_point():
+            raise TypeError(
+                f"pixel_values is {pixel_values.dtype}, but VideoMamba expects floating-point frames normalised with "
+                "the config's image_mean/image_std (what DearVideoProcessor returns), not raw pixels"
             )
         names = ("frames", "channels", "height", "width")
         for name, want, got in zip(names, expected, pixel_values.shape[1:]):

@@ -14,6 +14,7 @@ The file imports only its siblings (relatively), as transformers' remote code lo
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 
@@ -77,6 +78,10 @@ class DearVideoClassificationPipeline(Pipeline):
         depth: a depth video (or (T, H, W) uint8 depth) aligned with the input, for a model that bundles no depth
             estimator; with an estimator, depth is computed from the sampled frames when this is left out.
         function_to_apply (`str`): `"softmax"` (default), `"sigmoid"` or `"none"`, as transformers' pipeline.
+        frame_sampling_rate (`int`): as transformers' pipeline, frames this many apart (centred in the video, the
+            processor's `sampling="stride"`) instead of the processor's own sampling.
+        num_frames (`int`): accepted when it equals `config.num_frames`, refused otherwise (the model's clip
+            length is fixed by its weights).
 
     Returns:
         A list of `{"label": str, "score": float}`, best first (a list of such lists for a list of inputs).
@@ -128,8 +133,21 @@ class DearVideoClassificationPipeline(Pipeline):
         if problems:
             raise ValueError(f"{_source_of(self.model) or 'model'}: processor and model disagree: " + "; ".join(problems))
 
-    def _sanitize_parameters(self, top_k=None, mode=None, depth=None, function_to_apply=None):
+    def _sanitize_parameters(
+        self, top_k=None, mode=None, depth=None, function_to_apply=None, num_frames=None, frame_sampling_rate=None
+    ):
         preprocess_params, postprocess_params = {}, {}
+        # transformers' VideoClassificationPipeline arguments: a DEAR model's clip length is fixed by its weights
+        # (temporal position embeddings), and the stride maps onto the processor's fixed-stride sampling
+        if num_frames is not None and int(num_frames) != self.model.config.num_frames:
+            raise ValueError(
+                f"num_frames={num_frames}: this DEAR model takes exactly {self.model.config.num_frames} frames per clip "
+                "(config.num_frames, fixed by its weights); leave num_frames out"
+            )
+        if frame_sampling_rate is not None:
+            if int(frame_sampling_rate) < 1:
+                raise ValueError(f"frame_sampling_rate must be a positive number of frames, got {frame_sampling_rate}")
+            preprocess_params["frame_sampling_rate"] = int(frame_sampling_rate)
         if mode is not None:
             if mode not in MODES:
                 raise ValueError(
@@ -149,9 +167,11 @@ class DearVideoClassificationPipeline(Pipeline):
             postprocess_params["function_to_apply"] = function_to_apply
         return preprocess_params, {}, postprocess_params
 
-    def preprocess(self, video, mode: str = "val", depth=None):
+    def preprocess(self, video, mode: str = "val", depth=None, frame_sampling_rate: int | None = None):
         """Decode and sample one video with the processor: `pixel_values` (V, T, 3, H, W) for its V views (1 in
-        "val" mode), `depth_pixel_values` when `depth` is given, and `frame_indices` (V, T)."""
+        "val" mode), `depth_pixel_values` when `depth` is given, and `frame_indices` (V, T). `frame_sampling_rate`
+        switches to `num_frames` frames that many apart (the processor's `sampling="stride"`) instead of the
+        processor's own sampling."""
         config = self.model.config
         if config.needs_depth and depth is None and not config.estimates_depth:
             raise ValueError(
@@ -165,7 +185,11 @@ class DearVideoClassificationPipeline(Pipeline):
                 "(a list is a batch of videos)"
             )
         names = [os.fspath(video)] if isinstance(video, (str, os.PathLike)) else None
-        inputs = self.image_processor(video, depth=depth, mode=mode, return_tensors="pt", names=names)
+        processor = self.image_processor
+        if frame_sampling_rate is not None:
+            processor = copy.copy(processor)
+            processor.sampling, processor.frame_stride = "stride", frame_sampling_rate
+        inputs = processor(video, depth=depth, mode=mode, return_tensors="pt", names=names)
         model_inputs = {"pixel_values": inputs["pixel_values"].to(self.dtype), "frame_indices": inputs["frame_indices"]}
         if "depth_pixel_values" in inputs:
             model_inputs["depth_pixel_values"] = inputs["depth_pixel_values"].to(self.dtype)

@@ -13,8 +13,10 @@ import os
 from typing import Any
 
 import numpy as np
-from transformers import AutoImageProcessor
 from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
+# the module's class, not `transformers.AutoImageProcessor`: without Pillow the top-level name is a placeholder that
+# raises, and this file must import (and register) in a saved folder's Pillow-free environment too
+from transformers.models.auto.image_processing_auto import AutoImageProcessor
 from transformers.processing_utils import ImagesKwargs
 
 from .frame_sampling import MODES, SAMPLINGS, sample_frame_indices
@@ -70,9 +72,8 @@ def _to_numpy(item):
 
 
 def _is_image(item) -> bool:
-    from PIL import Image
-
-    return isinstance(item, Image.Image)
+    """A PIL image, recognised without importing PIL (array, path and bytes inputs do not need it)."""
+    return any(cls.__module__ == "PIL.Image" and cls.__name__ == "Image" for cls in type(item).__mro__)
 
 
 def _split_batch(inputs, frame_ndim: int, what: str) -> list:

@@ -36,7 +36,7 @@ def encode_video(
     `codec` picks the container unless `container` is given: VP9/VP8 go in WebM (as SSv2 ships),
     everything else in MP4.
     """
-    import av
+    av = _import_av()
 
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
@@ -105,7 +105,7 @@ class DepthVideoEncoder:
 
     def __init__(self, height: int, width: int, fps: float = 12.0, codec: str = DEPTH_CODEC,
                  options: dict[str, str] | None = None):
-        import av
+        av = _import_av()
 
         self.height, self.width = int(height), int(width)
         self.frames = 0
@@ -266,7 +266,8 @@ def _import_av():
         import av
     except ImportError as error:  # an environment problem, not a bad video: let it propagate as is
         raise ImportError(
-            "reading videos needs PyAV: pip install 'av>=12' (or the package's [video] extra)"
+            "decoding videos needs a video decoder, PyAV or decord, and neither is installed: install the `video` "
+            "extra (pip install 'dear-video[video]'), or pip install 'av>=12' (or 'decord>=0.6' for backend='decord')"
         ) from error
     return av
 
@@ -281,7 +282,10 @@ def _import_decord():
     try:
         import decord
     except ImportError as error:
-        raise ImportError("backend='decord' needs decord: pip install 'decord>=0.6'") from error
+        raise ImportError(
+            "backend='decord' needs decord: install the `video` extra (pip install 'dear-video[video]') or "
+            "pip install 'decord>=0.6'"
+        ) from error
     return decord
 
 

@@ -1,4 +1,4 @@
-"""Clip-level image transforms (numpy + PIL), applied identically to every frame of a clip.
+"""Clip-level image transforms (numpy; PIL for RandAugment only), applied identically to every frame of a clip.
 
 Clips are uint8 arrays: RGB (T, H, W, 3), depth (T, H, W). Every random choice (RandAugment ops and
 magnitudes, crop box, flip) is drawn once per clip and applied to all its frames, and a depth clip goes
@@ -15,13 +15,25 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageEnhance, ImageOps
+
+from .colormap_tables import INFERNO
+
+# Importing this module (the config, the processor and the model do) needs numpy only: evaluation transforms and
+# resizing are numpy, and PIL is imported by the RandAugment ops alone (training), so that a saved folder loads and
+# predicts with what transformers itself needs.
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 COLORMAPS = ("inferno", "gray")
 
-_RESAMPLE = Image.Resampling.BILINEAR
+
+def _pil():
+    """PIL's Image, ImageEnhance and ImageOps, for the RandAugment ops (training only)."""
+    try:
+        from PIL import Image, ImageEnhance, ImageOps
+    except ImportError as error:
+        raise ImportError("RandAugment (training-time augmentation) needs Pillow: pip install 'pillow>=10'") from error
+    return Image, ImageEnhance, ImageOps
 
 
 # --------------------------------------------------------------------------------------------- depth colours
@@ -29,15 +41,13 @@ _RESAMPLE = Image.Resampling.BILINEAR
 
 @functools.cache
 def colormap_lut(name: str = "inferno") -> np.ndarray:
-    """(256, 3) uint8 lookup table of a colour map, computed once from matplotlib."""
+    """(256, 3) uint8 lookup table of a colour map (matplotlib's "inferno", stored as data in colormap_tables)."""
     if name == "gray":
-        return np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
-    if name not in COLORMAPS:
+        lut = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+    elif name == "inferno":
+        lut = np.array(INFERNO, dtype=np.uint8)
+    else:
         raise ValueError(f"depth colour map must be one of {COLORMAPS}, got {name!r}")
-    from matplotlib import colormaps
-
-    rgba = colormaps[name](np.arange(256))
-    lut = np.round(rgba[:, :3] * 255).astype(np.uint8)
     lut.setflags(write=False)
     return lut
 
@@ -94,20 +104,110 @@ def flip_label_pairs(flip_map: dict[int, int]) -> list[list[int]]:
 # ------------------------------------------------------------------------------------------ shape handling
 
 
-def _to_images(clip: np.ndarray) -> list[Image.Image]:
+def _to_images(clip: np.ndarray) -> list:
+    Image = _pil()[0]
     return [Image.fromarray(frame) for frame in clip]
 
 
-def _from_images(images: list[Image.Image]) -> np.ndarray:
+def _from_images(images: list) -> np.ndarray:
     return np.stack([np.asarray(image) for image in images])
 
 
+# Bilinear resampling of uint8 frames, computed as Pillow's `Image.resize(..., BILINEAR, box=...)` computes it
+# (Resample.c: a triangle filter widened by the downscaling factor, which antialiases; weights normalised per
+# output pixel, then rounded to 22-bit fixed point; a horizontal pass rounded to uint8, then a vertical one), so
+# that results are bit-identical to PIL's (tests/test_video_transforms.py checks it) without needing PIL.
+_PRECISION_BITS = 32 - 8 - 2
+
+
+def _bilinear_taps(in_size: int, start: float, stop: float, out_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """First input index (out_size,) and fixed-point weights (out_size, taps) of each output pixel."""
+    scale = (stop - start) / out_size
+    filter_scale = max(scale, 1.0)
+    support = filter_scale  # the triangle filter's support, 1, widened
+    taps = int(math.ceil(support)) * 2 + 1
+    centers = start + (np.arange(out_size) + 0.5) * scale
+    first = np.maximum((centers - support + 0.5).astype(np.int64), 0)  # C's (int) cast truncates, as astype
+    count = np.minimum((centers + support + 0.5).astype(np.int64), in_size) - first
+    offsets = np.arange(taps)
+    weights = np.maximum(0.0, 1.0 - np.abs((offsets + first[:, None] - centers[:, None] + 0.5) / filter_scale))
+    weights = np.where(offsets < count[:, None], weights, 0.0)
+    totals = weights.sum(axis=1, keepdims=True)
+    weights = np.divide(weights, totals, out=weights, where=totals != 0)
+    fixed = (0.5 + weights * (1 << _PRECISION_BITS)).astype(np.int64)
+    return first, fixed
+
+
+def _resample_axis(clip: np.ndarray, axis: int, first: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """One pass along `axis` (1: rows, 2: columns) of (T, H, W, C) uint8 → uint8."""
+    in_size = clip.shape[axis]
+    shape = list(clip.shape)
+    shape[axis] = len(first)
+    total = np.full(shape, 1 << (_PRECISION_BITS - 1), dtype=np.int64)
+    weight_shape = [1] * clip.ndim
+    weight_shape[axis] = len(first)
+    for tap in range(weights.shape[1]):
+        tap_weights = weights[:, tap]
+        if not tap_weights.any():
+            continue
+        source = np.take(clip, np.minimum(first + tap, in_size - 1), axis=axis)
+        total += source * tap_weights.reshape(weight_shape)
+    return np.clip(total >> _PRECISION_BITS, 0, 255).astype(np.uint8)
+
+
+def _resample_bilinear(clip: np.ndarray, size: tuple[int, int], box: tuple[float, float, float, float] | None = None):
+    """(T, H, W[, C]) uint8 → (T, height, width[, C]); `box` = (left, top, right, bottom) of the source, as PIL's.
+    PIL computes it ~10x faster when it is installed; the numpy port gives the same bytes where it is not."""
+    clip = np.asarray(clip)
+    if clip.dtype != np.uint8:
+        raise ValueError(f"resizing expects uint8 frames, got {clip.dtype}")
+    try:
+        from PIL import Image
+    except ImportError:
+        return _resample_bilinear_numpy(clip, size, box)
+    height, width = size
+    return np.stack(
+        [np.asarray(Image.fromarray(frame).resize((width, height), Image.Resampling.BILINEAR, box=box)) for frame in clip]
+    )
+
+
+def _resample_bilinear_numpy(clip: np.ndarray, size: tuple[int, int], box=None) -> np.ndarray:
+    """`_resample_bilinear` without PIL."""
+    grey = clip.ndim == 3
+    frames = clip[..., None] if grey else clip
+    in_height, in_width = frames.shape[1:3]
+    height, width = size
+    left, top, right, bottom = box if box is not None else (0, 0, in_width, in_height)
+    row_first, row_weights = _bilinear_taps(in_height, top, bottom, height)
+    column_first, column_weights = _bilinear_taps(in_width, left, right, width)
+    need_horizontal = width != in_width or left != 0 or right != width
+    need_vertical = height != in_height or top != 0 or bottom != height
+    # Pillow >= 13 runs the vertical pass first when the height shrinks by more than twice as many pixels as the
+    # width (earlier releases always go horizontal first; the two orders can differ by one grey level)
+    horizontal_first = not (0 < in_height - height and in_height - height > (in_width - width) * 2)
+    if horizontal_first:
+        if need_horizontal:
+            # only the source rows the vertical pass reads
+            low = int(row_first[0])
+            high = min(int(row_first.max()) + row_weights.shape[1], in_height)
+            frames = _resample_axis(frames[:, low:high], 2, column_first, column_weights)
+            row_first = row_first - low
+        if need_vertical:
+            frames = _resample_axis(frames, 1, row_first, row_weights)
+    else:
+        if need_vertical:
+            frames = _resample_axis(frames, 1, row_first, row_weights)
+        if need_horizontal:
+            frames = _resample_axis(frames, 2, column_first, column_weights)
+    return np.ascontiguousarray(frames[..., 0] if grey else frames)
+
+
 def resize_clip(clip: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize every frame to `size` = (height, width), bilinear."""
+    """Resize every frame to `size` = (height, width), bilinear (as PIL's BILINEAR, bit for bit)."""
     height, width = size
     if clip.shape[1:3] == (height, width):
         return clip
-    return _from_images([image.resize((width, height), _RESAMPLE) for image in _to_images(clip)])
+    return _resample_bilinear(clip, (height, width))
 
 
 def short_side_size(height: int, width: int, short_side: int) -> tuple[int, int]:
@@ -124,8 +224,7 @@ def crop_clip(clip: np.ndarray, top: int, left: int, height: int, width: int) ->
 def resized_crop_clip(clip: np.ndarray, box: tuple[int, int, int, int], size: tuple[int, int]) -> np.ndarray:
     """Crop `box` = (top, left, height, width) and resize it to `size` = (height, width) in one resampling."""
     top, left, height, width = box
-    pil_box = (left, top, left + width, top + height)
-    return _from_images([image.resize((size[1], size[0]), _RESAMPLE, box=pil_box) for image in _to_images(clip)])
+    return _resample_bilinear(clip, size, box=(left, top, left + width, top + height))
 
 
 def flip_clip(clip: np.ndarray) -> np.ndarray:
@@ -290,14 +389,16 @@ def sample_randaugment(
     return ops
 
 
-def _affine(image: Image.Image, matrix: tuple, fill) -> Image.Image:
-    return image.transform(image.size, Image.Transform.AFFINE, matrix, resample=_RESAMPLE, fillcolor=fill)
+def _affine(image, matrix: tuple, fill):
+    Image = _pil()[0]
+    return image.transform(image.size, Image.Transform.AFFINE, matrix, resample=Image.Resampling.BILINEAR, fillcolor=fill)
 
 
-def _apply_op(image: Image.Image, op: AugmentOp, fill) -> Image.Image:
+def _apply_op(image, op: AugmentOp, fill):
+    Image, ImageEnhance, ImageOps = _pil()
     name, value = op.name, op.value
     if name == "Rotate":
-        return image.rotate(value, resample=_RESAMPLE, fillcolor=fill)
+        return image.rotate(value, resample=Image.Resampling.BILINEAR, fillcolor=fill)
     if name == "ShearX":
         return _affine(image, (1, value, 0, 0, 1, 0), fill)
     if name == "ShearY":

@@ -166,3 +166,31 @@ def test_normalize_clip():
         :, None, None
     ]
     np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_numpy_bilinear_resize_gives_pils_bytes():
+    # Inference runs without PIL through the numpy port; it must give exactly what PIL gives (training used PIL).
+    import PIL
+    from PIL import Image
+
+    from modeling_dear.video_transforms import _resample_bilinear_numpy
+
+    rng = np.random.default_rng(0)
+    new_pil = int(PIL.__version__.split(".")[0]) >= 13  # Pillow 13 picks the pass order by shape; older: rows first
+    cases = [((240, 427), (224, 398), None), ((48, 80), (64, 107), None), ((90, 60), (20, 50), None)]
+    for _ in range(60):
+        height, width = rng.integers(1, 70, size=2)
+        box = None
+        if rng.random() < 0.5:
+            left, top = rng.integers(0, width), rng.integers(0, height)
+            box = (int(left), int(top), int(rng.integers(left + 1, width + 1)), int(rng.integers(top + 1, height + 1)))
+        cases.append(((int(height), int(width)), tuple(int(v) for v in rng.integers(1, 90, size=2)), box))
+    for index, (source, size, box) in enumerate(cases):
+        if not new_pil and source[0] - size[0] > 2 * max(source[1] - size[1], 0):
+            continue
+        channels = () if index % 3 == 0 else (3,)  # depth (T, H, W) and RGB (T, H, W, 3)
+        clip = rng.integers(0, 256, size=(2, *source, *channels), dtype=np.uint8)
+        expected = np.stack(
+            [np.asarray(Image.fromarray(f).resize(size[::-1], Image.Resampling.BILINEAR, box=box)) for f in clip]
+        )
+        np.testing.assert_array_equal(_resample_bilinear_numpy(clip, size, box), expected, err_msg=f"{source}->{size} {box}")

@@ -44,6 +44,21 @@ def clip(config, batch=2, seed=0):
 # ---------------------------------------------------------------- configuration and sizes
 
 
+def test_drop_path_schedule_matches_the_release():
+    # The release: dpr = linspace(0, r, depth); inter_dpr = [0.0] + dpr; block i gets inter_dpr[i] and the
+    # final drop path (after the loop) gets dpr[-1]. Tiny: 0, 0, 0.0043, ..., 0.0957, then 0.1.
+    config = VideoMambaConfig.tiny(num_labels=5)
+    with torch.device("meta"):
+        model = VideoMambaModel(config)
+    dpr = torch.linspace(0, 0.1, 24).tolist()
+    inter_dpr = [0.0] + dpr
+    rates = [layer.drop_path.drop_prob for layer in model.layers]
+    assert rates == pytest.approx(inter_dpr[:24], abs=1e-7)
+    assert rates[:3] == pytest.approx([0.0, 0.0, 0.1 / 23], abs=1e-7)
+    assert rates[-1] == pytest.approx(0.1 * 22 / 23, abs=1e-7)
+    assert model.drop_path.drop_prob == pytest.approx(dpr[-1], abs=1e-7)
+
+
 @pytest.mark.parametrize("variant,millions", [("tiny", 6.99), ("small", 25.48), ("middle", 73.75)])
 def test_parameter_counts_with_ssv2_head(variant, millions):
     config = VideoMambaConfig.from_variant(variant, num_labels=174)
