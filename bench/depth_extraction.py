@@ -18,8 +18,11 @@ Every faster option's uint8 depth is compared with the fp32 extractor's (mean an
 grey levels, over all pixels of all frames). With random weights these differences show numerical
 sensitivity, not accuracy: a trained model's depth is smoother, so treat them as an upper-bound indication.
 
-    python bench/depth_extraction.py [--frames 45] [--clips 2] [--threads 1] [--batch-size 16]
+    python bench/depth_extraction.py [--frames 45] [--clips 2] [--rounds 2] [--threads 1] [--batch-size 16]
                                      [--skip-pipeline] [--gpu-efficiency 0.35]
+
+Every variant runs once per round, round after round (best of the rounds reported), so that a load change on
+a shared machine hits them alike.
 
 One thread by default (see bench/inference.py: on a shared machine OpenMP threads stall each other).
 """
@@ -175,6 +178,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads for everything (default 1)")
     parser.add_argument("--batch-size", type=int, default=16, help="frames per forward pass of the extractor")
     parser.add_argument("--skip-pipeline", action="store_true", help="leave out the (slow) per-frame pipeline")
+    parser.add_argument("--rounds", type=int, default=2, help="round-robin rounds; each variant's best is reported")
     parser.add_argument("--gpu-efficiency", type=float, default=0.35,
                         help="assumed fraction of the GPU's dense bf16 peak the depth model reaches, for the projection")
     args = parser.parse_args()
@@ -201,19 +205,8 @@ def main() -> None:
         options.setdefault("batch_size", args.batch_size)
         return DepthEstimator(model, image_processor=processor, device="cpu", **options)
 
-    rows = []  # (name, input size, frames/s, (mean, max) difference or None)
-    baseline_fps = None
-    if not args.skip_pipeline:
-        baseline_fps, pipe_depth = pipeline_fps(model, processor, clips)
-        print(f"  transformers pipeline, per frame: {baseline_fps:.3f} frames/s", flush=True)
-    fp32 = estimator()
-    fp32_fps, fp32_depth = extractor_fps(fp32, clips)
-    print(f"  extractor fp32: {fp32_fps:.3f} frames/s", flush=True)
-    if baseline_fps is not None:
-        rows.append(("transformers pipeline, frame by frame, fp32", "384×384", baseline_fps, difference(pipe_depth, fp32_depth)))
-    rows.append((f"DepthEstimator fp32 (today's CPU default), batch {args.batch_size}", "384×384", fp32_fps, (0.0, 0)))
-
     options = [
+        ("fp32 (today's CPU default)", {}),
         ("channels-last", {"channels_last": True}),
         ("aspect ratio", {"keep_aspect_ratio": True}),
     ]
@@ -225,41 +218,64 @@ def main() -> None:
             ("bf16 + aspect ratio + channels-last",
              {"autocast_dtype": torch.bfloat16, "keep_aspect_ratio": True, "channels_last": True}),
             ("bf16 + aspect ratio, batch 4", {"autocast_dtype": torch.bfloat16, "keep_aspect_ratio": True, "batch_size": 4}),
-            ("bf16 + aspect ratio, batch 48 (frames of several clips)",
-             {"autocast_dtype": torch.bfloat16, "keep_aspect_ratio": True, "batch_size": 48}),
         ]
-    best = (fp32_fps, fp32, "fp32")
-    for name, kwargs in options:
-        candidate = estimator(**kwargs)
-        fps, depth = extractor_fps(candidate, clips)
-        size = "×".join(map(str, candidate.model_input_size(240, 427)))
-        rows.append((f"DepthEstimator {name}", size, fps, difference(depth, fp32_depth)))
-        print(f"  {name}: {fps:.3f} frames/s", flush=True)
-        if fps > best[0]:
-            best = (fps, candidate, name)
-        if candidate.channels_last:  # the shared model's weights: back to NCHW for the next option
-            model.to(memory_format=torch.contiguous_format)
+    options = [(f"DepthEstimator {name}" + ("" if "batch" in name else f", batch {args.batch_size}"), kwargs)
+               for name, kwargs in options]
+    estimators = {name: estimator(**kwargs) for name, kwargs in options}
+    for chosen in estimators.values():  # the shared model's weights are switched per option (see measure)
+        chosen.model = model
+    fp32_name = options[0][0]
+    pipeline_name = "transformers pipeline, frame by frame, fp32"
+    names = ([] if args.skip_pipeline else [pipeline_name]) + list(estimators)
+    fps: dict[str, float] = {}
+    depths: dict[str, list[np.ndarray]] = {}
+    # round-robin: every variant once per round, best of the rounds, so that load changes on a shared
+    # machine hit all variants alike
+    for round_number in range(args.rounds):
+        for name in names:
+            if name == pipeline_name:
+                measured, depth = pipeline_fps(model, processor, clips)
+            else:
+                chosen = estimators[name]
+                model.to(memory_format=torch.channels_last if chosen.channels_last else torch.contiguous_format)
+                measured, depth = extractor_fps(chosen, clips)
+            fps[name] = max(fps.get(name, 0.0), measured)
+            depths.setdefault(name, depth)
+            print(f"  round {round_number + 1}, {name}: {measured:.3f} frames/s", flush=True)
+    model.to(memory_format=torch.contiguous_format)
+    fp32, fp32_fps, fp32_depth = estimators[fp32_name], fps[fp32_name], depths[fp32_name]
+    baseline_fps = None if args.skip_pipeline else fps[pipeline_name]
+    rows = [(name, "×".join(map(str, estimators[name].model_input_size(240, 427))) if name in estimators else "384×384",
+             fps[name], difference(depths[name], fp32_depth)) for name in names]
+    best_name = max(estimators, key=lambda name: fps[name])
+    best = (fps[best_name], estimators[best_name], best_name.replace("DepthEstimator ", ""))
 
     against = baseline_fps or fp32_fps
     print(f"\n| extractor | model input | frames/s | × {'pipeline' if baseline_fps else 'fp32 extractor'} "
           "| × fp32 extractor | uint8 diff to fp32 extractor, mean / max grey levels |")
     print("|---|---|---|---|---|---|")
-    for name, size, fps, diff in rows:
+    for name, size, rate, diff in rows:
         shown = "—" if diff is None else f"{diff[0]:.2f} / {diff[1]}"
-        print(f"| {name} | {size} | {fps:.3f} | {fps / against:.2f} | {fps / fp32_fps:.2f} | {shown} |")
+        print(f"| {name} | {size} | {rate:.3f} | {rate / against:.2f} | {rate / fp32_fps:.2f} | {shown} |")
 
+    print("(random weights: bf16 and channels-last differences show numerical sensitivity; an aspect-ratio input is a "
+          "different input, and a random model's maps at two input sizes are unrelated, so its difference is no "
+          "measure of a trained model's)")
     print(f"\nWhere the time goes, ms per frame ({total_frames} frames, stages one after another):")
     print("| extractor | decode | resize + normalise | model | upsample + uint8 | encode | model share |")
     print("|---|---|---|---|---|---|---|")
     for label, chosen in (("fp32 default", fp32), (best[2], best[1])):
+        model.to(memory_format=torch.channels_last if chosen.channels_last else torch.contiguous_format)
         ms = stages(chosen, videos)
         share = ms["model"] / sum(ms.values())
         print(f"| {label} | " + " | ".join(f"{v:.1f}" for v in ms.values()) + f" | {100 * share:.1f} % |")
+    model.to(memory_format=torch.channels_last if best[1].channels_last else torch.contiguous_format)
     sequential = end_to_end(best[1], videos, overlap=False)
     overlapped = end_to_end(best[1], videos, overlap=True)
     print(f"\nEnd to end (video bytes → depth video bytes), {best[2]}: sequential {sequential:.3f} frames/s, "
           f"decode/encode overlapped with the model {overlapped:.3f} frames/s ({overlapped / sequential:.2f}×)")
 
+    model.to(memory_format=torch.contiguous_format)
     square = flops_per_frame(model, 384, 384)
     aspect_size = DepthEstimator(model, image_processor=processor, device="cpu", keep_aspect_ratio=True).model_input_size(240, 427)
     aspect = flops_per_frame(model, *aspect_size)

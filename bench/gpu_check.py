@@ -138,14 +138,15 @@ def depth_rows(device, smoke: bool) -> list[dict]:
         from transformers import DPTConfig
         from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
 
-        config = DPTConfig(
+        config = DPTConfig(  # DPT-Hybrid's structure (BiT stem + ViT) at toy widths
             is_hybrid=True, hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=37,
-            image_size=64, patch_size=16, backbone_out_indices=[0, 1, 2, 3], neck_hidden_sizes=[8, 16, 16, 32],
-            fusion_hidden_size=16, backbone_featmap_shape=[1, 1024, 4, 4], use_auxiliary_head=False,
+            image_size=64, patch_size=16, backbone_out_indices=[0, 1, 2, 3], neck_hidden_sizes=[16, 32, 32, 32],
+            fusion_hidden_size=16, backbone_featmap_shape=[1, 64, 4, 4], use_auxiliary_head=False,
             reassemble_factors=[1, 1, 1, 0.5], readout_type="project",
             backbone_config={"model_type": "bit", "global_padding": "same", "layer_type": "bottleneck",
-                             "depths": [1, 1, 1], "hidden_sizes": [16, 32, 64], "embedding_size": 8,
-                             "out_features": ["stage1", "stage2", "stage3"], "embedding_dynamic_padding": True},
+                             "depths": [1, 1, 1], "hidden_sizes": [16, 32, 64, 128], "embedding_size": 8,
+                             "num_groups": 4, "out_features": ["stage1", "stage2", "stage3"],
+                             "embedding_dynamic_padding": True},
         )
         processor = DPTImageProcessorPil(size={"height": 64, "width": 64}, keep_aspect_ratio=False)
         frames_n, height, width = 8, 60, 107
@@ -159,7 +160,7 @@ def depth_rows(device, smoke: bool) -> list[dict]:
     frames = np.random.default_rng(0).integers(0, 256, (frames_n, height, width, 3), dtype=np.uint8)
     peak = next((v for k, v in BF16_PEAK_TFLOPS.items() if device.type == "cuda" and k in torch.cuda.get_device_name(device)), None)
     rows = []
-    for label, aspect in (("384² (checkpoint's input)", None), ("frames' aspect ratio", True)):
+    for label, aspect in (("the checkpoint's square input", None), ("the frames' aspect ratio", True)):
         estimator = DepthEstimator(model, image_processor=processor, device=device, batch_size=64 if not smoke else 4,
                                    keep_aspect_ratio=aspect)
         size = estimator.model_input_size(height, width)
@@ -173,8 +174,9 @@ def depth_rows(device, smoke: bool) -> list[dict]:
             detail += f" = {100 * fps * flops / 1e12 / peak:.0f} % of {peak:.0f} bf16 peak"
         hours = SSV2_FRAMES / fps / 3600
         detail += f"; SSv2 ({SSV2_FRAMES / 1e6:.1f} M frames): {hours:.1f} GPU-hours"
-        rows.append({"check": f"depth extraction, DPT-Hybrid shape, {label}, "
-                              f"{estimator.autocast_dtype or 'fp32'}", "value": f"{fps:.1f} frames/s",
+        precision = str(estimator.autocast_dtype or torch.float32).replace("torch.", "")
+        rows.append({"check": f"depth extraction, DPT-Hybrid shape, {label}, {precision}, {height}×{width} frames",
+                     "value": f"{fps:.1f} frames/s",
                      "detail": detail, "frames_per_s": fps, "gflop_per_frame": flops / 1e9, "ssv2_gpu_hours": hours})
     return rows
 
@@ -259,16 +261,19 @@ def main(argv=None) -> int:
 
     started = time.perf_counter()
     rows = []
-    for section in (
-        lambda: dear_rows(device, args.smoke, 2 if args.smoke else args.batch_size),
-        lambda: depth_rows(device, args.smoke),
-        lambda: scan_rows(device, args.smoke),
+    for label, section in (
+        ("DEAR training step and inference", lambda: dear_rows(device, args.smoke, 2 if args.smoke else args.batch_size)),
+        ("depth extraction", lambda: depth_rows(device, args.smoke)),
+        ("selective scan", lambda: scan_rows(device, args.smoke)),
     ):
         try:
             rows += section()
         except Exception as error:  # one failing section must not hide the others' numbers
-            rows.append({"check": getattr(section, "__name__", "section"), "value": "ERROR",
+            rows.append({"check": label, "value": "ERROR",
                          "detail": f"{type(error).__name__}: {error}".splitlines()[0], "ok": False})
+        finally:
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
         print(f"  ... {rows[-1]['check']}: {rows[-1]['value']} ({time.perf_counter() - started:.0f} s)", flush=True)
 
     print("\n| check | result | detail |\n|---|---|---|")
