@@ -196,7 +196,9 @@ def resolve_autocast_dtype(autocast_dtype, device: torch.device) -> torch.dtype 
     if isinstance(autocast_dtype, str):
         key = autocast_dtype.lower()
         if key not in _AUTOCAST_NAMES:
-            raise ValueError(f"autocast_dtype must be one of {sorted(_AUTOCAST_NAMES)} or a torch dtype, got {autocast_dtype!r}")
+            raise ValueError(
+                f"autocast_dtype must be one of {sorted(_AUTOCAST_NAMES)} or a torch dtype, got {autocast_dtype!r}"
+            )
         autocast_dtype = _AUTOCAST_NAMES[key]
     if autocast_dtype is None or autocast_dtype == "auto":
         if device.type == "cuda":
@@ -223,7 +225,7 @@ def aspect_ratio_multiple(model) -> int:
     if config.model_type == "dpt" and getattr(config, "is_hybrid", False):
         return 2 * int(config.patch_size)
     if config.model_type == "dpt" and getattr(config, "backbone_config", None) is not None:
-        return int(getattr(config.backbone_config, "patch_size", 16)) * 2
+        return int(getattr(config.backbone_config, "patch_size", 16))  # its neck gets the token grid
     raise ValueError(
         f"keep_aspect_ratio=True: {config.model_type!r} models "
         f"{'without a hybrid backbone ' if config.model_type == 'dpt' else ''}only take square inputs in transformers; "
