@@ -61,6 +61,17 @@ class PrepareArguments:
     retry_failed: bool = field(default=False, metadata={"help": "redo finished shards that recorded failed videos"})
     decode_backend: str = field(default="auto", metadata={"help": "auto, decord or pyav"})
     local_files_only: bool = field(default=False, metadata={"help": "never contact the Hub for the depth model"})
+    depth_precision: str = field(
+        default="default",
+        metadata={"help": "depth model precision: 'default' (bf16 autocast on CUDA, fp32 on CPU), 'auto' (also bf16 "
+                          "on CPUs with AVX512-BF16/AMX), 'bf16', 'fp16' or 'fp32'; see bench/depth_extraction.py"},
+    )
+    keep_aspect_ratio: bool = field(
+        default=False,
+        metadata={"help": "feed the depth model frames at their own aspect ratio (DPT-Hybrid: 224x384 instead of "
+                          "384x384, 0.58x the FLOPs; Depth Anything does this anyway); default: the checkpoint's input"},
+    )
+    channels_last: bool = field(default=False, metadata={"help": "NHWC memory layout for the depth model"})
 
 
 def main(argv=None) -> int:
@@ -83,6 +94,8 @@ def main(argv=None) -> int:
             encode_threads=args.encode_threads, decode_backend=args.decode_backend, depth_codec_options=options,
             extract_dir=args.extract_dir, keep_extracted=args.keep_extracted, retry_failed=args.retry_failed,
             normalize=args.normalize, local_files_only=args.local_files_only,
+            autocast_dtype=None if args.depth_precision == "default" else args.depth_precision,
+            keep_aspect_ratio=True if args.keep_aspect_ratio else None, channels_last=args.channels_last,
         )
     except SSv2InputError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -9,10 +9,16 @@ farthest, and the "inferno" colour map shows near as bright.
 Resizing and normalisation of the model input are done in torch on the model's device, batched over
 frames, instead of frame by frame through the PIL image processor: on a GPU that keeps the accelerator
 fed, and the result matches the processor's to within resampling differences (see the tests).
+
+Speed options (measured by bench/depth_extraction.py; all off by default, so stored depth stays what the
+checkpoint's own preprocessing and fp32/CUDA-autocast give): `autocast_dtype="auto"` also runs bf16 on CPUs
+with native bf16 instructions, `keep_aspect_ratio=True` feeds frames at their own aspect ratio (fewer pixels
+than the 384² square of DPT-Hybrid), `channels_last` stores convolution weights and inputs NHWC.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Sequence
@@ -24,6 +30,19 @@ DEFAULT_DEPTH_MODEL = "Intel/dpt-hybrid-midas"  # the paper's MiDaS choice
 FAST_DEPTH_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"  # 25 M parameters, Apache-2.0
 
 NORMALIZATIONS = ("clip", "frame")
+
+logger = logging.getLogger(__name__)
+
+_AUTOCAST_NAMES = {
+    "auto": "auto",
+    "bf16": torch.bfloat16,
+    "bfloat16": torch.bfloat16,
+    "fp16": torch.float16,
+    "float16": torch.float16,
+    "fp32": torch.float32,
+    "float32": torch.float32,
+    "none": torch.float32,
+}
 
 # Per-clip is the default [ours], measured with bench/depth_normalization.py on a generated 45-frame clip
 # (static wall and table, a near object entering, approaching and leaving). With a temporally consistent
@@ -152,6 +171,96 @@ def resize_prediction(predicted_depth: torch.Tensor, size: tuple[int, int]) -> t
     )[:, 0]
 
 
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX-BF16, Linux /proc/cpuinfo).
+
+    Without them torch still runs bf16 autocast on CPU, but by emulation and slower than fp32, so "auto"
+    precision only picks bf16 when this is True. Unknown (not Linux): False, the safe answer."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return "avx512_bf16" in flags or "amx_bf16" in flags
+    except OSError:
+        pass
+    return False
+
+
+def resolve_autocast_dtype(autocast_dtype, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype `DepthEstimator` runs with on `device`, or None for plain fp32.
+
+    None keeps the historical default (CUDA: bf16, or fp16 without bf16 support; CPU: fp32). "auto" is that
+    plus bf16 on CPUs with native bf16 (`cpu_supports_bf16`), fp32 on the others. A dtype (or "bf16", "fp16",
+    "fp32") is used as given; float32 means no autocast."""
+    if isinstance(autocast_dtype, str):
+        key = autocast_dtype.lower()
+        if key not in _AUTOCAST_NAMES:
+            raise ValueError(
+                f"autocast_dtype must be one of {sorted(_AUTOCAST_NAMES)} or a torch dtype, got {autocast_dtype!r}"
+            )
+        autocast_dtype = _AUTOCAST_NAMES[key]
+    if autocast_dtype is None or autocast_dtype == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if autocast_dtype == "auto" and device.type == "cpu":
+            if cpu_supports_bf16():
+                return torch.bfloat16
+            logger.info("this CPU has no native bf16 (avx512_bf16/amx_bf16): depth estimation runs in fp32")
+        return None
+    if not isinstance(autocast_dtype, torch.dtype):
+        raise ValueError(f"autocast_dtype must be a torch dtype or a name, got {autocast_dtype!r}")
+    return None if autocast_dtype == torch.float32 else autocast_dtype
+
+
+def aspect_ratio_multiple(model) -> int:
+    """The multiple each side of a non-square input must be for `model`, or a ValueError naming the fix.
+
+    Depth Anything (DINOv2 backbone): its patch size. DPT-Hybrid (BiT stem, 16-pixel tokens, one neck stage
+    at half that resolution): 32. transformers' plain-ViT DPT (e.g. Intel/dpt-large) only takes its square
+    training size."""
+    config = model.config
+    if config.model_type == "depth_anything":
+        return int(getattr(config.backbone_config, "patch_size", 14))
+    if config.model_type == "dpt" and getattr(config, "is_hybrid", False):
+        return 2 * int(config.patch_size)
+    if config.model_type == "dpt" and getattr(config, "backbone_config", None) is not None:
+        return int(getattr(config.backbone_config, "patch_size", 16))  # its neck gets the token grid
+    raise ValueError(
+        f"keep_aspect_ratio=True: {config.model_type!r} models "
+        f"{'without a hybrid backbone ' if config.model_type == 'dpt' else ''}only take square inputs in transformers; "
+        "leave keep_aspect_ratio unset (the checkpoint's own preprocessing)"
+    )
+
+
+def _let_hybrid_dpt_take_any_aspect_ratio(model) -> None:
+    """transformers' hybrid DPT can embed any input size (it interpolates its position embeddings) but only
+    does so when asked, and passes the token grid to its neck only for backbone-based models, so the neck
+    assumes a square grid. Forward pre-hooks ask for the interpolation and hand the neck the grid of the
+    actual input (both no-ops at the square training size). Installed once per model."""
+    if getattr(model, "_dear_grid_hooks", False):
+        return
+    patch_size = int(model.config.patch_size)
+    grid: dict[str, tuple[int, int]] = {}
+
+    def interpolate_positions(module, args, kwargs):
+        return args, {**kwargs, "interpolate_pos_encoding": True}
+
+    def remember_grid(module, args, kwargs):
+        pixel_values = kwargs.get("pixel_values", args[0] if args else None)
+        grid["size"] = (pixel_values.shape[-2] // patch_size, pixel_values.shape[-1] // patch_size)
+
+    def give_grid_to_neck(module, args):
+        if len(args) == 3 and args[1] is None and args[2] is None and "size" in grid:
+            return (args[0], *grid["size"])
+        return None
+
+    model.register_forward_pre_hook(remember_grid, with_kwargs=True)
+    model.dpt.embeddings.register_forward_pre_hook(interpolate_positions, with_kwargs=True)
+    model.neck.register_forward_pre_hook(give_grid_to_neck)
+    model._dear_grid_hooks = True
+
+
 class DepthEstimator:
     """Relative inverse depth for video frames with a transformers depth model.
 
@@ -163,7 +272,14 @@ class DepthEstimator:
         batch_size: frames per forward pass.
         normalize: `"clip"` (default, see `DEFAULT_NORMALIZATION`) or `"frame"` min-max to uint8.
         autocast_dtype: mixed precision on CUDA, `torch.bfloat16` when supported else `torch.float16`;
-            pass `torch.float32` to disable it. On CPU the model runs in float32 unless a dtype is given.
+            pass `torch.float32` to disable it. On CPU the model runs in float32 unless a dtype is given;
+            `"auto"` adds bf16 on CPUs with native bf16 (`cpu_supports_bf16`), fp32 elsewhere.
+        keep_aspect_ratio: None (default) resizes as the checkpoint's image processor does; True keeps the
+            frames' aspect ratio, scaled as the DPT image processors do (by the side that needs less
+            scaling), sides rounded to what the model needs (`aspect_ratio_multiple`): 240×427 → 224×384 for
+            DPT-Hybrid, 0.58× the pixels of 384². Depth Anything's processor already does this. False forces
+            the square size.
+        channels_last: NHWC weights and inputs for the convolutions (the BiT stem, the DPT neck and head).
         **from_pretrained_kwargs: passed to `from_pretrained` (`local_files_only`, `revision`, ...).
     """
 
@@ -174,7 +290,9 @@ class DepthEstimator:
         device: str | torch.device | None = None,
         batch_size: int = 16,
         normalize: str = DEFAULT_NORMALIZATION,
-        autocast_dtype: torch.dtype | None = None,
+        autocast_dtype: torch.dtype | str | None = None,
+        keep_aspect_ratio: bool | None = None,
+        channels_last: bool = False,
         **from_pretrained_kwargs,
     ):
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
@@ -203,10 +321,19 @@ class DepthEstimator:
         self.image_processor = image_processor
         self.batch_size = int(batch_size)
         self.normalize = normalize
-        if autocast_dtype is None and self.device.type == "cuda":
-            autocast_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        self.autocast_dtype = None if autocast_dtype in (None, torch.float32) else autocast_dtype
+        self.autocast_dtype = resolve_autocast_dtype(autocast_dtype, self.device)
         self._preprocessing = self._read_preprocessing(image_processor)
+        if keep_aspect_ratio is not None and bool(keep_aspect_ratio) != self._preprocessing["keep_aspect_ratio"]:
+            if keep_aspect_ratio:
+                multiple = aspect_ratio_multiple(self.model)
+                if self.model.config.model_type == "dpt" and getattr(self.model.config, "is_hybrid", False):
+                    _let_hybrid_dpt_take_any_aspect_ratio(self.model)
+                current = self._preprocessing["ensure_multiple_of"]
+                self._preprocessing["ensure_multiple_of"] = current * multiple // math.gcd(current, multiple)
+            self._preprocessing["keep_aspect_ratio"] = bool(keep_aspect_ratio)
+        self.channels_last = bool(channels_last)
+        if self.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
 
     @staticmethod
     def _read_preprocessing(processor) -> dict:
@@ -221,7 +348,8 @@ class DepthEstimator:
         # NCHW-contiguous, as in DearForVideoClassification.estimate_depth: same memory layout, same kernels,
         # so stored and on-the-fly depth of the same frames agree
         batch = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device).permute(0, 3, 1, 2).float().contiguous()
-        return prepare_depth_input(batch, self._preprocessing)
+        pixel_values = prepare_depth_input(batch, self._preprocessing)
+        return pixel_values.contiguous(memory_format=torch.channels_last) if self.channels_last else pixel_values
 
     def predict(self, frames: np.ndarray) -> torch.Tensor:
         """Float relative inverse depth (T, H, W) at the frames' own size, on the CPU."""
