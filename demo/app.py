@@ -47,9 +47,16 @@ class DemoInputError(ValueError):
 
 
 def default_model() -> str:
-    """The Space's `DEAR_DEMO_MODEL`, else the main job's DEAR model (from the working directory or the repo)."""
+    """`DEAR_DEMO_MODEL`, else on a Space the first of `models:` in its README.md, else the main job's DEAR model
+    (from the working directory or the repository)."""
     if os.environ.get("DEAR_DEMO_MODEL"):
         return os.environ["DEAR_DEMO_MODEL"]
+    if os.environ.get("SPACE_ID"):  # set by Hugging Face Spaces
+        from huggingface_hub.repocard import metadata_load
+
+        models = (metadata_load(HERE / "README.md") or {}).get("models") or []
+        if models:
+            return models[0]
     for candidate in (Path.cwd() / MAIN_JOB_MODEL, HERE.parent / MAIN_JOB_MODEL):
         if (candidate / "config.json").is_file():
             return str(candidate)
@@ -200,10 +207,12 @@ class DearDemo:
         as a one-line status, never a traceback."""
         try:
             result = self.classify(video, depth, mode="test" if test_views else "val", progress=progress)
-        except (DemoInputError, VideoDecodingError) as error:
-            return f"**Error:** {error}", None, "", None, None
-        except (ValueError, OSError) as error:  # the package's own refusals (shapes, depth alignment, ...)
+        except (DemoInputError, VideoDecodingError, ValueError, OSError) as error:
+            # the package's own refusals name the file by its path, which for an upload is a server temp folder
             message = " ".join(str(error).split())
+            for upload in (video, depth):
+                if isinstance(upload, (str, os.PathLike)):
+                    message = message.replace(os.fspath(upload), Path(upload).name)
             return f"**Error:** {message}", None, "", None, None
         total = sum(result.seconds.values())
         parts = ", ".join(f"{name} {value:.2f} s" for name, value in result.seconds.items())
@@ -218,7 +227,7 @@ def stream_table(streams: dict[str, list[dict]]) -> str:
     """Markdown: one column per stream, its own top classes, best first."""
     names = list(streams)
     rows = [
-        "| rank | " + " | ".join(names) + " |",
+        "| # | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
     ]
     for rank in range(max(len(v) for v in streams.values())):
