@@ -257,7 +257,12 @@ def build_app(demo: DearDemo) -> gr.Blocks:
         with gr.Row():
             with gr.Column():
                 video = gr.File(label="Video", elem_id="video")
-                depth = gr.File(label="Depth video (optional; aligned with the video)", elem_id="depth")
+                if config.estimates_depth:
+                    depth_label = "Depth video (optional: replaces the estimated depth; aligned with the video)"
+                else:
+                    depth_label = "Depth video (needed by this model; aligned with the video, frame for frame)"
+                # an RGB-only model has no use for depth: the input is hidden
+                depth = gr.File(label=depth_label, elem_id="depth", visible=config.needs_depth)
                 test_views = gr.Checkbox(label="Average 2 clips × 3 crops (the test protocol; slower)", value=False)
                 button = gr.Button("Classify", variant="primary", elem_id="classify")
                 rows, labels = example_rows()
