@@ -263,9 +263,10 @@ def test_the_page_in_headless_chromium(served_app, model_with_depth, tmp_path, b
             assert -1 not in positions and positions == sorted(positions), (expected, top5)
             streams = page.inner_text("#streams")
             assert "RGB ⇄ depth Side4Video" in streams and "RGB ⇄ depth VideoMamba" in streams
-            # both pictures are loaded in the page (an <img> that failed to load has naturalWidth 0)
+            # both pictures are loaded in the page (an <img> without a source, or one that failed to load, has
+            # naturalWidth 0 while `complete` is already true)
             for selector, size in (("#frames img", [2 * SIZE, NUM_FRAMES * SIZE]), ("#animation img", [2 * SIZE, SIZE])):
-                page.wait_for_function(f"document.querySelector('{selector}')?.complete")
+                page.wait_for_function(f"document.querySelector('{selector}')?.naturalWidth > 0")
                 assert page.eval_on_selector(selector, "img => [img.naturalWidth, img.naturalHeight]") == size
             page.screenshot(path=str(tmp_path / "demo-result.png"), full_page=True)
 
