@@ -3,7 +3,6 @@ input, and the page itself served on localhost and driven in headless Chromium."
 
 import importlib.util
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -199,6 +198,15 @@ def free_port() -> int:
 
 
 @pytest.fixture
+def browser_api():
+    """Playwright's sync API, or a skip saying what is missing (checked before the app is started)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the demo extra)")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install -y chromium; .ci/run does)")
+    return sync_api
+
+
+@pytest.fixture
 def served_app(model_with_depth, tmp_path):
     """`python demo/app.py --model <tiny model>` on a free localhost port, as a person would start it."""
     port = free_port()
@@ -235,13 +243,10 @@ def served_app(model_with_depth, tmp_path):
         log.close()
 
 
-def test_the_page_in_headless_chromium(served_app, model_with_depth, tmp_path, bad_files):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the demo extra)")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install -y chromium; .ci/run does)")
+def test_the_page_in_headless_chromium(browser_api, served_app, model_with_depth, tmp_path, bad_files):
     expected = [r["label"] for r in expected_top5(model_with_depth, CLIP)]
 
-    with sync_api.sync_playwright() as playwright:
+    with browser_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"),  # a fresh profile (Chromium's --user-data-dir)
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900},
