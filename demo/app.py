@@ -31,8 +31,8 @@ from transformers import pipeline  # noqa: E402
 
 import modeling_dear  # noqa: E402,F401  (registers the DEAR pipeline and Auto classes)
 from modeling_dear.depth_estimation import save_depth_visualization  # noqa: E402
-from modeling_dear.pipeline_dear import frames_from_pixel_values  # noqa: E402
-from modeling_dear.predict import seen_frames_and_depth  # noqa: E402
+from modeling_dear.model_sources import check_model_source, check_model_type, folder_model_type  # noqa: E402
+from modeling_dear.predict import save_rgb_visualization, seen_frames_and_depth  # noqa: E402
 from modeling_dear.video_io import VideoDecodingError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -116,6 +116,8 @@ class DearDemo:
 
     def __init__(self, model: str, device: str | None = None, max_video_mb: float = DEFAULT_MAX_VIDEO_MB):
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        check_model_source(model, "--model")
+        check_model_type(folder_model_type(model), f"--model {model}")
         self.pipe = pipeline("dear-video-classification", model=model, device=device)
         self.model_name = model
         self.max_video_mb = max_video_mb
@@ -174,23 +176,19 @@ class DearDemo:
 
         progress(0.8, desc="Drawing the frames the model saw")
         start = time.perf_counter()
-        if config.needs_depth:
-            frames, depth_levels = seen_frames_and_depth(pipe, inputs)
-            depth_source = "the uploaded depth video" if depth is not None else "estimated by the bundled depth model"
+        frames, depth_levels = seen_frames_and_depth(pipe, inputs)  # depth None for an RGB-only model
+        if not config.needs_depth:
+            depth_source = "none (RGB-only model)"
         else:
-            processor = pipe.image_processor
-            frames = frames_from_pixel_values(inputs["pixel_values"][0], processor.image_mean, processor.image_std)
-            depth_levels, depth_source = None, "none (RGB-only model)"
+            depth_source = "the uploaded depth video" if depth is not None else "estimated by the bundled depth model"
         stem = self.work_dir / uuid.uuid4().hex
         grid, animation = stem.with_suffix(".png"), stem.with_suffix(".gif")
-        if depth_levels is None:  # nothing to put beside the RGB frames: show them alone
-            from PIL import Image
-
-            Image.fromarray(frames.reshape(-1, *frames.shape[2:])).save(grid)
-            Image.fromarray(frames[0]).save(animation, save_all=True, append_images=[Image.fromarray(f) for f in frames[1:]])
+        if depth_levels is None:
+            save_rgb_visualization(frames, grid, animation, fps=4)
         else:
             save_depth_visualization(frames, depth_levels, grid, animation, colormap=pipe.image_processor.depth_colormap, fps=4)
-        seconds["pictures"] = time.perf_counter() - start
+        # (seen_frames_and_depth runs the bundled estimator again: the model does not return the depth it made)
+        seconds["pictures, with depth estimated again" if estimated else "pictures"] = time.perf_counter() - start
         progress(1.0, desc="Done")
         return Result(
             top={r["label"]: r["score"] for r in top},
@@ -273,7 +271,8 @@ def build_app(demo: DearDemo) -> gr.Blocks:
                 top = gr.Label(num_top_classes=TOP_K, label="Top-5 classes", elem_id="top5")
                 streams = gr.Markdown(elem_id="streams", label="Each stream's own top classes")
         with gr.Row():
-            grid = gr.Image(type="filepath", label="Frames the model saw: RGB | depth", elem_id="frames")
+            seen = "Frames the model saw: RGB | depth" if config.needs_depth else "Frames the model saw"
+            grid = gr.Image(type="filepath", label=seen, elem_id="frames")
             animation = gr.Image(type="filepath", label="The same frames, animated", elem_id="animation")
         button.click(demo.run, inputs=[video, depth, test_views], outputs=[status, top, streams, grid, animation])
     return app

@@ -139,6 +139,25 @@ def test_a_model_without_estimator_uses_the_uploaded_depth_video(app_module, mod
     assert list(top) == [r["label"] for r in expected_top5(model_without_depth, CLIP, CLIP_DEPTH)]
 
 
+def test_an_rgb_only_model_shows_its_frames_alone(app_module, tmp_path):
+    torch.manual_seed(0)
+    config = DearConfig.from_preset("tiny-s4v-rgb", id2label=dict(enumerate(SYNTHETIC_CLASSES)))
+    DearForVideoClassification(config).eval().save_pretrained(tmp_path)
+    DearVideoProcessor(
+        num_frames=NUM_FRAMES, size={"shortest_edge": SIZE}, crop_size={"height": SIZE, "width": SIZE}
+    ).save_pretrained(tmp_path)
+    demo = app_module.DearDemo(str(tmp_path), device="cpu")
+    assert "RGB only" in demo.depth_note
+    result = demo.classify(CLIP, CLIP_DEPTH)  # the depth video is ignored, not an error
+    assert result.depth_source == "none (RGB-only model)" and list(result.streams) == ["RGB Side4Video"]
+    assert Image.open(result.grid).size == (SIZE, NUM_FRAMES * SIZE)
+
+
+def test_a_wrong_model_argument_stops_with_one_line(app_module, tmp_path):
+    with pytest.raises(SystemExit, match=r"--model .*missing: the folder does not exist"):
+        app_module.main(["--model", str(tmp_path / "missing")])
+
+
 @pytest.fixture
 def bad_files(tmp_path):
     notes = tmp_path / "notes.txt"
