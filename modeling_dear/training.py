@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from transformers import Trainer
 
 from .configuration_dear import DearConfig
+from .device_transforms import DeviceTrainAugmentation
 from .frozen_weights import FROZEN_PREFIXES, apply_frozen_weights, read_frozen_weights, write_frozen_weights
 
 # Config fields that decide the shape of the network: a checkpoint must agree on all of them to be resumed.
@@ -80,6 +81,10 @@ class VideoCollator:
     `mode="train"` augments each video `repeats` times (repeated augmentation: the batch holds `repeats`
     differently augmented copies of every video); "val" takes the centre view; "test" the processor's
     multi-view set, returned with `num_views`.
+
+    `augment_on_device=True` (training only) leaves the augmentation to the training device: the batch holds the
+    decoded uint8 frames and each clip's drawn choices (`DearVideoProcessor.decode_for_training`), and
+    `DearTrainer` turns them into model inputs on the device (`device_inputs`), with the same draws as the CPU path.
     """
 
     processor: object
@@ -88,6 +93,7 @@ class VideoCollator:
     repeats: int = 1
     seed: int = 0
     rank: int = 0  # the process index: each process of a distributed run augments differently
+    augment_on_device: bool = False
     _calls: int = field(default=0, init=False, repr=False)
 
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
@@ -102,6 +108,15 @@ class VideoCollator:
         labels = [row["label"] for row in rows] if rows and "label" in rows[0] and rows[0]["label"] is not None else None
         if labels is not None and min(labels) < 0:
             labels = None  # an unlabelled (test) split
+        if self.mode == "train" and self.augment_on_device:
+            batch = self.processor.decode_for_training(
+                videos=[row["video"] for row in rows],
+                depth=[row["depth"] for row in rows] if self.use_depth else None,
+                labels=labels,
+                seed=rng,
+                names=[str(row.get("video_id", i)) for i, row in enumerate(rows)],
+            )
+            return {key: batch[key] for key in (*DeviceTrainAugmentation.INPUT_KEYS, "labels") if key in batch}
         batch = self.processor(
             videos=[row["video"] for row in rows],
             depth=[row["depth"] for row in rows] if self.use_depth else None,
@@ -118,6 +133,15 @@ class VideoCollator:
             inputs["labels"] = batch["labels"]
         if self.mode == "test":
             inputs["num_views"] = int(self.processor.num_views)
+        return inputs
+
+    def device_inputs(self, batch: dict) -> dict:
+        """Model inputs from an `augment_on_device` batch, computed where the batch's tensors are."""
+        if getattr(self, "_device_augmentation", None) is None:
+            self._device_augmentation = DeviceTrainAugmentation.from_processor(self.processor)
+        inputs = self._device_augmentation(batch)
+        if "labels" in batch:
+            inputs["labels"] = batch["labels"]
         return inputs
 
 
@@ -147,6 +171,12 @@ class DearTrainer(Trainer):
             return make_dataloader(*args)
         finally:
             self.data_collator = training_collator
+
+    def _prepare_inputs(self, inputs):
+        inputs = super()._prepare_inputs(inputs)
+        if "frames" in inputs and hasattr(self.data_collator, "device_inputs"):
+            inputs = self.data_collator.device_inputs(inputs)  # augment_on_device: augment here, on the device
+        return inputs
 
     def get_eval_dataloader(self, eval_dataset=None):
         return self._with_collator(self.eval_collator, super().get_eval_dataloader, eval_dataset)
