@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 from dataclasses import dataclass
 
 import torch
@@ -18,6 +19,7 @@ from transformers.utils import ModelOutput
 from .configuration_dear import DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA, RGB_SIDE4VIDEO, DearConfig
 from .depth_estimation import normalize_depth_tensor, prepare_depth_input, read_depth_preprocessing, resize_prediction
 from .frozen_weights import apply_frozen_weights, read_frozen_weights
+from .model_sources import check_model_type, folder_model_type
 from .modeling_fusion import GatedCrossAttentionBlock, GatedCrossAttentionStream
 from .modeling_side4video import Side4VideoSideNetwork
 from .modeling_videomamba import VideoMambaModel
@@ -182,14 +184,28 @@ class DearForVideoClassification(DearPreTrainedModel):
 
     @classmethod
     def from_pretrained(cls, *args, **kwargs):
-        loaded = super().from_pretrained(*args, **kwargs)
-        model = loaded[0] if isinstance(loaded, tuple) else loaded
-        # a training checkpoint (checkpoint-N/) holds no frozen weights, only a pointer to the run's copy
         source = args[0] if args else kwargs.get("pretrained_model_name_or_path")
-        if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
-            frozen = read_frozen_weights(source)
-            if frozen is not None:
-                apply_frozen_weights(model, frozen, os.fspath(source))
+        # a folder of another model type (VideoMAE, DPT) would otherwise load as a random DEAR, with a warning only
+        config = kwargs.get("config")
+        check_model_type(getattr(config, "model_type", None), "the config passed to from_pretrained")
+        is_folder = isinstance(source, (str, os.PathLike)) and os.path.isdir(source)
+        if is_folder:
+            check_model_type(folder_model_type(source), source)
+        # a training checkpoint (checkpoint-N/) holds no frozen weights, only a pointer to the run's copy: they are
+        # restored below, so the load report must not list them as missing (others still are)
+        frozen = read_frozen_weights(source) if is_folder else None
+        if frozen is None:
+            loaded = super().from_pretrained(*args, **kwargs)
+        else:
+            ignored = cls._keys_to_ignore_on_load_missing
+            cls._keys_to_ignore_on_load_missing = [rf"^{re.escape(name)}$" for name in frozen]
+            try:
+                loaded = super().from_pretrained(*args, **kwargs)
+            finally:
+                cls._keys_to_ignore_on_load_missing = ignored
+        model = loaded[0] if isinstance(loaded, tuple) else loaded
+        if frozen is not None:
+            apply_frozen_weights(model, frozen, os.fspath(source))
         # loading swaps in new Parameter objects, which come back trainable: freeze the backbone again
         model.freeze_backbone()
         model.freeze_depth_estimator()
@@ -418,6 +434,11 @@ class DearForVideoClassification(DearPreTrainedModel):
         elif depth_pixel_values is not None:
             raise ValueError(
                 f"`depth_pixel_values` was given but this model has no depth encoder (encoders: {config.encoders})"
+            )
+        if pixel_values is not None and depth_pixel_values is not None and len(pixel_values) != len(depth_pixel_values):
+            raise ValueError(
+                f"`pixel_values` holds {len(pixel_values)} clips but `depth_pixel_values` {len(depth_pixel_values)}: "
+                "give one depth clip per RGB clip"
             )
         if labels is not None and (labels.ndim != 1 or labels.min() < 0 or labels.max() >= config.num_labels):
             raise ValueError(

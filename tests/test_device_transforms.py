@@ -106,13 +106,14 @@ def test_collator_on_device_and_trainer_hook_give_the_cpu_batch(make_frames):
                                    crop_size={"height": 56, "width": 56})
     rows = []
     for i in range(3):
-        frames = make_frames(10, 48, 64, seed=i)
+        frames = make_frames(10, 48 if i != 2 else 40, 64 if i != 2 else 56, seed=i)  # one smaller: padded
         rows.append({"video": encode_video(frames, fps=12), "depth": encode_depth_video(frames[..., 0].copy()),
                      "label": [86, 2, 93][i], "video_id": str(i)})
     on_cpu = VideoCollator(processor, mode="train", seed=5)(rows)
     device_collator = VideoCollator(processor, mode="train", seed=5, augment_on_device=True)
     raw = device_collator(rows)
-    assert "pixel_values" not in raw and raw["frames"].dtype == torch.uint8
+    assert "pixel_values" not in raw and raw["frames"].dtype == torch.uint8 and raw["frames"].shape[2:4] == (48, 64)
+    assert raw["frame_sizes"].tolist() == [[48, 64], [48, 64], [40, 56]]
     inputs = device_collator.device_inputs(raw)
     assert set(inputs) == set(on_cpu)
     torch.testing.assert_close(inputs["labels"], on_cpu["labels"])
