@@ -89,21 +89,27 @@ def measure_memory(variant: str) -> dict:
     breakdown = {}
     if variant.startswith("dear"):
         encoders = {
-            "RGB Side4Video": model.rgb_encoder,
-            "depth Side4Video": model.depth_encoder,
-            "depth VideoMamba": model.videomamba_encoder,
-            "fusion + heads": model.fusion,
+            "RGB Side4Video": [model.rgb_encoder],
+            "depth Side4Video": [model.depth_encoder],
+            "depth VideoMamba": [model.videomamba_encoder],
+            # the ModuleDicts never run as a whole: each stream and head does
+            "fusion + heads": [*model.fusion.values(), *model.heads.values()],
         }
         entered = {}
-        for name, module in encoders.items():
-            parameters = sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+        def on_enter(name):
+            entered[name] = _status_kib("VmRSS")
+
+        def on_exit(name):
+            kept = breakdown[name].get("activations_mib", 0.0)
+            breakdown[name]["activations_mib"] = kept + (_status_kib("VmRSS") - entered[name]) / 1024
+
+        for name, modules in encoders.items():
+            parameters = sum(p.numel() for module in modules for p in module.parameters() if p.requires_grad)
             breakdown[name] = {"parameters": parameters, "weights_state_mib": 12 * parameters / MIB}
-            module.register_forward_pre_hook(lambda _m, _a, n=name: entered.__setitem__(n, _status_kib("VmRSS")))
-            module.register_forward_hook(
-                lambda _m, _a, _o, n=name: breakdown[n].__setitem__(
-                    "activations_mib", (_status_kib("VmRSS") - entered[n]) / 1024
-                )
-            )
+            for module in modules:
+                module.register_forward_pre_hook(lambda _m, _a, n=name: on_enter(n))
+                module.register_forward_hook(lambda _m, _a, _o, n=name: on_exit(n))
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")  # reset the high-water mark to the current resident set
     resident_before = _status_kib("VmRSS")
@@ -174,7 +180,7 @@ def main():
     variants = {
         "dear-plain": "DEAR, 8 frames, no checkpointing (before)",
         "dear": "DEAR, 8 frames, encoder_checkpointing (default)",
-        "s4v": "S4V* (RGB), 8 frames",
+        "s4v": "S4V* (RGB), 8 frames, no checkpointing",
         "videomae-b": "VideoMAE-B full fine-tuning, 16 frames",
     }
     memory = {variant: _run(["--memory", variant], memory_environment) for variant in variants}
