@@ -59,8 +59,8 @@ class DearConfig(PreTrainedConfig):
         side_selective_recompute (`bool`, defaults to `True`): in training, re-run the cheap parts of each side
             block (temporal branch, GELU + fc2) in backward instead of keeping their activations.
         encoder_checkpointing (`bool`, defaults to `True`): in training, keep only the inputs of every Side4Video
-            and VideoMamba block and re-run the block in backward (same loss and gradients; about 3.5x less step
-            memory for DEAR for a small extra step time: see `bench/train_step.py`). `False` keeps the activations.
+            and VideoMamba block and re-run the block in backward (same loss and gradients; 4x less step
+            memory for DEAR for 1.1x the step time: see `bench/train_step.py`). `False` keeps the activations.
         videomamba_config (`dict` or `VideoMambaConfig`): the VideoMamba depth encoder (default: Tiny).
         videomamba_name_or_path (`str`, *optional*): released VideoMamba checkpoint to initialise it from.
         encoders (`list[str]`): which of `rgb_side4video`, `depth_side4video`, `depth_videomamba` are built.
