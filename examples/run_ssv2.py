@@ -319,7 +319,9 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         eval_dataset=eval_dataset,
         processing_class=processor,
         data_collator=VideoCollator(processor, mode="train", use_depth=use_depth,
-                                    repeats=data_args.repeated_augmentation, seed=training_args.seed, rank=training_args.process_index),
+                                    repeats=data_args.repeated_augmentation, seed=training_args.seed, rank=training_args.process_index,
+                                    # on an accelerator the CPU workers only decode; augmentation runs batched on the device
+                                    augment_on_device=training_args.device.type != "cpu"),
         eval_collator=VideoCollator(processor, mode="val", use_depth=use_depth, seed=training_args.seed, rank=training_args.process_index),
         test_collator=VideoCollator(processor, mode="test", use_depth=use_depth, seed=training_args.seed, rank=training_args.process_index),
         compute_metrics=video_accuracy_metrics(config.id2label),

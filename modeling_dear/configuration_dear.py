@@ -59,6 +59,9 @@ class DearConfig(PreTrainedConfig):
         side_head_dim (`int`, defaults to 64): attention head size of the side networks (D / 64 heads).
         side_selective_recompute (`bool`, defaults to `True`): in training, re-run the cheap parts of each side
             block (temporal branch, GELU + fc2) in backward instead of keeping their activations.
+        encoder_checkpointing (`bool`, defaults to `True`): in training, keep only the inputs of every Side4Video
+            and VideoMamba block and re-run the block in backward (same loss and gradients; 4x less step
+            memory for DEAR for 1.1x the step time: see `bench/train_step.py`). `False` keeps the activations.
         videomamba_config (`dict` or `VideoMambaConfig`): the VideoMamba depth encoder (default: Tiny).
         videomamba_name_or_path (`str`, *optional*): released VideoMamba checkpoint to initialise it from.
         encoders (`list[str]`): which of `rgb_side4video`, `depth_side4video`, `depth_videomamba` are built.
@@ -103,6 +106,7 @@ class DearConfig(PreTrainedConfig):
     side_hidden_size: int = 320
     side_head_dim: int = 64
     side_selective_recompute: bool = True
+    encoder_checkpointing: bool = True
     videomamba_config: dict | VideoMambaConfig | None = None
     videomamba_name_or_path: str | None = None
     encoders: list[str] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import os
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 from transformers import AutoModelForDepthEstimation, CLIPVisionModel, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput
@@ -150,6 +152,27 @@ class DearForVideoClassification(DearPreTrainedModel):
         self.post_init()
         self.freeze_backbone()
         self.freeze_depth_estimator()
+        self.set_encoder_checkpointing(config.encoder_checkpointing)
+
+    def set_encoder_checkpointing(self, enabled: bool = True):
+        """Re-run every Side4Video and VideoMamba block in backward (training only) instead of keeping its activations.
+
+        The blocks' own `gradient_checkpointing` flags, as transformers' `gradient_checkpointing_enable` sets them,
+        but for the trainable encoders alone: the frozen CLIP runs without gradients, and the fusion keeps little.
+        Non-reentrant checkpointing replays the RNG (drop-path), and the side networks' BatchNorms update their
+        running statistics once per step, so loss and gradients are those of the plain forward.
+        """
+        blocks = []
+        for side_network in (self.rgb_encoder, self.depth_encoder):
+            if side_network is not None:
+                blocks.extend(side_network.blocks)
+        if self.videomamba_encoder is not None:
+            blocks.extend(self.videomamba_encoder.layers)
+        for block in blocks:
+            block.gradient_checkpointing = bool(enabled)
+            block._gradient_checkpointing_func = functools.partial(checkpoint, use_reentrant=False)
+        self.config.encoder_checkpointing = bool(enabled)
+        return self
 
     def _side_network(self) -> Side4VideoSideNetwork:
         config = self.config

@@ -329,20 +329,7 @@ class DearVideoProcessor(BaseImageProcessor):
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        video_list = _split_batch(videos, 3, "videos")
-        depth_list = None
-        if depth is not None:
-            depth_list = _split_batch(depth, 2, "depth")
-            if len(depth_list) != len(video_list):
-                raise ValueError(f"got {len(video_list)} videos but {len(depth_list)} depth inputs")
-        if names is not None and len(names) != len(video_list):
-            raise ValueError(f"got {len(video_list)} videos but {len(names)} names")
-        label_list = None
-        if labels is not None:
-            label_array = np.atleast_1d(np.asarray(_to_numpy(labels))).astype(np.int64)
-            if label_array.ndim != 1 or len(label_array) != len(video_list):
-                raise ValueError(f"got {len(video_list)} videos but labels of shape {label_array.shape}")
-            label_list = label_array.tolist()
+        video_list, depth_list, label_list = self._batch_arguments(videos, depth, labels, names)
 
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         flip_map = self.flip_label_map
@@ -375,12 +362,118 @@ class DearVideoProcessor(BaseImageProcessor):
         return BatchFeature(data=data, tensor_type=return_tensors)
 
     @staticmethod
+    def _batch_arguments(videos, depth, labels, names):
+        """Validated per-video lists: videos, depth inputs (or None), integer labels (or None)."""
+        video_list = _split_batch(videos, 3, "videos")
+        depth_list = None
+        if depth is not None:
+            depth_list = _split_batch(depth, 2, "depth")
+            if len(depth_list) != len(video_list):
+                raise ValueError(f"got {len(video_list)} videos but {len(depth_list)} depth inputs")
+        if names is not None and len(names) != len(video_list):
+            raise ValueError(f"got {len(video_list)} videos but {len(names)} names")
+        label_list = None
+        if labels is not None:
+            label_array = np.atleast_1d(np.asarray(_to_numpy(labels))).astype(np.int64)
+            if label_array.ndim != 1 or len(label_array) != len(video_list):
+                raise ValueError(f"got {len(video_list)} videos but labels of shape {label_array.shape}")
+            label_list = label_array.tolist()
+        return video_list, depth_list, label_list
+
+    def decode_for_training(
+        self,
+        videos,
+        depth=None,
+        labels=None,
+        seed: int | np.random.Generator | None = None,
+        names: list[str] | None = None,
+    ) -> BatchFeature:
+        """The CPU half of `preprocess(mode="train")`: decode the sampled frames and draw each clip's augmentation.
+
+        Frame indices and augmentation choices are drawn from `seed` exactly as `preprocess(mode="train")` draws
+        them, so `DeviceTrainAugmentation.from_processor(self)` applied to this batch (on any device) gives that
+        method's clips. Labels of mirrored clips are already swapped.
+
+        Returns a `BatchFeature` of torch tensors: `frames` (B, T, H, W, 3) uint8 and `depth_frames` (B, T, H, W)
+        (when `depth` is given), zero-padded to the largest video of the batch, `frame_sizes` (B, 2) each video's
+        (H, W), `frame_indices` (B, T), `labels` (B,) when given, and the drawn choices (`augment_ops`,
+        `augment_values`, `crop_boxes`, `flips`; see `device_transforms.encode_params`).
+        """
+        import torch
+
+        from .device_transforms import encode_params
+
+        video_list, depth_list, label_list = self._batch_arguments(videos, depth, labels, names)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        augmentation = self._train_augmentation()
+        flip_map = self.flip_label_map
+        clips, depth_clips, params, frame_indices, out_labels = [], [], [], [], []
+        for i, video in enumerate(video_list):
+            name = str(names[i]) if names is not None else self._default_name(video, i, "videos")
+            frames, depth_frames, indices, inverse = self._decode_one(
+                video, None if depth_list is None else depth_list[i], name, "train", rng
+            )
+            drawn = augmentation.sample(rng)
+            clips.append(frames[inverse])
+            if depth_frames is not None:
+                depth_clips.append(depth_frames[inverse])
+            params.append(drawn)
+            frame_indices.append(indices)
+            if label_list is not None:
+                label = label_list[i]
+                out_labels.append(flip_map.get(label, label) if drawn.flipped else label)
+
+        height = max(clip.shape[1] for clip in clips)
+        width = max(clip.shape[2] for clip in clips)
+        frames_out = torch.zeros(len(clips), self.num_frames, height, width, 3, dtype=torch.uint8)
+        for b, clip in enumerate(clips):
+            frames_out[b, :, : clip.shape[1], : clip.shape[2]] = torch.from_numpy(clip)
+        data = {
+            "frames": frames_out,
+            "frame_sizes": torch.tensor([clip.shape[1:3] for clip in clips], dtype=torch.long),
+            "frame_indices": torch.from_numpy(np.stack(frame_indices).astype(np.int64)),
+            **encode_params(params, self.randaugment_num_ops),
+        }
+        if depth_list is not None:
+            depth_out = torch.zeros(len(clips), self.num_frames, height, width, dtype=torch.uint8)
+            for b, clip in enumerate(depth_clips):
+                depth_out[b, :, : clip.shape[1], : clip.shape[2]] = torch.from_numpy(clip)
+            data["depth_frames"] = depth_out
+        if label_list is not None:
+            data["labels"] = torch.tensor(out_labels, dtype=torch.long)
+        return BatchFeature(data=data)
+
+    @staticmethod
     def _default_name(video, index: int, what: str) -> str:
         if isinstance(video, (str, os.PathLike)):
             return os.fspath(video)
         return f"{what}[{index}]"
 
     def _process_one(self, video, depth, name: str, mode: str, rng: np.random.Generator):
+        frames, depth_frames, indices, inverse = self._decode_one(video, depth, name, mode, rng)
+        crop = (self.crop_size["height"], self.crop_size["width"])
+        if mode == "train":
+            frames, depth_frames, flipped = self._train_augmentation()(
+                frames[inverse], None if depth_frames is None else depth_frames[inverse], rng
+            )
+            return [(frames, depth_frames)], [indices], flipped
+        clips = [indices] if mode == "val" else list(indices)
+        crops = 1 if mode == "val" else self.num_test_crops
+        views, view_indices = [], []
+        for clip_indices, clip_inverse in zip(clips, [inverse] if mode == "val" else list(inverse)):
+            for view in eval_views(
+                frames[clip_inverse],
+                None if depth_frames is None else depth_frames[clip_inverse],
+                short_side=self.size["shortest_edge"],
+                crop_size=crop,
+                num_crops=crops,
+            ):
+                views.append(view)
+                view_indices.append(clip_indices)
+        return views, view_indices, False
+
+    def _decode_one(self, video, depth, name: str, mode: str, rng: np.random.Generator):
+        """Sample the frame indices and decode each distinct sampled frame once (RGB, and depth at the RGB size)."""
         clip = _Clip(video, name, depth=False, backend=self.decode_backend)
         depth_clip = None
         if depth is not None:
@@ -411,27 +504,7 @@ class DearVideoProcessor(BaseImageProcessor):
         inverse = inverse.reshape(indices.shape)
         frames = clip.read(unique)
         depth_frames = None if depth_clip is None else depth_clip.read(unique, size=tuple(clip.size))
-
-        crop = (self.crop_size["height"], self.crop_size["width"])
-        if mode == "train":
-            frames, depth_frames, flipped = self._train_augmentation()(
-                frames[inverse], None if depth_frames is None else depth_frames[inverse], rng
-            )
-            return [(frames, depth_frames)], [indices], flipped
-        clips = [indices] if mode == "val" else list(indices)
-        crops = 1 if mode == "val" else self.num_test_crops
-        views, view_indices = [], []
-        for clip_indices, clip_inverse in zip(clips, [inverse] if mode == "val" else list(inverse)):
-            for view in eval_views(
-                frames[clip_inverse],
-                None if depth_frames is None else depth_frames[clip_inverse],
-                short_side=self.size["shortest_edge"],
-                crop_size=crop,
-                num_crops=crops,
-            ):
-                views.append(view)
-                view_indices.append(clip_indices)
-        return views, view_indices, False
+        return frames, depth_frames, indices, inverse
 
 
 def _register() -> None:

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from transformers import PreTrainedModel, Trainer
 
 from .configuration_dear import DearConfig
+from .device_transforms import DeviceTrainAugmentation
 from .frozen_weights import (
     FROZEN_PREFIXES,
     FROZEN_WEIGHTS_POINTER,
@@ -98,6 +99,10 @@ class VideoCollator:
     `mode="train"` augments each video `repeats` times (repeated augmentation: the batch holds `repeats`
     differently augmented copies of every video); "val" takes the centre view; "test" the processor's
     multi-view set, returned with `num_views`.
+
+    `augment_on_device=True` (training only) leaves the augmentation to the training device: the batch holds the
+    decoded uint8 frames and each clip's drawn choices (`DearVideoProcessor.decode_for_training`), and
+    `DearTrainer` turns them into model inputs on the device (`device_inputs`), with the same draws as the CPU path.
     """
 
     processor: object
@@ -106,7 +111,9 @@ class VideoCollator:
     repeats: int = 1
     seed: int = 0
     rank: int = 0  # the process index: each process of a distributed run augments differently
+    augment_on_device: bool = False
     _calls: int = field(default=0, init=False, repr=False)
+    _device_augmentation: object = field(default=None, init=False, repr=False)
     _last_good_rows: list | None = field(default=None, init=False, repr=False)
 
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
@@ -129,15 +136,17 @@ class VideoCollator:
                 for column in ("video", "depth") if self.use_depth else ("video",):
                     if row.get(column) is None:
                         raise VideoDecodingError(name, f"the row's '{column}' is empty (null)")
-                processed.append(self.processor(
-                    videos=[row["video"]] * repeats,
-                    depth=[row["depth"]] * repeats if self.use_depth else None,
-                    mode=self.mode,
-                    labels=[labels[index]] * repeats if labels is not None else None,
-                    seed=rng,
-                    names=[name] * repeats,
-                    return_tensors="pt",
-                ))
+                videos = {
+                    "videos": [row["video"]] * repeats,
+                    "depth": [row["depth"]] * repeats if self.use_depth else None,
+                    "labels": [labels[index]] * repeats if labels is not None else None,
+                    "seed": rng,
+                    "names": [name] * repeats,
+                }
+                if self.mode == "train" and self.augment_on_device:
+                    processed.append(self.processor.decode_for_training(**videos))
+                else:
+                    processed.append(self.processor(**videos, mode=self.mode, return_tensors="pt"))
                 failed.append(False)
             except VideoDecodingError as error:
                 logger.warning("video %s cannot be decoded, %s: %s", name,
@@ -160,6 +169,11 @@ class VideoCollator:
                 return inputs
             self._last_good_rows = [row for row, _ in good]
             processed = [batch for _, batch in good]
+            if self.augment_on_device:
+                inputs = _concatenate_decoded(processed)
+                if skipped:
+                    inputs["skipped_videos"] = skipped
+                return inputs
         else:
             placeholder = self._placeholder()
             processed = [batch if batch is not None else placeholder for batch in processed]
@@ -188,6 +202,32 @@ class VideoCollator:
         crop = self.processor.crop_size
         values = torch.zeros(views, self.processor.num_frames, 3, crop["height"], crop["width"])
         return {"pixel_values": values, "depth_pixel_values": values}
+
+    def device_inputs(self, batch: dict) -> dict:
+        """Model inputs from an `augment_on_device` batch, computed where the batch's tensors are."""
+        if self._device_augmentation is None:
+            self._device_augmentation = DeviceTrainAugmentation.from_processor(self.processor)
+        inputs = self._device_augmentation(batch)
+        if "labels" in batch:
+            inputs["labels"] = batch["labels"]
+        return inputs
+
+
+def _concatenate_decoded(batches: list) -> dict[str, torch.Tensor]:
+    """`decode_for_training` outputs of single rows → one batch, the frames zero-padded to the largest video."""
+    height = max(int(batch["frames"].shape[2]) for batch in batches)
+    width = max(int(batch["frames"].shape[3]) for batch in batches)
+    inputs = {}
+    for key in (*DeviceTrainAugmentation.INPUT_KEYS, "labels"):
+        if key not in batches[0]:
+            continue
+        parts = [batch[key] for batch in batches]
+        if key in ("frames", "depth_frames"):
+            padding = [(0, 0, 0, width - part.shape[3], 0, height - part.shape[2]) if key == "frames"
+                       else (0, width - part.shape[3], 0, height - part.shape[2]) for part in parts]
+            parts = [torch.nn.functional.pad(part, pad) for part, pad in zip(parts, padding)]
+        inputs[key] = torch.cat(parts)
+    return inputs
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -229,6 +269,12 @@ class DearTrainer(Trainer):
             return make_dataloader(*args)
         finally:
             self.data_collator = training_collator
+
+    def _prepare_inputs(self, inputs):
+        inputs = super()._prepare_inputs(inputs)
+        if "frames" in inputs and hasattr(self.data_collator, "device_inputs"):
+            inputs = self.data_collator.device_inputs(inputs)  # augment_on_device: augment here, on the device
+        return inputs
 
     def get_eval_dataloader(self, eval_dataset=None):
         return self._with_collator(self.eval_collator, super().get_eval_dataloader, eval_dataset)

@@ -460,30 +460,52 @@ class TrainAugmentation:
     randaugment_magnitude: float = 7.0
     randaugment_magnitude_std: float = 0.5
 
-    def __call__(self, frames: np.ndarray, depth: np.ndarray | None = None, rng=None):
-        """Returns (frames, depth or None, flipped): uint8 crops of `crop_size` (h, w) and whether they were mirrored
-        (the caller swaps left/right labels when they were)."""
+    def sample(self, rng=None) -> "AugmentationParams":
+        """Draw one clip's random choices, in the order `__call__` draws them: RandAugment ops, crop box, flip."""
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        frames = resize_clip(frames, self.resize)
-        if depth is not None:
-            depth = resize_clip(depth, self.resize)
+        ops = []
         if self.randaugment_num_ops > 0:
             ops = sample_randaugment(
                 rng, self.randaugment_num_ops, self.randaugment_magnitude, self.randaugment_magnitude_std
             )
-            frames = apply_randaugment(frames, ops)
-            if depth is not None:
-                depth = apply_randaugment(depth, ops)
         box = random_resized_crop_box(*self.resize, scale=self.crop_scale, ratio=self.crop_ratio, rng=rng)
-        frames = resized_crop_clip(frames, box, self.crop_size)
-        if depth is not None:
-            depth = resized_crop_clip(depth, box, self.crop_size)
         flipped = bool(rng.random() < self.flip_prob)
-        if flipped:
+        return AugmentationParams(tuple(ops), box, flipped)
+
+    def apply(self, frames: np.ndarray, depth: np.ndarray | None, params: "AugmentationParams"):
+        """Apply drawn choices to a clip (and its depth): resize, RandAugment, resized crop, flip."""
+        frames = resize_clip(frames, self.resize)
+        if depth is not None:
+            depth = resize_clip(depth, self.resize)
+        if params.ops:
+            frames = apply_randaugment(frames, list(params.ops))
+            if depth is not None:
+                depth = apply_randaugment(depth, list(params.ops))
+        frames = resized_crop_clip(frames, params.box, self.crop_size)
+        if depth is not None:
+            depth = resized_crop_clip(depth, params.box, self.crop_size)
+        if params.flipped:
             frames = flip_clip(frames)
             if depth is not None:
                 depth = flip_clip(depth)
-        return frames, depth, flipped
+        return frames, depth
+
+    def __call__(self, frames: np.ndarray, depth: np.ndarray | None = None, rng=None):
+        """Returns (frames, depth or None, flipped): uint8 crops of `crop_size` (h, w) and whether they were mirrored
+        (the caller swaps left/right labels when they were)."""
+        params = self.sample(rng)
+        frames, depth = self.apply(frames, depth, params)
+        return frames, depth, params.flipped
+
+
+@dataclass(frozen=True)
+class AugmentationParams:
+    """One clip's drawn training augmentation: RandAugment steps, crop box (top, left, h, w) in the resized
+    frame, and whether it is mirrored. RGB and depth of the clip share them."""
+
+    ops: tuple[AugmentOp, ...]
+    box: tuple[int, int, int, int]
+    flipped: bool
 
 
 def eval_views(

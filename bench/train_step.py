@@ -1,0 +1,226 @@
+"""One training step: DEAR against S4V* and fully fine-tuned VideoMAE-B, step time and peak memory.
+
+Random weights, CPU, 1 thread, fp32, one AdamW step (forward, backward, optimiser update) on a batch of
+`--batch-size` clips of 224²: DEAR and S4V* at 8 frames, transformers' `VideoMAEForVideoClassification` (base,
+174 classes, every weight trained) at 16 frames, the usual SSv2 baseline.
+
+Memory: each row runs in a fresh subprocess with MALLOC_MMAP_THRESHOLD_=65536 (see bench/train_memory.py): the
+peak resident set the step adds to the resident model and inputs. DEAR is measured as it was ("no
+checkpointing": selective recomputation of the side blocks only) and with the default memory option
+(`config.encoder_checkpointing`: every Side4Video and VideoMamba block recomputed in backward). The DEAR rows
+also print where the memory goes: what each encoder's forward keeps for backward (resident-set growth across
+the encoder, read by forward hooks) and its parameters' gradients + AdamW moments (12 bytes per weight).
+
+Time: in another process without the malloc setting (its page faults distort times), the step is timed with
+and without the memory option, alternating, and the ratio of the medians is printed; S4V* and VideoMAE-B
+are timed in their own processes. Times vary with the load on a shared machine; the ratio is what to read.
+
+    python bench/train_step.py [--batch-size 2] [--repeats 2] [--skip-times]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+MIB = 1024 * 1024
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def build(variant: str):
+    """(model, inputs) for one row; weights random, seeded."""
+    import torch
+
+    torch.manual_seed(0)
+    if variant == "videomae-b":
+        from transformers import VideoMAEConfig, VideoMAEForVideoClassification
+
+        config = VideoMAEConfig(num_frames=16, image_size=224, num_labels=174)  # base: 12 × 768, tubelet 2
+        model = VideoMAEForVideoClassification(config)
+        frames = 16
+    else:
+        from modeling_dear import DearConfig, DearForVideoClassification
+
+        preset = "s4v-rgb" if variant == "s4v" else "dear"
+        config = DearConfig.from_preset(preset, encoder_checkpointing=variant == "dear")
+        model = DearForVideoClassification(config)
+        frames = config.num_frames
+    model.train()
+    generator = torch.Generator().manual_seed(1)
+    inputs = {"pixel_values": torch.randn(BATCH_SIZE, frames, 3, 224, 224, generator=generator)}
+    if variant.startswith("dear"):
+        inputs["depth_pixel_values"] = torch.randn(BATCH_SIZE, frames, 3, 224, 224, generator=generator)
+    inputs["labels"] = torch.randint(0, 174, (BATCH_SIZE,), generator=generator)
+    return model, inputs
+
+
+def step(model, inputs, optimizer):
+    loss = model(**inputs).loss
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss.item()
+
+
+def _optimizer(model):
+    import torch
+
+    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.15)
+
+
+def measure_memory(variant: str) -> dict:
+    model, inputs = build(variant)
+    optimizer = _optimizer(model)
+    breakdown = {}
+    if variant.startswith("dear"):
+        encoders = {
+            "RGB Side4Video": [model.rgb_encoder],
+            "depth Side4Video": [model.depth_encoder],
+            "depth VideoMamba": [model.videomamba_encoder],
+            # the ModuleDicts never run as a whole: each stream and head does
+            "fusion + heads": [*model.fusion.values(), *model.heads.values()],
+        }
+        entered = {}
+
+        def on_enter(name):
+            entered[name] = _status_kib("VmRSS")
+
+        def on_exit(name):
+            kept = breakdown[name].get("activations_mib", 0.0)
+            breakdown[name]["activations_mib"] = kept + (_status_kib("VmRSS") - entered[name]) / 1024
+
+        for name, modules in encoders.items():
+            parameters = sum(p.numel() for module in modules for p in module.parameters() if p.requires_grad)
+            breakdown[name] = {"parameters": parameters, "weights_state_mib": 12 * parameters / MIB}
+            for module in modules:
+                module.register_forward_pre_hook(lambda _m, _a, n=name: on_enter(n))
+                module.register_forward_hook(lambda _m, _a, _o, n=name: on_exit(n))
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")  # reset the high-water mark to the current resident set
+    resident_before = _status_kib("VmRSS")
+    step(model, inputs, optimizer)
+    peak = _status_kib("VmHWM")
+    return {
+        "variant": variant,
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "step_peak_mib": (peak - resident_before) / 1024,
+        "breakdown": breakdown,
+    }
+
+
+def measure_time(variant: str, repeats: int) -> dict:
+    """Seconds per step (process CPU time, 1 thread). For "dear-both", the same model with and without the
+    memory option, alternating, so that their ratio sees the same machine load."""
+    import torch
+
+    torch.set_num_threads(1)
+    model, inputs = build("dear-plain" if variant == "dear-both" else variant)
+    optimizer = _optimizer(model)
+    step(model, inputs, optimizer)  # warm-up: allocator, optimiser state
+    settings = (False, True) if variant == "dear-both" else (None,)
+    times = {setting: [] for setting in settings}
+    for _ in range(repeats):
+        for setting in settings:
+            if setting is not None:
+                model.set_encoder_checkpointing(setting)
+            start = time.process_time()
+            step(model, inputs, optimizer)
+            times[setting].append(time.process_time() - start)
+    return {str(setting): statistics.median(values) for setting, values in times.items()}
+
+
+def _run(arguments: list[str], environment: dict) -> dict:
+    command = [sys.executable, __file__, *arguments, "--batch-size", str(BATCH_SIZE)]
+    completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **environment})
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+BATCH_SIZE = 2
+
+
+def main():
+    global BATCH_SIZE
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch-size", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2, help="timed steps per setting (median reported)")
+    parser.add_argument("--skip-times", action="store_true", help="memory only")
+    parser.add_argument("--memory", help=argparse.SUPPRESS)
+    parser.add_argument("--time", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    BATCH_SIZE = args.batch_size
+    if args.memory:
+        import torch
+
+        torch.set_num_threads(1)
+        print(json.dumps(measure_memory(args.memory)))
+        return
+    if args.time:
+        print(json.dumps(measure_time(args.time, args.repeats)))
+        return
+
+    single_thread = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    memory_environment = {**single_thread, "MALLOC_MMAP_THRESHOLD_": "65536"}
+    variants = {
+        "dear-plain": "DEAR, 8 frames, no checkpointing (before)",
+        "dear": "DEAR, 8 frames, encoder_checkpointing (default)",
+        "s4v": "S4V* (RGB), 8 frames, no checkpointing",
+        "videomae-b": "VideoMAE-B full fine-tuning, 16 frames",
+    }
+    memory = {variant: _run(["--memory", variant], memory_environment) for variant in variants}
+    times = {}
+    if not args.skip_times:
+        both = _run(["--time", "dear-both", "--repeats", str(args.repeats)], single_thread)
+        times["dear-plain"], times["dear"] = both["False"], both["True"]
+        for variant in ("s4v", "videomae-b"):
+            times[variant] = _run(["--time", variant, "--repeats", str(args.repeats)], single_thread)["None"]
+
+    print(f"One AdamW training step, {BATCH_SIZE} clips of 224², fp32, CPU, 1 thread, random weights")
+    print()
+    print("| model | trainable params | step peak memory | × VideoMAE-B | step CPU s | × DEAR before |")
+    print("|---|---|---|---|---|---|")
+    reference = memory["videomae-b"]["step_peak_mib"]
+    for variant, label in variants.items():
+        row = memory[variant]
+        seconds = f"{times[variant]:.1f}" if variant in times else "-"
+        vs_before = f"{times[variant] / times['dear-plain']:.2f}" if variant in times else "-"
+        print(
+            f"| {label} | {row['trainable_parameters'] / 1e6:.1f} M | {row['step_peak_mib']:.0f} MiB | "
+            f"{row['step_peak_mib'] / reference:.2f} | {seconds} | {vs_before} |"
+        )
+    for variant in ("dear-plain", "dear"):
+        print()
+        print(f"{variants[variant]}: where the step's memory goes")
+        print()
+        print("| encoder | trainable params | activations kept for backward | gradients + AdamW moments |")
+        print("|---|---|---|---|")
+        for name, part in memory[variant]["breakdown"].items():
+            print(
+                f"| {name} | {part['parameters'] / 1e6:.1f} M | {part.get('activations_mib', float('nan')):.0f} MiB | "
+                f"{part['weights_state_mib']:.0f} MiB |"
+            )
+    print()
+    ratio = memory["dear"]["step_peak_mib"] / reference
+    print(f"DEAR peak / VideoMAE-B peak = {ratio:.2f} (target <= 0.5)")
+    if times:
+        print(f"DEAR step time with / without encoder_checkpointing = {times['dear'] / times['dear-plain']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
