@@ -195,7 +195,7 @@ class DearConfig(PreTrainedConfig):
                 )
         if self.fusion_streams is not None:
             for stream in self.fusion_streams:
-                if stream not in self.encoders or stream == RGB_SIDE4VIDEO:
+                if stream == RGB_SIDE4VIDEO or not (stream in self.encoders or stream in BUILTIN_ENCODER_SPECS):
                     raise ValueError(
                         f"unknown fusion stream {stream!r}; a stream is named after the encoder it fuses with "
                         f"{RGB_SIDE4VIDEO!r}, one of {[name for name in self.encoders if name != RGB_SIDE4VIDEO]}"

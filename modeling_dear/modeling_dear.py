@@ -41,7 +41,7 @@ RELEASE_0_1_KEY_MAPPING = {
     r"^fusion\.(\w+)\.classifier\.": r"classifiers.\1.",
     r"^fusion\.": "dear.fusion.",
     r"^heads\.": "classifiers.",
-    r"^depth_estimator\.": "dear.depth_estimator.estimator.",
+    r"^depth_estimator\.": "dear.on_the_fly_depth.estimator.",
 }
 
 # keyword arguments `forward` takes besides its named ones (transformers' typed kwargs)
