@@ -180,6 +180,15 @@ class DearPreTrainedModel(PreTrainedModel):
     accepts_loss_kwargs = False
     _no_split_modules = ["Side4VideoBlock", "VideoMambaBlock", "CLIPEncoderLayer", "GatedCrossAttentionLayer"]
 
+    @classmethod
+    def is_custom_code(cls) -> bool:
+        # transformers guards custom code that initialises in place without transformers.initialization by skipping
+        # modules that own no parameters directly; it passes that guard down to the nested CLIP backbone, whose
+        # CLIPAttention / CLIPMLP then keep the generic std 0.02 instead of CLIP's scaled init whenever the model is
+        # initialised after construction (meta device, then init_weights). DEAR initialises only through
+        # transformers.initialization, so the guard is not needed.
+        return False
+
     @torch.no_grad()
     def _init_weights(self, module):
         """The released Side4Video initialisation (ARCHITECTURE.md §2); PyTorch defaults elsewhere. The CLIP backbone,
