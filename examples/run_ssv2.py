@@ -29,15 +29,18 @@ from pathlib import Path
 import torch
 import transformers
 from transformers import HfArgumentParser, TrainingArguments, set_seed
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import IntervalStrategy
 
 from modeling_dear import DearConfig, DearForVideoClassification, DearVideoProcessor
+from modeling_dear.model_sources import check_model_source
 from modeling_dear.modeling_side4video import convert_to_sync_batchnorm
 from modeling_dear.training import (
     DearTrainer,
     VideoCollator,
     check_dataset_fits_model,
     check_resume_checkpoint,
+    checkpoint_problem,
+    find_resumable_checkpoint,
     video_accuracy_metrics,
     write_predictions,
 )
@@ -118,6 +121,11 @@ class DataArguments:
     randaugment_num_ops: int = field(default=4, metadata={"help": "RandAugment ops per clip (0 disables it)"})
     randaugment_magnitude: float = field(default=7.0)
     decode_backend: str = field(default="auto", metadata={"help": "decord, pyav or auto"})
+    max_undecodable_fraction: float = field(
+        default=0.01,
+        metadata={"help": "training skips (and logs) videos that cannot be decoded; it stops once more than this "
+                          "fraction of the training split was skipped"},
+    )
 
 
 def load_video_dataset(data_args: DataArguments):
@@ -218,6 +226,14 @@ def parse_arguments(argv: list[str] | None = None):
     else:
         parser.set_defaults(**defaults)
         model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
+    # TrainingArguments turns do_eval on whenever eval_strategy is set (the recipe's "epoch"): that is evaluation
+    # during training, so without --do_train only an explicit --do_eval runs an evaluation pass
+    if not training_args.do_train:
+        training_args.eval_strategy = IntervalStrategy.NO  # nothing to evaluate during
+        if "do_eval" not in mentioned:
+            training_args.do_eval = False
+    if model_args.model_name_or_path:
+        check_model_source(model_args.model_name_or_path, "--model_name_or_path")
     return model_args, data_args, training_args
 
 
@@ -250,10 +266,19 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
 
     last_checkpoint = None
     if training_args.do_train:
+        require_optimizer = not training_args.save_only_model
         if training_args.resume_from_checkpoint:
             last_checkpoint = training_args.resume_from_checkpoint
+            if (Path(last_checkpoint) / "config.json").is_file():
+                check_resume_checkpoint(last_checkpoint, config)  # another model: the more useful message first
+            problem = checkpoint_problem(last_checkpoint, require_optimizer=require_optimizer)
+            if problem:
+                raise ValueError(
+                    f"--resume_from_checkpoint {last_checkpoint} cannot be resumed from: {problem} (a run interrupted "
+                    "while saving it?); pick an earlier checkpoint-N, or leave the option out to take the newest complete one"
+                )
         elif os.path.isdir(training_args.output_dir) and model_args.resume_latest:
-            last_checkpoint = get_last_checkpoint(training_args.output_dir)
+            last_checkpoint = find_resumable_checkpoint(training_args.output_dir, require_optimizer=require_optimizer)
         if last_checkpoint:
             check_resume_checkpoint(last_checkpoint, config)
             logger.info("resuming from %s", last_checkpoint)
@@ -299,6 +324,7 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         test_collator=VideoCollator(processor, mode="test", use_depth=use_depth, seed=training_args.seed, rank=training_args.process_index),
         compute_metrics=video_accuracy_metrics(config.id2label),
         callbacks=callbacks,
+        max_skipped_fraction=data_args.max_undecodable_fraction,
     )
 
     results = {}

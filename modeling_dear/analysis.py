@@ -41,7 +41,8 @@ def read_predictions(path: str | Path) -> dict[str, dict]:
                 row = json.loads(line)
             except json.JSONDecodeError as error:
                 raise ValueError(f"{path}:{line_number}: not a JSON line ({error})") from None
-            for field in ("video_id", "label", "prediction"):
+            # a row marked failed (its video could not be decoded) has no prediction and counts as a miss
+            for field in ("video_id", "label") if row.get("failed") else ("video_id", "label", "prediction"):
                 if row.get(field) is None:
                     raise ValueError(f"{path}:{line_number}: field '{field}' is missing (a prediction file of a labelled split is needed)")
             rows[str(row["video_id"])] = row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 from transformers import AutoConfig, CLIPVisionConfig, PreTrainedConfig
@@ -303,6 +304,17 @@ class DearConfig(PreTrainedConfig):
     def estimates_depth(self) -> bool:
         """Whether the model builds a depth estimator: it has a depth encoder and a bundled depth model."""
         return self.needs_depth and self.depth_estimator_config is not None
+
+    @classmethod
+    def get_config_dict(cls, pretrained_model_name_or_path, **kwargs):
+        # a missing local folder and a folder of another model type fail here, in one line (see model_sources)
+        from .model_sources import check_model_source, check_model_type
+
+        if isinstance(pretrained_model_name_or_path, (str, os.PathLike)) and not kwargs.get("subfolder"):
+            check_model_source(pretrained_model_name_or_path)
+        config_dict, kwargs = super().get_config_dict(pretrained_model_name_or_path, **kwargs)
+        check_model_type(config_dict.get("model_type"), pretrained_model_name_or_path, cls.model_type)
+        return config_dict, kwargs
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "DearConfig":

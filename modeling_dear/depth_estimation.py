@@ -182,7 +182,10 @@ class DepthEstimator:
         if normalize not in NORMALIZATIONS:
             raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
         if isinstance(model, (str, os.PathLike)):
+            from .model_sources import check_model_source
+
             self.name = os.fspath(model)
+            check_model_source(self.name, "depth model")  # a local folder that does not exist: say so
             if image_processor is None:
                 try:
                     image_processor = AutoImageProcessor.from_pretrained(self.name, **from_pretrained_kwargs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 from dataclasses import dataclass
 
 import torch
@@ -26,6 +27,7 @@ from transformers.utils.generic import can_return_tuple
 from .configuration_dear import RGB_SIDE4VIDEO, DearConfig
 from .depth_estimation import normalize_depth_tensor, prepare_depth_input, read_depth_preprocessing, resize_prediction
 from .frozen_weights import apply_frozen_weights, read_frozen_weights
+from .model_sources import check_model_type, folder_model_type
 from .modeling_encoders import build_encoder
 from .modeling_fusion import GatedCrossAttentionBlock, GatedCrossAttentionStream
 from .modeling_side4video import Side4VideoSideNetwork
@@ -231,16 +233,32 @@ class DearPreTrainedModel(PreTrainedModel):
         if kwargs.get("key_mapping") is None:
             # harmless for today's checkpoints: no key of theirs starts with a release-0.1 prefix
             kwargs["key_mapping"] = RELEASE_0_1_KEY_MAPPING if cls is not DearModel else _BASE_KEY_MAPPING
-        loaded = super().from_pretrained(*args, **kwargs)
+        source = args[0] if args else kwargs.get("pretrained_model_name_or_path")
+        # a folder of another model type (VideoMAE, DPT) would otherwise load as a random DEAR, with a warning only
+        config = kwargs.get("config")
+        check_model_type(getattr(config, "model_type", None), "the config passed to from_pretrained")
+        is_folder = isinstance(source, (str, os.PathLike)) and os.path.isdir(source)
+        if is_folder:
+            check_model_type(folder_model_type(source), source)
+        # a training checkpoint (checkpoint-N/) holds no frozen weights, only a pointer to the run's copy: they are
+        # restored below, so the load report must not list them as missing (others still are)
+        frozen = read_frozen_weights(source) if is_folder else None
+        if frozen is None:
+            loaded = super().from_pretrained(*args, **kwargs)
+        else:
+            if cls is DearModel:  # the run's copy names the weights as the classifier holds them
+                frozen = {name.removeprefix("dear."): value for name, value in frozen.items()}
+            ignored = cls._keys_to_ignore_on_load_missing
+            cls._keys_to_ignore_on_load_missing = [rf"^{re.escape(name)}$" for name in frozen]
+            try:
+                loaded = super().from_pretrained(*args, **kwargs)
+            finally:
+                cls._keys_to_ignore_on_load_missing = ignored
         model = loaded[0] if isinstance(loaded, tuple) else loaded
         # save in today's layout, not back in the layout the weights came in
         model._weight_conversions = None
-        # a training checkpoint (checkpoint-N/) holds no frozen weights, only a pointer to the run's copy
-        source = args[0] if args else kwargs.get("pretrained_model_name_or_path")
-        if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
-            frozen = read_frozen_weights(source)
-            if frozen is not None:
-                apply_frozen_weights(model, frozen, os.fspath(source))
+        if frozen is not None:
+            apply_frozen_weights(model, frozen, os.fspath(source))
         # loading swaps in new Parameter objects, which come back trainable: freeze the backbone again
         model.freeze_backbone()
         model.freeze_depth_estimator()
@@ -490,9 +508,14 @@ class DearModel(DearPreTrainedModel):
                 )
             self._check_clip(name, given[modality])
             inputs[modality] = given[modality]
-        batch_sizes = {input_name(m): values.shape[0] for m, values in inputs.items()}
+        batch_sizes = {input_name(m): len(values) for m, values in inputs.items()}
         if len(set(batch_sizes.values())) > 1:
-            raise ValueError(f"the inputs hold clips of different batch sizes: {batch_sizes}; pass the same clips in each")
+            first, *others = batch_sizes.items()
+            raise ValueError(
+                f"`{first[0]}` holds {first[1]} clips but "
+                + ", ".join(f"`{name}` {size}" for name, size in others)
+                + ": give one clip of each modality per RGB clip (the inputs have different batch sizes)"
+            )
         return inputs
 
     def _backbone_outputs(self, pixel_values: torch.Tensor, output_attentions: bool):

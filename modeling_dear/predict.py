@@ -34,16 +34,21 @@ def _depth_from_colors(colored: np.ndarray, colormap: str) -> np.ndarray:
     return order[position].astype(np.uint8)
 
 
-def seen_frames_and_depth(pipe, model_inputs) -> tuple[np.ndarray, np.ndarray]:
-    """The first view's frames (T, H, W, 3) as the model saw them, and their uint8 depth (T, H, W)."""
+def seen_frames_and_depth(pipe, model_inputs) -> tuple[np.ndarray, np.ndarray | None]:
+    """The first view's frames (T, H, W, 3) as the model saw them, and their uint8 depth (T, H, W); depth is None
+    for a model that uses no depth (RGB only)."""
     processor, model = pipe.image_processor, pipe.model
     pixel_values = model_inputs["pixel_values"][:1]
     frames = frames_from_pixel_values(pixel_values[0], processor.image_mean, processor.image_std)
     if "depth_pixel_values" in model_inputs:
         colored = frames_from_pixel_values(model_inputs["depth_pixel_values"][0], processor.image_mean, processor.image_std)
         return frames, _depth_from_colors(colored, processor.depth_colormap)
+    if not model.config.needs_depth:
+        return frames, None
     if getattr(model, "depth_estimator", None) is None:
-        raise ValueError("the model has no depth estimator and no --depth was given: there is no depth to show")
+        raise ValueError(
+            "the model has no depth estimator and no depth was given: pass --depth <depth video> to show depth"
+        )
     with torch.no_grad():
         depth = model.estimate_depth(pixel_values.to(device=model.device, dtype=model.dtype))
     return frames, depth[0].cpu().numpy()
@@ -67,28 +72,64 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def save_rgb_visualization(frames: np.ndarray, path_png: Path, path_gif: Path, max_rows: int = 8, fps: float = 4) -> None:
+    """The frames alone (a model without depth): a PNG grid of at most `max_rows` frames and an animated GIF."""
+    from PIL import Image
+
+    rows = np.unique(np.linspace(0, len(frames) - 1, num=min(max_rows, len(frames))).round().astype(int))
+    Image.fromarray(np.concatenate(list(frames[rows]), axis=0)).save(path_png)
+    images = [Image.fromarray(frame) for frame in frames]
+    images[0].save(path_gif, save_all=True, append_images=images[1:], duration=max(20, int(round(1000 / fps))), loop=0)
+
+
+class UsageError(ValueError):
+    """A command-line value that cannot work, reported in one line."""
+
+
+def check_device(name: str) -> str:
+    """`name` as a torch device this machine has, or `UsageError` saying what to pass instead."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise UsageError(f"--device {name}: not a torch device; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise UsageError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise UsageError(f"--device {name}: MPS is not available on this machine; use --device cpu")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise UsageError(f"--device {name}: only cpu, cuda and mps are supported")
+    return name
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # importing this module ran the package's __init__, which registered "dear-video-classification"
     from transformers import pipeline
 
+    from .model_sources import check_model_source, check_model_type, folder_model_type
     from .video_io import VideoDecodingError
 
     try:
+        check_device(args.device)
+        check_model_source(args.model, "--model")
+        check_model_type(folder_model_type(args.model), f"--model {args.model}")
         pipe = pipeline("dear-video-classification", model=args.model, device=args.device)
+        config = pipe.model.config
+        if config.needs_depth and args.depth is None and not config.estimates_depth:
+            raise UsageError(
+                f"--model {args.model} has depth encoders {config.encoders} but bundles no depth estimator: "
+                "pass --depth <depth video> (aligned with VIDEO)"
+            )
         model_inputs = pipe.preprocess(args.video, mode=args.mode, depth=args.depth)
         _, _, postprocess_params = pipe._sanitize_parameters(top_k=args.top_k, mode=args.mode)
         results = pipe.postprocess(pipe.forward(model_inputs), **postprocess_params)
-        if args.visualize:
-            frames, depth = seen_frames_and_depth(pipe, model_inputs)
-            prefix = Path(args.visualize)
-            prefix.parent.mkdir(parents=True, exist_ok=True)
-            png, gif = prefix.with_name(prefix.name + ".png"), prefix.with_name(prefix.name + ".gif")
-            save_depth_visualization(frames, depth, png, gif, colormap=pipe.image_processor.depth_colormap, fps=4)
     except (VideoDecodingError, ValueError, OSError, TypeError) as error:
         print(f"dear-predict: error: {error}", file=sys.stderr)
         return 1
 
+    # the predictions first: a visualisation that fails must not cost them
     indices = model_inputs["frame_indices"][0].tolist()
     if args.json:
         print(json.dumps({"video": args.video, "frame_indices": indices, "predictions": results}))
@@ -97,7 +138,20 @@ def main(argv: list[str] | None = None) -> int:
         for rank, result in enumerate(results, start=1):
             print(f"{rank:>3}. {result['score']:.4f}  {result['label']}")
     if args.visualize:
-        print(f"wrote {png} and {gif}")
+        try:
+            frames, depth = seen_frames_and_depth(pipe, model_inputs)
+            prefix = Path(args.visualize)
+            prefix.parent.mkdir(parents=True, exist_ok=True)
+            png, gif = prefix.with_name(prefix.name + ".png"), prefix.with_name(prefix.name + ".gif")
+            if depth is None:
+                save_rgb_visualization(frames, png, gif)
+            else:
+                save_depth_visualization(frames, depth, png, gif, colormap=pipe.image_processor.depth_colormap, fps=4)
+        except (ValueError, OSError) as error:
+            print(f"dear-predict: error: --visualize: {error}", file=sys.stderr)
+            return 1
+        what = "RGB only: the model uses no depth" if depth is None else "RGB | depth"
+        print(f"wrote {png} and {gif} ({what})", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

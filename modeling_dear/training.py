@@ -7,13 +7,19 @@ What the stock Trainer does not do and DEAR needs:
 * multi-view testing (2 clips x 3 crops, softmax averaged) inside `evaluate` / `predict`;
 * checkpoints without the frozen weights (the CLIP backbone, a bundled depth estimator), which are
   written once per run and restored, hash-checked, on resume;
-* checks that the dataset fits the model before any training step.
+* checks that the dataset fits the model before any training step;
+* rows whose video cannot be decoded: skipped in training (logged, counted, bounded by a fraction of the
+  split), marked failed in evaluation and prediction, instead of stopping a long run;
+* resuming only from complete checkpoints (a run killed while saving leaves a partial `checkpoint-N/`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +29,16 @@ import torch.nn.functional as F
 from transformers import Trainer
 
 from .configuration_dear import DearConfig
-from .frozen_weights import FROZEN_PREFIXES, apply_frozen_weights, read_frozen_weights, write_frozen_weights
+from .frozen_weights import (
+    FROZEN_PREFIXES,
+    FROZEN_WEIGHTS_POINTER,
+    apply_frozen_weights,
+    read_frozen_weights,
+    write_frozen_weights,
+)
+from .video_io import VideoDecodingError
+
+logger = logging.getLogger(__name__)
 
 # Config fields that decide the shape of the network: a checkpoint must agree on all of them to be resumed.
 ARCHITECTURE_FIELDS = (
@@ -89,10 +104,10 @@ class VideoCollator:
     seed: int = 0
     rank: int = 0  # the process index: each process of a distributed run augments differently
     _calls: int = field(default=0, init=False, repr=False)
+    _last_good_rows: list | None = field(default=None, init=False, repr=False)
 
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
         repeats = self.repeats if self.mode == "train" else 1
-        rows = [row for row in rows for _ in range(repeats)]
         # a fresh stream per batch and per dataloader worker, reproducible from the run's seed
         worker = torch.utils.data.get_worker_info()
         self._calls += 1
@@ -102,23 +117,74 @@ class VideoCollator:
         labels = [row["label"] for row in rows] if rows and "label" in rows[0] and rows[0]["label"] is not None else None
         if labels is not None and min(labels) < 0:
             labels = None  # an unlabelled (test) split
-        batch = self.processor(
-            videos=[row["video"] for row in rows],
-            depth=[row["depth"] for row in rows] if self.use_depth else None,
-            mode=self.mode,
-            labels=labels,
-            seed=rng,
-            names=[str(row.get("video_id", i)) for i, row in enumerate(rows)],
-            return_tensors="pt",
-        )
-        inputs = {"pixel_values": batch["pixel_values"]}
+        # Row by row (drawing from one generator in row order, as a whole-batch call would), so that one video
+        # that cannot be decoded costs its row, not the batch: training skips it, evaluation marks it failed.
+        processed, failed, skipped = [], [], []
+        for index, row in enumerate(rows):
+            name = str(row.get("video_id", index))
+            try:
+                for column in ("video", "depth") if self.use_depth else ("video",):
+                    if row.get(column) is None:
+                        raise VideoDecodingError(name, f"the row's '{column}' is empty (null)")
+                processed.append(self.processor(
+                    videos=[row["video"]] * repeats,
+                    depth=[row["depth"]] * repeats if self.use_depth else None,
+                    mode=self.mode,
+                    labels=[labels[index]] * repeats if labels is not None else None,
+                    seed=rng,
+                    names=[name] * repeats,
+                    return_tensors="pt",
+                ))
+                failed.append(False)
+            except VideoDecodingError as error:
+                logger.warning("video %s cannot be decoded, %s: %s", name,
+                               "skipped" if self.mode == "train" else "marked failed", error)
+                processed.append(None)
+                failed.append(True)
+                skipped.append(name)
+        if self.mode == "train":
+            good = [(row, batch) for row, batch in zip(rows, processed) if batch is not None]
+            if not good:
+                if self._last_good_rows is None:
+                    raise VideoDecodingError(
+                        ", ".join(skipped), "no video of this training batch can be decoded, and none was decoded "
+                        "before it to stand in: check the dataset"
+                    )
+                # stand-ins keep the step (and the learning-rate schedule) going; the skips are still counted
+                logger.warning("every video of a training batch failed; training on the previous good batch's rows")
+                inputs = self(self._last_good_rows)
+                inputs["skipped_videos"] = skipped + inputs.get("skipped_videos", [])
+                return inputs
+            self._last_good_rows = [row for row, _ in good]
+            processed = [batch for _, batch in good]
+        else:
+            placeholder = self._placeholder()
+            processed = [batch if batch is not None else placeholder for batch in processed]
+        inputs = {"pixel_values": torch.cat([batch["pixel_values"] for batch in processed])}
         if self.use_depth:
-            inputs["depth_pixel_values"] = batch["depth_pixel_values"]
+            inputs["depth_pixel_values"] = torch.cat(
+                [batch.get("depth_pixel_values", batch["pixel_values"]) for batch in processed]
+            )
         if labels is not None:
-            inputs["labels"] = batch["labels"]
+            if self.mode == "train":
+                inputs["labels"] = torch.cat([batch["labels"] for batch in processed])
+            else:
+                inputs["labels"] = torch.tensor(labels, dtype=torch.long)
         if self.mode == "test":
             inputs["num_views"] = int(self.processor.num_views)
+        if self.mode == "train":
+            if skipped:
+                inputs["skipped_videos"] = skipped
+        elif any(failed):
+            inputs["failed_rows"] = torch.tensor(failed)
         return inputs
+
+    def _placeholder(self) -> dict[str, torch.Tensor]:
+        """Zeros of one row's shape, standing in for a video that cannot be decoded (its scores become NaN)."""
+        views = int(self.processor.num_views) if self.mode == "test" else 1
+        crop = self.processor.crop_size
+        values = torch.zeros(views, self.processor.num_frames, 3, crop["height"], crop["width"])
+        return {"pixel_values": values, "depth_pixel_values": values}
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -131,13 +197,19 @@ class DearTrainer(Trainer):
     `eval_collator` and `test_collator` (e.g. `VideoCollator` in "val" and "test" mode) serve evaluation and
     prediction, `data_collator` training; `model_card` (a `huggingface_hub.ModelCard`), when set, is what
     `push_to_hub` writes as README.md instead of the Trainer's generic card.
+
+    Training rows whose video cannot be decoded are skipped by the collator; the trainer counts the distinct
+    skipped videos (logged as `skipped_videos`) and stops with `TooManyUndecodableVideos` once they exceed
+    `max_skipped_fraction` of the training split.
     """
 
-    def __init__(self, *args, eval_collator=None, test_collator=None, model_card=None, **kwargs):
+    def __init__(self, *args, eval_collator=None, test_collator=None, model_card=None, max_skipped_fraction=0.01, **kwargs):
         super().__init__(*args, **kwargs)
         self.eval_collator = eval_collator
         self.test_collator = test_collator
         self.model_card = model_card
+        self.max_skipped_fraction = max_skipped_fraction
+        self.skipped_videos: set[str] = set()
 
     def _with_collator(self, collator, make_dataloader, *args):
         if collator is None:
@@ -164,23 +236,77 @@ class DearTrainer(Trainer):
         # Side4Video decays every trainable parameter (norms and biases included), unlike the Trainer's default
         return [name for name, parameter in model.named_parameters() if parameter.requires_grad]
 
+    # -- rows that cannot be decoded --------------------------------------------------------------------------------
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        self._count_skipped(inputs.pop("skipped_videos", None))
+        return super().training_step(model, inputs, num_items_in_batch)
+
+    def _count_skipped(self, video_ids) -> None:
+        if not video_ids:
+            return
+        self.skipped_videos.update(map(str, video_ids))
+        split_size = len(self.train_dataset) if self.train_dataset is not None else 0
+        if len(self.skipped_videos) > self.max_skipped_fraction * split_size:
+            examples = ", ".join(sorted(self.skipped_videos)[:5])
+            raise TooManyUndecodableVideos(
+                f"{len(self.skipped_videos)} of {split_size} training videos cannot be decoded (e.g. {examples}), more "
+                f"than --max_undecodable_fraction {self.max_skipped_fraction:g} allows: repair or drop those rows "
+                "(the warnings above give each one's reason), or raise the fraction"
+            )
+
+    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
+        if "loss" in logs:
+            logs["skipped_videos"] = len(self.skipped_videos)
+        super().log(logs, *args, **kwargs)
+
     def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
         num_views = inputs.pop("num_views", 1)
         num_views = int(num_views.flatten()[0]) if isinstance(num_views, torch.Tensor) else int(num_views)
-        if num_views == 1:
+        failed = inputs.pop("failed_rows", None)
+        if num_views == 1 and failed is None:
             return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys=ignore_keys)
+        if num_views == 1:
+            return self._prediction_step_with_failed_rows(model, inputs, failed, prediction_loss_only, ignore_keys)
         inputs = self._prepare_inputs(inputs)
         labels = inputs.pop("labels", None)
         with torch.no_grad(), self.compute_loss_context_manager():
             logits = model(**inputs).logits.float()  # (B·V, C)
         # the views of one video are contiguous: average their softmax scores
         probabilities = logits.softmax(dim=-1).unflatten(0, (-1, num_views)).mean(dim=1)  # (B, C)
+        good = torch.ones(len(probabilities), dtype=torch.bool, device=probabilities.device)
+        if failed is not None:
+            # a video that could not be decoded has no scores: NaN marks it for the metrics and predictions.jsonl
+            good = ~failed.to(probabilities.device)
+            probabilities[~good] = float("nan")
         loss = None
         if labels is not None:
-            loss = F.nll_loss(probabilities.clamp_min(1e-12).log(), labels)
+            loss = F.nll_loss(probabilities[good].clamp_min(1e-12).log(), labels[good]) if good.any() else None
         if prediction_loss_only:
             return loss, None, None
         return loss, probabilities, labels
+
+    def _prediction_step_with_failed_rows(self, model, inputs, failed, prediction_loss_only, ignore_keys):
+        """One view per video, some videos not decoded: the stock step on the decoded rows, NaN scores for the rest
+        (the outputs keep the stock step's structure, so that batches with and without failures concatenate)."""
+        good = ~failed
+        rows = good if good.any() else torch.ones_like(good)  # none decoded: run the placeholders for the shapes
+        subset = {key: value[rows] if isinstance(value, torch.Tensor) and value.shape[:1] == rows.shape else value
+                  for key, value in inputs.items()}
+        loss, logits, _ = super().prediction_step(model, subset, prediction_loss_only, ignore_keys=ignore_keys)
+        loss = loss if good.any() else None
+        if prediction_loss_only:
+            return loss, None, None
+
+        def with_failed_rows(tensor):
+            full = tensor.new_full((len(good), *tensor.shape[1:]), float("nan"))
+            if good.any():
+                full[good.to(tensor.device)] = tensor
+            return full
+
+        logits = tuple(map(with_failed_rows, logits)) if isinstance(logits, (tuple, list)) else with_failed_rows(logits)
+        labels = inputs.get("labels")
+        return loss, logits, None if labels is None else labels.to(self.args.device)
 
     # -- checkpoints without the frozen weights ---------------------------------------------------------------------
 
@@ -211,6 +337,106 @@ class DearTrainer(Trainer):
         apply_frozen_weights(target, frozen, str(resume_from_checkpoint))
         if hasattr(target, "freeze_backbone"):
             target.freeze_backbone()
+
+
+class TooManyUndecodableVideos(RuntimeError):
+    """More training videos could not be decoded than `--max_undecodable_fraction` of the split allows."""
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Checkpoints
+
+_CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
+WEIGHTS_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+def _safetensors_problem(path: Path) -> str | None:
+    """Why a .safetensors file is cut short or corrupt (header and data length checked, no tensor read)."""
+    size = path.stat().st_size
+    try:
+        with open(path, "rb") as handle:
+            header_length = int.from_bytes(handle.read(8), "little")
+            if size < 8 or 8 + header_length > size:
+                return f"{path.name} is truncated ({size} bytes)"
+            header = json.loads(handle.read(header_length))
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        return f"{path.name} has an unreadable header ({error})"
+    end = max((entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"), default=0)
+    if 8 + header_length + end != size:
+        return f"{path.name} is truncated ({size} of {8 + header_length + end} bytes)"
+    return None
+
+
+def checkpoint_problem(checkpoint: str | os.PathLike, require_optimizer: bool = True) -> str | None:
+    """Why `checkpoint` (a `checkpoint-N/` folder) cannot be resumed from, or None when it is complete.
+
+    Complete means what `Trainer` reads on resume is all there and whole: `config.json`, the weights
+    (safetensors lengths checked), `trainer_state.json` (written last by the Trainer), `optimizer.pt` and
+    `scheduler.pt` (unless the run saved the model only), readable `.pt`/`.pth` files, and the frozen weights a
+    `_frozen_weights.json` pointer names. A run killed while saving leaves a folder failing one of these.
+    """
+    folder = Path(checkpoint)
+    if not folder.is_dir():
+        return "it is not a folder"
+    for name in ("config.json", "trainer_state.json"):
+        file = folder / name
+        if not file.is_file():
+            return f"{name} is missing"
+        try:
+            json.loads(file.read_text())
+        except (OSError, ValueError) as error:
+            return f"{name} is empty or cut short ({error})"
+    weights = [folder / name for name in WEIGHTS_FILES if (folder / name).is_file()]
+    if not weights:
+        return "it holds no model weights (model.safetensors)"
+    for file in weights:
+        if file.stat().st_size == 0:
+            return f"{file.name} is empty"
+        if file.suffix == ".safetensors" and (problem := _safetensors_problem(file)):
+            return problem
+    if require_optimizer:
+        for name in ("optimizer.pt", "scheduler.pt"):
+            if not (folder / name).is_file():
+                return f"{name} is missing"
+    for file in sorted([*folder.glob("*.pt"), *folder.glob("*.pth")]):
+        # torch.save writes zip archives; a file cut short lacks the archive's closing directory
+        if file.stat().st_size == 0:
+            return f"{file.name} is empty"
+        if not zipfile.is_zipfile(file):
+            return f"{file.name} is cut short"
+    pointer = folder / FROZEN_WEIGHTS_POINTER
+    if pointer.is_file():
+        try:
+            target = (folder / json.loads(pointer.read_text())["file"]).resolve()
+        except (OSError, ValueError, KeyError) as error:
+            return f"{FROZEN_WEIGHTS_POINTER} is unreadable ({error})"
+        if not target.is_file():
+            return f"the frozen weights it points to, {target}, are missing"
+    return None
+
+
+def find_resumable_checkpoint(output_dir: str | os.PathLike, require_optimizer: bool = True) -> str | None:
+    """The newest complete `checkpoint-N/` in `output_dir` (None when there is none).
+
+    Newer incomplete ones (a run killed while saving) are skipped with a warning naming what is wrong; nothing
+    is deleted: the Trainer overwrites such a folder when it saves that step again.
+    """
+    output_dir = Path(output_dir)
+    if not output_dir.is_dir():
+        return None
+    numbered = sorted(
+        ((int(match.group(1)), path) for path in output_dir.iterdir()
+         if path.is_dir() and (match := _CHECKPOINT_NAME.match(path.name))),
+        reverse=True,
+    )
+    for _, path in numbered:
+        problem = checkpoint_problem(path, require_optimizer=require_optimizer)
+        if problem is None:
+            return str(path)
+        logger.warning("skipping incomplete checkpoint %s (%s): a run was interrupted while saving it", path, problem)
+    if numbered:
+        logger.warning("no complete checkpoint in %s: training starts from the beginning", output_dir)
+    return None
 
 
 def check_resume_checkpoint(checkpoint: str | os.PathLike, config: DearConfig) -> None:
@@ -247,36 +473,51 @@ def video_accuracy_metrics(id2label: dict[int, str]):
 
     def compute_metrics(eval_prediction):
         scores = eval_prediction.predictions
-        scores = scores[0] if isinstance(scores, tuple) else scores
-        result = metric.compute(predictions=scores, references=eval_prediction.label_ids)
+        scores = np.asarray(scores[0] if isinstance(scores, tuple) else scores)
+        # rows marked failed (NaN scores: the video could not be decoded) are left out and counted
+        decoded = ~np.isnan(scores).any(axis=1)
+        result = metric.compute(predictions=scores[decoded], references=np.asarray(eval_prediction.label_ids)[decoded])
         compute_metrics.last_per_class = {
             id2label[i]: accuracy for i, accuracy in enumerate(result["per_class_accuracy"]) if accuracy is not None
         }
-        return {key: result[key] for key in ("top1", "top5", "mean_class_accuracy")}
+        metrics = {key: result[key] for key in ("top1", "top5", "mean_class_accuracy")}
+        metrics["failed_videos"] = int((~decoded).sum())
+        return metrics
 
     compute_metrics.last_per_class = {}
     return compute_metrics
 
 
 def write_predictions(path: str | os.PathLike, scores: np.ndarray, dataset, id2label: dict[int, str], top_k: int = 5) -> None:
-    """One JSON line per video: id, true label (when known), predicted label, top-k and all class scores."""
+    """One JSON line per video: id, true label (when known), predicted label, top-k and all class scores.
+
+    A video that could not be decoded (NaN scores) gets `"failed": true` and no prediction, so that every row of
+    the split has its line."""
     scores = np.asarray(scores[0] if isinstance(scores, tuple) else scores, dtype=np.float64)
-    if scores.max() > 1 or scores.min() < 0 or not np.allclose(scores.sum(axis=1), 1, atol=1e-3):
-        scores = torch.from_numpy(scores).softmax(dim=-1).numpy()
+    decoded = ~np.isnan(scores).any(axis=1)
+    good = scores[decoded]
+    if len(good) and (good.max() > 1 or good.min() < 0 or not np.allclose(good.sum(axis=1), 1, atol=1e-3)):
+        scores[decoded] = torch.from_numpy(good).softmax(dim=-1).numpy()
     has_labels = "label" in dataset.column_names
     ids = dataset["video_id"] if "video_id" in dataset.column_names else list(range(len(dataset)))
     labels = dataset["label"] if has_labels else [None] * len(dataset)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
-        for video_id, label, row in zip(ids, labels, scores):
-            ranking = np.argsort(-row, kind="stable")[:top_k]
+        for video_id, label, row, ok in zip(ids, labels, scores, decoded):
             record = {
                 "video_id": str(video_id),
                 "label": None if label is None or label < 0 else int(label),
                 "label_name": None if label is None or label < 0 else id2label[int(label)],
-                "prediction": int(ranking[0]),
-                "prediction_name": id2label[int(ranking[0])],
-                "top_k": [int(i) for i in ranking],
-                "scores": [round(float(s), 6) for s in row],
             }
+            if ok:
+                ranking = np.argsort(-row, kind="stable")[:top_k]
+                record.update({
+                    "prediction": int(ranking[0]),
+                    "prediction_name": id2label[int(ranking[0])],
+                    "top_k": [int(i) for i in ranking],
+                    "scores": [round(float(s), 6) for s in row],
+                })
+            else:
+                record.update({"failed": True, "error": "the video cannot be decoded (see the run's log)",
+                               "prediction": None, "prediction_name": None, "top_k": None, "scores": None})
             handle.write(json.dumps(record) + "\n")
