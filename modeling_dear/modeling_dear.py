@@ -7,8 +7,6 @@ per logit source. `DearForVideoClassification` adds one linear head per logit so
 computes the loss.
 """
 
-from __future__ import annotations
-
 import contextlib
 import math
 import os
@@ -275,7 +273,7 @@ class DearPreTrainedModel(PreTrainedModel):
 
             custom_object_save(DearVideoClassificationPipeline, save_directory)
 
-    def _dear_model(self) -> DearModel:
+    def _dear_model(self) -> "DearModel":
         return self if isinstance(self, DearModel) else self.dear
 
     @property
@@ -552,6 +550,9 @@ class DearModel(DearPreTrainedModel):
         config = self.config
         output_hidden_states = kwargs.pop("output_hidden_states", None)
         output_hidden_states = output_hidden_states if output_hidden_states is not None else config.output_hidden_states
+        # transformers' convention: a list of indices keeps only those hidden states (the others come back as None)
+        selected_hidden_states = output_hidden_states if isinstance(output_hidden_states, (list, tuple)) else None
+        output_hidden_states = bool(output_hidden_states)
         output_attentions = kwargs.pop("output_attentions", None)
         output_attentions = output_attentions if output_attentions is not None else config.output_attentions
         inputs = self._modality_inputs(pixel_values, depth_pixel_values, kwargs)
@@ -593,6 +594,9 @@ class DearModel(DearPreTrainedModel):
             all_attentions += attentions
         for name in config.unfused_encoders:
             pooled[name] = encoder_outputs[name].pooler_output
+        if selected_hidden_states is not None:
+            kept = {index % len(all_hidden_states) for index in selected_hidden_states}
+            all_hidden_states = tuple(h if i in kept else None for i, h in enumerate(all_hidden_states))
 
         return DearModelOutput(
             pooler_output=tuple(pooled[name] for name in config.logit_sources),

@@ -83,8 +83,7 @@ ModelTesterMixin, floats_tensor = common.ModelTesterMixin, common.floats_tensor
 
 class DearModelTester:
     """The full tiny DEAR (RGB and depth Side4Video over one 2-layer CLIP, a VideoMamba, two fusion streams) on 4 frames
-    of 32x32, with a bundled tiny DPT: the common tests pass `pixel_values` only (the main input), so depth is
-    computed on the fly."""
+    of 32x32."""
 
     def __init__(self, parent, batch_size=2, num_frames=4, image_size=32, num_labels=3):
         self.parent, self.batch_size, self.num_frames, self.image_size = parent, batch_size, num_frames, image_size
@@ -97,18 +96,15 @@ class DearModelTester:
         self.seq_length = num_frames * (image_size // config.clip_config.patch_size) ** 2
 
     def get_config(self):
-        from conftest import tiny_dpt_config
-
         return DearConfig.from_preset(
             "tiny", num_frames=self.num_frames, image_size=self.image_size,
             clip_config={"hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 3, "patch_size": 8},
             id2label={i: f"class {i}" for i in range(self.num_labels)},
-            depth_estimator_config=tiny_dpt_config().to_dict(),
         )
 
     def prepare_config_and_inputs_for_common(self):
         shape = [self.batch_size, self.num_frames, 3, self.image_size, self.image_size]
-        return self.get_config(), {"pixel_values": floats_tensor(shape)}
+        return self.get_config(), {"pixel_values": floats_tensor(shape), "depth_pixel_values": floats_tensor(shape)}
 
 
 # one-line reasons, by test name
@@ -121,6 +117,7 @@ NOT_APPLICABLE = {
     "test_inputs_embeds": "video frames, not token ids: no inputs_embeds",
     "test_inputs_embeds_matches_input_ids": "video frames, not token ids: no inputs_embeds",
     # outputs shaped per encoder
+    "test_sdpa_can_dispatch_non_composite_models": "DEAR is composite (CLIP inside): test_sdpa_can_dispatch_composite_models runs instead",
     "test_hidden_states_output": "hidden_states mixes encoders of different token counts and widths; tests/test_model_contract.py checks them",
     "test_attention_outputs": "attentions mixes CLIP, side-network and fusion maps of different shapes; tests/test_model_contract.py checks them",
     "test_retain_grad_hidden_states_attentions": "CLIP runs under no_grad (frozen): its hidden states and attentions carry no gradient",
@@ -137,6 +134,9 @@ NOT_APPLICABLE = {
 class DearModelTest(ModelTesterMixin, unittest.TestCase):
     all_model_classes = (DearModel, DearForVideoClassification)
     pipeline_model_mapping = {}
+    # passed along with the main input (pixel_values) by the tests that build their own inputs
+    additional_model_inputs = ["depth_pixel_values"]
+    base_model_class = DearModel
     test_resize_embeddings = False
     test_torch_exportable = False
     has_attentions = True
