@@ -561,13 +561,19 @@ class DearModel(DearPreTrainedModel):
         attn_implementation = "eager" if output_attentions else config._attn_implementation
 
         all_hidden_states, all_attentions = (), ()
+        # the frozen CLIP runs once, on the frames of every modality a Side4Video encoder reads stacked along the
+        # batch (each clip's outputs are those of a run on it alone)
+        backbone_modalities = list(dict.fromkeys(e.modality for e in self.encoders.values() if e.reads_backbone))
         backbone_states = {}
-        for name, encoder in self.encoders.items():
-            if encoder.reads_backbone and encoder.modality not in backbone_states:
-                backbone_states[encoder.modality], backbone_attentions = self._backbone_outputs(
-                    inputs[encoder.modality], output_attentions
-                )
-                all_attentions += backbone_attentions
+        if backbone_modalities:
+            stacked = torch.cat([inputs[modality] for modality in backbone_modalities])
+            hidden_states, attentions = self._backbone_outputs(stacked, output_attentions)
+            # (M·B·T, 1 + N, C) -> M chunks of (B·T, 1 + N, C)
+            per_modality = [h.chunk(len(backbone_modalities)) for h in hidden_states]
+            per_modality_attentions = [a.chunk(len(backbone_modalities)) for a in attentions]
+            for index, modality in enumerate(backbone_modalities):
+                backbone_states[modality] = tuple(chunks[index] for chunks in per_modality)
+                all_attentions += tuple(chunks[index] for chunks in per_modality_attentions)
 
         encoder_outputs = {}
         for name, encoder in self.encoders.items():

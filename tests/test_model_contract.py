@@ -125,8 +125,8 @@ def test_eager_and_sdpa_reach_every_attention_and_agree(preset, tmp_path, monkey
     clip_layers = config.clip_config.num_hidden_layers
     side_networks = sum(config.encoder_spec(name)["type"] == "side4video" for name in config.encoders)
     fusion_blocks = 2 * config.fusion_num_layers * len(config.active_streams)
-    # SDPA: every one of them did (CLIP once per modality the side networks read)
-    assert len(calls) == side_networks * clip_layers + side_networks * clip_layers + fusion_blocks
+    # SDPA: every one of them did (CLIP once, on the RGB and depth frames together)
+    assert len(calls) == clip_layers + side_networks * clip_layers + fusion_blocks
     torch.testing.assert_close(sdpa_logits, eager_logits, rtol=1e-5, atol=1e-5)
 
     # attention weights always come from the eager path, also on an SDPA model, and it stays SDPA afterwards
@@ -135,6 +135,22 @@ def test_eager_and_sdpa_reach_every_attention_and_agree(preset, tmp_path, monkey
     assert weighted.attentions and all(w is not None for w in weighted.attentions)
     torch.testing.assert_close(weighted.logits, eager_logits, rtol=1e-5, atol=1e-5)
     assert sdpa.config.clip_config._attn_implementation == "sdpa"
+
+
+def test_backbone_runs_once_on_all_modalities_with_the_outputs_of_separate_runs():
+    config = tiny_config("tiny-dear-rgb-depth")
+    model = DearForVideoClassification(config).eval()
+    inputs = tiny_inputs(config)
+    runs = []
+    model.backbone.register_forward_hook(lambda module, args, kwargs_or_output: runs.append(1))
+    with torch.no_grad():
+        together = model(**inputs, output_hidden_states=True).encoder_hidden_states
+    assert len(runs) == 1
+    with torch.no_grad():
+        for name, modality in (("rgb_side4video", "pixel_values"), ("depth_side4video", "depth_pixel_values")):
+            states, _ = model.dear._backbone_outputs(inputs[modality], output_attentions=False)
+            alone = model.dear.encoders[name](inputs[modality], backbone_hidden_states=states).last_hidden_state
+            torch.testing.assert_close(together[name], alone, rtol=0, atol=1e-6)
 
 
 def test_meta_device_construction_then_init_weights_equals_normal_construction():
