@@ -43,7 +43,8 @@ setup(
         "video": ["decord>=0.6", "av>=12"],
         # GPU kernels for the VideoMamba scan; never needed (and not installable) on CPU machines.
         "cuda": ["mamba-ssm>=2.0", "causal-conv1d>=1.2"],
-        "test": ["pytest>=7", "av>=12", "decord>=0.6"],
+        # parameterized: imported by transformers' common model tests (tests/test_transformers_common.py)
+        "test": ["pytest>=7", "av>=12", "decord>=0.6", "parameterized>=0.9"],
         # demo/app.py (Gradio), and Playwright to drive the system's Chromium in its browser test
         # (never `playwright install`: tests/test_demo_app.py uses /usr/bin/chromium)
         "demo": ["gradio>=5.0", "playwright>=1.40"],

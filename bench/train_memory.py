@@ -46,10 +46,10 @@ def measure(variant: str, frames: int, image_size: int, batch_size: int, precisi
         # full fine-tuning: the backbone trains with the side network, so its activations are kept for backward
         model.backbone.requires_grad_(True)
 
-        def backbone_with_grad(pixel_values):
-            return model.backbone(pixel_values=pixel_values.flatten(0, 1), output_hidden_states=True).hidden_states
+        def backbone_with_grad(pixel_values, output_attentions=False):
+            return model.backbone(pixel_values=pixel_values.flatten(0, 1), output_hidden_states=True).hidden_states, ()
 
-        model._backbone_hidden_states = backbone_with_grad
+        model.dear._backbone_outputs = backbone_with_grad
     model.train()
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(parameters, lr=1e-3, weight_decay=0.15)

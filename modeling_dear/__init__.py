@@ -7,12 +7,19 @@ It also routes transformers' "video-classification" task to `DearVideoClassifica
 map "video-classification" to the same pipeline for remote-code loading.
 """
 
-from transformers import AutoConfig, AutoModelForVideoClassification
+from transformers import AutoConfig, AutoModel, AutoModelForVideoClassification
 from transformers.pipelines import PIPELINE_REGISTRY, VideoClassificationPipeline
 
 from .configuration_dear import DearConfig, list_presets
 from .configuration_videomamba import VideoMambaConfig
-from .modeling_dear import DearForVideoClassification, DearPreTrainedModel, DearVideoClassifierOutput
+from .modeling_dear import (
+    DearForVideoClassification,
+    DearModel,
+    DearModelOutput,
+    DearPreTrainedModel,
+    DearVideoClassifierOutput,
+)
+from .modeling_encoders import DearEncoder, DearEncoderOutput, register_encoder
 from .modeling_videomamba import VideoMambaForVideoClassification, VideoMambaModel
 from .pipeline_dear import DearVideoClassificationPipeline
 from .processing_dear import DearVideoProcessor
@@ -21,9 +28,11 @@ __version__ = "0.1.0"
 
 AutoConfig.register(DearConfig.model_type, DearConfig, exist_ok=True)
 AutoConfig.register(VideoMambaConfig.model_type, VideoMambaConfig, exist_ok=True)
+AutoModel.register(DearConfig, DearModel, exist_ok=True)
 AutoModelForVideoClassification.register(DearConfig, DearForVideoClassification, exist_ok=True)
 AutoModelForVideoClassification.register(VideoMambaConfig, VideoMambaForVideoClassification, exist_ok=True)
 DearConfig.register_for_auto_class()
+DearModel.register_for_auto_class("AutoModel")
 DearForVideoClassification.register_for_auto_class("AutoModelForVideoClassification")
 
 
@@ -58,7 +67,11 @@ PIPELINE_REGISTRY.register_pipeline(
 
 __all__ = [
     "DearConfig",
+    "DearEncoder",
+    "DearEncoderOutput",
     "DearForVideoClassification",
+    "DearModel",
+    "DearModelOutput",
     "DearPreTrainedModel",
     "DearVideoClassifierOutput",
     "DearVideoClassificationPipeline",
@@ -67,4 +80,5 @@ __all__ = [
     "VideoMambaForVideoClassification",
     "VideoMambaModel",
     "list_presets",
+    "register_encoder",
 ]

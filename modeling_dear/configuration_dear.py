@@ -18,7 +18,14 @@ RGB_SIDE4VIDEO = "rgb_side4video"
 DEPTH_SIDE4VIDEO = "depth_side4video"
 DEPTH_VIDEOMAMBA = "depth_videomamba"
 ENCODERS = (RGB_SIDE4VIDEO, DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA)
-# A fusion stream pairs the RGB encoder with one depth encoder and is named after that depth encoder.
+# What builds the built-in encoders: a registered encoder type (modeling_encoders.py) and the modality it reads.
+# Other encoders are described in `config.encoder_configs` the same way.
+BUILTIN_ENCODER_SPECS = {
+    RGB_SIDE4VIDEO: {"type": "side4video", "modality": "rgb"},
+    DEPTH_SIDE4VIDEO: {"type": "side4video", "modality": "depth"},
+    DEPTH_VIDEOMAMBA: {"type": "videomamba", "modality": "depth"},
+}
+# A fusion stream pairs the RGB encoder (rgb_side4video) with one other encoder and is named after that encoder.
 STREAMS = (DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA)
 DEPTH_COLORMAPS = ("inferno", "gray")
 # the same choices as depth_estimation.NORMALIZATIONS, kept here so that configs load without torch
@@ -64,9 +71,13 @@ class DearConfig(PreTrainedConfig):
             memory for DEAR for 1.1x the step time: see `bench/train_step.py`). `False` keeps the activations.
         videomamba_config (`dict` or `VideoMambaConfig`): the VideoMamba depth encoder (default: Tiny).
         videomamba_name_or_path (`str`, *optional*): released VideoMamba checkpoint to initialise it from.
-        encoders (`list[str]`): which of `rgb_side4video`, `depth_side4video`, `depth_videomamba` are built.
-        fusion_streams (`list[str]`, *optional*): gated cross-attention streams, each named after the depth
-            encoder it fuses with RGB. `None` builds every stream the encoders allow; `[]` fuses nothing and
+        encoders (`list[str]`): the encoders to build: any of `rgb_side4video`, `depth_side4video`,
+            `depth_videomamba`, and any name described in `encoder_configs`.
+        encoder_configs (`dict[str, dict]`, *optional*): for encoders beyond the built-in three (or to override
+            them), `{"type": <registered encoder type>, "modality": <what it reads>, **options}`; the model takes a
+            modality's frames as `pixel_values` (rgb), `depth_pixel_values`, or `<modality>_pixel_values`.
+        fusion_streams (`list[str]`, *optional*): gated cross-attention streams, each named after the encoder it
+            fuses with the RGB encoder `rgb_side4video`. `None` builds every stream the encoders allow; `[]` fuses nothing and
             averages the encoders' own heads (late fusion; with one encoder, the unimodal model).
         fusion_hidden_size (`int`, defaults to 320), fusion_num_heads (`int`, defaults to 8),
         fusion_num_layers (`int`, defaults to 1), fusion_intermediate_size (`int`, defaults to 4 × width):
@@ -110,6 +121,7 @@ class DearConfig(PreTrainedConfig):
     videomamba_config: dict | VideoMambaConfig | None = None
     videomamba_name_or_path: str | None = None
     encoders: list[str] | None = None
+    encoder_configs: dict | None = None
     fusion_streams: list[str] | None = None
     fusion_hidden_size: int = 320
     fusion_num_heads: int = 8
@@ -167,15 +179,34 @@ class DearConfig(PreTrainedConfig):
         self._validate()
 
     def _validate(self):
-        unknown = [name for name in self.encoders if name not in ENCODERS]
-        if unknown or not self.encoders:
-            raise ValueError(f"encoders must be a non-empty subset of {list(ENCODERS)}, got {self.encoders}")
+        if not self.encoders:
+            raise ValueError(f"encoders must name at least one encoder, e.g. {list(ENCODERS)}")
         if len(set(self.encoders)) != len(self.encoders):
             raise ValueError(f"encoders lists an encoder twice: {self.encoders}")
+        specs = self.encoder_configs or {}
+        stray = [name for name in specs if name not in self.encoders]
+        if stray:
+            raise ValueError(f"encoder_configs describes {stray}, which encoders {self.encoders} does not list")
+        for name in self.encoders:
+            spec = self.encoder_spec(name)
+            if not spec:
+                raise ValueError(
+                    f"unknown encoder {name!r}: the built-in encoders are {list(ENCODERS)}; describe others in "
+                    f"encoder_configs, e.g. {{{name!r}: {{'type': 'my_encoder', 'modality': 'rgb'}}}}"
+                )
+            modality = spec.get("modality")
+            if not isinstance(spec.get("type"), str) or not isinstance(modality, str) or not modality.isidentifier():
+                raise ValueError(
+                    f"encoder_configs[{name!r}] needs a 'type' (a registered encoder type) and a 'modality' "
+                    f"(an identifier such as 'rgb', 'depth', 'flow'), got {spec}"
+                )
         if self.fusion_streams is not None:
             for stream in self.fusion_streams:
-                if stream not in STREAMS:
-                    raise ValueError(f"unknown fusion stream {stream!r}; streams are named {list(STREAMS)}")
+                if stream == RGB_SIDE4VIDEO or not (stream in self.encoders or stream in BUILTIN_ENCODER_SPECS):
+                    raise ValueError(
+                        f"unknown fusion stream {stream!r}; a stream is named after the encoder it fuses with "
+                        f"{RGB_SIDE4VIDEO!r}, one of {[name for name in self.encoders if name != RGB_SIDE4VIDEO]}"
+                    )
                 if RGB_SIDE4VIDEO not in self.encoders or stream not in self.encoders:
                     raise ValueError(
                         f"fusion stream {stream!r} fuses {RGB_SIDE4VIDEO!r} with {stream!r}, but encoders are {self.encoders}"
@@ -225,14 +256,29 @@ class DearConfig(PreTrainedConfig):
         output["custom_pipelines"] = copy.deepcopy(DEAR_CUSTOM_PIPELINES)
         return output
 
+    def encoder_spec(self, name: str) -> dict:
+        """`{"type", "modality", **options}` of an encoder: the built-in spec, updated by `encoder_configs[name]`."""
+        return {**BUILTIN_ENCODER_SPECS.get(name, {}), **(self.encoder_configs or {}).get(name, {})}
+
+    def _in_fixed_order(self, names) -> list[str]:
+        # the built-in encoders in their historical order (it fixes the order of stream_logits), then the others
+        # in the order `encoders` lists them
+        names = set(names)
+        return [n for n in ENCODERS if n in names] + [n for n in self.encoders if n in names and n not in ENCODERS]
+
+    @property
+    def modalities(self) -> list[str]:
+        """What the encoders read, each once, in encoder order ("rgb", "depth", ...)."""
+        return list(dict.fromkeys(self.encoder_spec(name)["modality"] for name in self._in_fixed_order(self.encoders)))
+
     @property
     def active_streams(self) -> list[str]:
         """The fusion streams this model builds, in a fixed order."""
         if self.fusion_streams is not None:
-            return [stream for stream in STREAMS if stream in self.fusion_streams]
+            return self._in_fixed_order(self.fusion_streams)
         if RGB_SIDE4VIDEO not in self.encoders:
             return []
-        return [stream for stream in STREAMS if stream in self.encoders]
+        return self._in_fixed_order(name for name in self.encoders if name != RGB_SIDE4VIDEO)
 
     def _fused_encoders(self) -> list[str]:
         return [RGB_SIDE4VIDEO, *self.active_streams] if self.active_streams else []
@@ -240,7 +286,7 @@ class DearConfig(PreTrainedConfig):
     @property
     def unfused_encoders(self) -> list[str]:
         """Encoders classified by their own head: all of them when no stream fuses anything."""
-        return [] if self.active_streams else [name for name in ENCODERS if name in self.encoders]
+        return [] if self.active_streams else self._in_fixed_order(self.encoders)
 
     @property
     def logit_sources(self) -> list[str]:
@@ -249,15 +295,16 @@ class DearConfig(PreTrainedConfig):
 
     @property
     def uses_side4video(self) -> bool:
-        return RGB_SIDE4VIDEO in self.encoders or DEPTH_SIDE4VIDEO in self.encoders
+        """Whether an encoder reads the frozen CLIP backbone (the model then builds it)."""
+        return any(self.encoder_spec(name)["type"] == "side4video" for name in self.encoders)
 
     @property
     def needs_depth(self) -> bool:
-        return DEPTH_SIDE4VIDEO in self.encoders or DEPTH_VIDEOMAMBA in self.encoders
+        return "depth" in self.modalities
 
     @property
     def needs_rgb(self) -> bool:
-        return RGB_SIDE4VIDEO in self.encoders
+        return "rgb" in self.modalities
 
     @property
     def estimates_depth(self) -> bool:

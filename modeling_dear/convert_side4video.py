@@ -128,7 +128,7 @@ def _load_into(module: torch.nn.Module, weights: dict, prefix: str, source: str,
 
 
 def load_side4video_checkpoint(model, checkpoint: str | Path | dict, load_backbone: bool = True) -> ConversionReport:
-    """Load a released Side4Video checkpoint into `model.rgb_encoder` (and its head, and the backbone when present).
+    """Load a released Side4Video checkpoint into the `rgb_side4video` encoder (and its head, and the backbone when present).
 
     The head is loaded only where the model classifies RGB with the encoder's own head (the `s4v-rgb`
     variants) and the class count matches; fused variants keep their fusion heads.
@@ -136,21 +136,22 @@ def load_side4video_checkpoint(model, checkpoint: str | Path | dict, load_backbo
     from .configuration_dear import RGB_SIDE4VIDEO
 
     source = str(checkpoint) if not isinstance(checkpoint, dict) else "<state dict>"
-    if model.rgb_encoder is None:
+    encoder = model.dear.encoders[RGB_SIDE4VIDEO] if RGB_SIDE4VIDEO in model.dear.encoders else None
+    if encoder is None:
         raise ValueError(f"{source}: this model has no RGB Side4Video encoder (encoders: {model.config.encoders})")
     side, backbone, head, unused = convert_side4video_state_dict(read_released_state_dict(checkpoint))
     if not side:
         raise ValueError(f"{source}: no Side4Video side-network keys (visual.side_*) found")
     report = ConversionReport(ignored=list(unused))
-    _load_into(model.rgb_encoder, side, "rgb_encoder.", source, report)
+    _load_into(encoder, side, f"dear.encoders.{RGB_SIDE4VIDEO}.", source, report)
     if backbone and load_backbone and model.backbone is not None:
-        _load_into(model.backbone, backbone, "backbone.", source, report)
-        report.missing = [key for key in report.missing if not key.startswith("backbone.embeddings.position_ids")]
+        _load_into(model.backbone, backbone, "dear.backbone.", source, report)
+        report.missing = [key for key in report.missing if not key.startswith("dear.backbone.embeddings.position_ids")]
         model.freeze_backbone()
     elif backbone:
-        report.ignored.extend(f"backbone.{key}" for key in backbone)
-    if head and RGB_SIDE4VIDEO in model.heads:
-        _load_into(model.heads[RGB_SIDE4VIDEO], head, f"heads.{RGB_SIDE4VIDEO}.", source, report)
+        report.ignored.extend(f"dear.backbone.{key}" for key in backbone)
+    if head and RGB_SIDE4VIDEO in model.classifiers:
+        _load_into(model.classifiers[RGB_SIDE4VIDEO], head, f"classifiers.{RGB_SIDE4VIDEO}.", source, report)
     elif head:
         report.ignored.extend(f"fc.{key}" for key in head)
     return report

@@ -18,7 +18,7 @@ import torch
 FROZEN_WEIGHTS_FILE = "_frozen_weights.safetensors"
 FROZEN_WEIGHTS_POINTER = "_frozen_weights.json"
 # Frozen modules of DearForVideoClassification, by parameter-name prefix.
-FROZEN_PREFIXES = ("backbone.", "depth_estimator.")
+FROZEN_PREFIXES = ("dear.backbone.", "dear.on_the_fly_depth.")
 
 
 def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:

@@ -1,7 +1,13 @@
-"""DEAR: Side4Video (RGB), Side4Video (depth) and VideoMamba (depth) fused by gated cross-attention."""
+"""DEAR: encoders of RGB and estimated depth (Side4Video over a frozen CLIP, VideoMamba, or any registered encoder),
+fused by gated cross-attention.
 
-from __future__ import annotations
+`DearModel` holds the encoders (one `nn.ModuleDict` keyed by `config.encoders`), the frozen CLIP backbone the
+Side4Video encoders read, the fusion streams and, optionally, a bundled depth model; it returns one pooled vector
+per logit source. `DearForVideoClassification` adds one linear head per logit source, averages their logits and
+computes the loss.
+"""
 
+import contextlib
 import functools
 import importlib
 import math
@@ -15,16 +21,56 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 from transformers import AutoModelForDepthEstimation, CLIPVisionModel, PreTrainedModel
 from transformers import initialization as init
-from transformers.utils import ModelOutput
+from transformers.processing_utils import Unpack
+from transformers.utils import ModelOutput, TransformersKwargs
+from transformers.utils.generic import can_return_tuple
 
-from .configuration_dear import DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA, RGB_SIDE4VIDEO, DearConfig
+from .configuration_dear import RGB_SIDE4VIDEO, DearConfig
 from .depth_estimation import normalize_depth_tensor, prepare_depth_input, read_depth_preprocessing, resize_prediction
 from .frozen_weights import apply_frozen_weights, read_frozen_weights
 from .model_sources import check_model_type, folder_model_type
+from .modeling_encoders import build_encoder
 from .modeling_fusion import GatedCrossAttentionBlock, GatedCrossAttentionStream
 from .modeling_side4video import Side4VideoSideNetwork
-from .modeling_videomamba import VideoMambaModel
 from .video_transforms import colormap_lut
+
+# Checkpoints saved before DearModel existed (release 0.1) name their weights from the classifier's point of view,
+# with one attribute per encoder; these renamings (applied in order, first match) load them into today's layout.
+RELEASE_0_1_KEY_MAPPING = {
+    r"^backbone\.": "dear.backbone.",
+    r"^rgb_encoder\.": "dear.encoders.rgb_side4video.",
+    r"^depth_encoder\.": "dear.encoders.depth_side4video.",
+    r"^videomamba_encoder\.": "dear.encoders.depth_videomamba.videomamba.",
+    r"^fusion\.(\w+)\.classifier\.": r"classifiers.\1.",
+    r"^fusion\.": "dear.fusion.",
+    r"^heads\.": "classifiers.",
+    r"^depth_estimator\.": "dear.on_the_fly_depth.estimator.",
+}
+
+# keyword arguments `forward` takes besides its named ones (transformers' typed kwargs)
+_TRANSFORMERS_KWARGS = frozenset(TransformersKwargs.__annotations__)
+
+
+@dataclass
+class DearModelOutput(ModelOutput):
+    """
+    pooler_output: one vector per logit source (`config.logit_sources`), what its head classifies: (B, 2F) for a
+        fusion stream (its RGB side and the other side, each mean-pooled), the encoder's pooled output for an
+        encoder classified on its own.
+    hidden_states: on request, a tuple of tensors: for each encoder in `config.encoders` order, its tokens after
+        the embedding and after each layer; then for each fusion stream, the RGB-side and other-side tokens after
+        each of its layers.
+    attentions: on request, a tuple of tensors (B, heads, Q, K), from the eager path: the CLIP backbone's layers
+        (once per modality it reads), each Side4Video encoder's blocks, then each fusion block (RGB side, other side).
+    encoder_hidden_states: on request (`output_hidden_states`), each encoder's final tokens, by encoder name.
+    fused_hidden_states: on request, for each stream, the (RGB-side, other-side) tokens after the cross-attention.
+    """
+
+    pooler_output: tuple[torch.FloatTensor, ...] | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+    encoder_hidden_states: dict[str, torch.FloatTensor] | None = None
+    fused_hidden_states: dict[str, tuple[torch.FloatTensor, torch.FloatTensor]] | None = None
 
 
 @dataclass
@@ -34,16 +80,94 @@ class DearVideoClassifierOutput(ModelOutput):
     logits (B, C): the mean of `stream_logits` over its second axis.
     stream_logits (B, S, C): the logits of each stream (or of each encoder's own head when nothing is fused),
         in the order of `config.logit_sources`.
-    encoder_hidden_states: on request, each encoder's final tokens: `rgb_side4video` / `depth_side4video`
-        (B, T·N, D) and `depth_videomamba` (B, 1 + T·N, d).
-    fused_hidden_states: on request, for each stream, the (RGB-side, depth-side) tokens after the cross-attention.
+    hidden_states, attentions, encoder_hidden_states, fused_hidden_states: as in `DearModelOutput`.
     """
 
     loss: torch.FloatTensor | None = None
     logits: torch.FloatTensor | None = None
     stream_logits: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
     encoder_hidden_states: dict[str, torch.FloatTensor] | None = None
     fused_hidden_states: dict[str, tuple[torch.FloatTensor, torch.FloatTensor]] | None = None
+
+
+def input_name(modality: str) -> str:
+    """The forward argument that carries a modality's frames: `pixel_values` for RGB, `<modality>_pixel_values` else."""
+    return "pixel_values" if modality == "rgb" else f"{modality}_pixel_values"
+
+
+def check_forward_kwargs(model: nn.Module, kwargs: dict, extra_inputs: tuple[str, ...] = ()) -> None:
+    """A misspelt or unknown keyword argument is an error, not something silently ignored."""
+    unknown = [key for key in kwargs if key not in _TRANSFORMERS_KWARGS and key not in extra_inputs]
+    if unknown:
+        known = ["pixel_values", *extra_inputs, "labels", "output_hidden_states", "output_attentions", "return_dict"]
+        raise TypeError(
+            f"{type(model).__name__}.forward() got unexpected keyword argument(s) {unknown}; it takes {known} "
+            "(and transformers' TransformersKwargs)"
+        )
+
+
+@contextlib.contextmanager
+def _attention_implementation(config, implementation: str | None):
+    """Temporarily run a transformers sub-model (the CLIP backbone) with another attention implementation."""
+    previous = config._attn_implementation_internal
+    config._attn_implementation_internal = implementation
+    try:
+        yield
+    finally:
+        config._attn_implementation_internal = previous
+
+
+class OnTheFlyDepth(nn.Module):
+    """A bundled, frozen depth model that turns normalised RGB `pixel_values` into `depth_pixel_values`.
+
+    The frames are recovered exactly (the processor builds `pixel_values` from uint8 frames, and rounding the
+    un-normalised values gives those integers back); from there the steps are `DepthEstimator`'s and then
+    `DearVideoProcessor`'s (depth model preprocessing, resize back, per-clip min-max to uint8, colour map,
+    normalisation), so the result equals the processor's for the same frames and the same depth model.
+    """
+
+    def __init__(self, config: DearConfig, estimator: PreTrainedModel | None = None):
+        super().__init__()
+        self.config = config
+        self.estimator = estimator if estimator is not None else AutoModelForDepthEstimation.from_config(
+            config.depth_estimator_config
+        )
+
+    def _statistics(self, device) -> tuple[torch.Tensor, torch.Tensor]:
+        # the processor's float32 arithmetic (normalize_clip): x = (v - 255·mean) / (255·std), per channel
+        shift = torch.tensor(self.config.image_mean, dtype=torch.float32, device=device) * 255.0
+        scale = torch.tensor(self.config.image_std, dtype=torch.float32, device=device) * 255.0
+        return shift, scale
+
+    def estimate_depth(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """uint8 relative inverse depth (B, T, H, W) of the frames in normalised `pixel_values` (B, T, 3, H, W),
+        min-max normalised per clip (or per frame, `config.depth_normalization`), as `DepthEstimator(frames)`."""
+        config = self.config
+        batch_size, num_frames, _, height, width = pixel_values.shape
+        shift, scale = self._statistics(pixel_values.device)
+        frames = pixel_values.detach().float().flatten(0, 1) * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1)
+        frames = frames.round_().clamp_(0, 255)
+        model_dtype = next(self.estimator.parameters()).dtype
+        predictions = []
+        with torch.no_grad():
+            for chunk in frames.split(config.depth_estimator_batch_size):
+                inputs = prepare_depth_input(chunk, config.depth_estimator_preprocessing).to(model_dtype)
+                predicted = self.estimator(pixel_values=inputs).predicted_depth
+                predictions.append(resize_prediction(predicted, (height, width)))
+        predicted = torch.cat(predictions).view(batch_size, num_frames, height, width)
+        return torch.stack([normalize_depth_tensor(clip, config.depth_normalization) for clip in predicted])
+
+    def depth_pixel_values(self, depth: torch.Tensor) -> torch.Tensor:
+        """uint8 depth (B, T, H, W) → colour-mapped, normalised `depth_pixel_values` (B, T, 3, H, W), float32."""
+        lut = torch.from_numpy(colormap_lut(self.config.depth_colormap).copy()).to(depth.device)
+        colored = lut[depth.long()].float()  # (B, T, H, W, 3)
+        shift, scale = self._statistics(depth.device)
+        return ((colored - shift) / scale).permute(0, 1, 4, 2, 3).contiguous()
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.depth_pixel_values(self.estimate_depth(pixel_values)).to(pixel_values.dtype)
 
 
 class DearPreTrainedModel(PreTrainedModel):
@@ -53,6 +177,8 @@ class DearPreTrainedModel(PreTrainedModel):
     main_input_name = "pixel_values"
     input_modalities = ("video",)
     supports_gradient_checkpointing = True
+    # every attention module (CLIP, the side networks, the fusion) runs eager or SDPA, as config._attn_implementation says
+    _supports_sdpa = True
     # The loss is a mean over the videos of the batch and never takes `num_items_in_batch`. Without this, the
     # `**kwargs` of `forward` make the Trainer believe the model normalises by the item count of the whole step,
     # so it skips its own division by gradient-accumulation steps and multiplies by the process count: losses and
@@ -60,9 +186,19 @@ class DearPreTrainedModel(PreTrainedModel):
     accepts_loss_kwargs = False
     _no_split_modules = ["Side4VideoBlock", "VideoMambaBlock", "CLIPEncoderLayer", "GatedCrossAttentionLayer"]
 
+    @classmethod
+    def is_custom_code(cls) -> bool:
+        # transformers guards custom code that initialises in place without transformers.initialization by skipping
+        # modules that own no parameters directly; it passes that guard down to the nested CLIP backbone, whose
+        # CLIPAttention / CLIPMLP then keep the generic std 0.02 instead of CLIP's scaled init whenever the model is
+        # initialised after construction (meta device, then init_weights). DEAR initialises only through
+        # transformers.initialization, so the guard is not needed.
+        return False
+
     @torch.no_grad()
     def _init_weights(self, module):
-        """The released Side4Video initialisation (ARCHITECTURE.md §2); PyTorch defaults elsewhere."""
+        """The released Side4Video initialisation (ARCHITECTURE.md §2); PyTorch defaults elsewhere. The CLIP backbone,
+        VideoMamba and the depth model are transformers models and initialise themselves."""
         side_width = self.config.side_hidden_size
         # 24 = 2 × 12 residual branches per depth of the CLIP-style scaled init the side network follows
         residual_std = side_width**-0.5 * (2 * self.config.clip_config.num_hidden_layers) ** -0.5
@@ -96,64 +232,6 @@ class DearPreTrainedModel(PreTrainedModel):
                 bound = module.weight[0].numel() ** -0.5
                 init.uniform_(module.bias, -bound, bound)
 
-
-class DearForVideoClassification(DearPreTrainedModel):
-    """
-    Video classifier over RGB clips and their estimated depth.
-
-    Inputs are `pixel_values` (B, T, 3, H, W), normalised RGB frames as transformers' video models take them,
-    and `depth_pixel_values` of the same shape: the depth maps of the same frames, colour-mapped to 3 channels
-    and normalised (`DearVideoProcessor` makes both). The frozen CLIP backbone is one module, read by every
-    Side4Video encoder; it never receives gradients and stays in eval mode.
-
-    With `config.depth_estimator_config` set (see `attach_depth_estimator`), the checkpoint bundles a frozen depth
-    model and `depth_pixel_values` may be left out: the model then estimates depth from `pixel_values` exactly
-    as `DepthEstimator` + `DearVideoProcessor` would for the same frames (see `estimate_depth`).
-    """
-
-    def __init__(self, config: DearConfig):
-        super().__init__(config)
-        clip_config = config.clip_config
-        self.num_patches = (config.image_size // clip_config.patch_size) ** 2
-
-        self.backbone = CLIPVisionModel(clip_config) if config.uses_side4video else None
-        self.rgb_encoder = self._side_network() if RGB_SIDE4VIDEO in config.encoders else None
-        self.depth_encoder = self._side_network() if DEPTH_SIDE4VIDEO in config.encoders else None
-        self.videomamba_encoder = (
-            VideoMambaModel(config.videomamba_config) if DEPTH_VIDEOMAMBA in config.encoders else None
-        )
-
-        encoder_widths = {
-            RGB_SIDE4VIDEO: config.side_hidden_size,
-            DEPTH_SIDE4VIDEO: config.side_hidden_size,
-            DEPTH_VIDEOMAMBA: config.videomamba_config.hidden_size,
-        }
-        self.fusion = nn.ModuleDict(
-            {
-                stream: GatedCrossAttentionStream(
-                    rgb_hidden_size=config.side_hidden_size,
-                    depth_hidden_size=encoder_widths[stream],
-                    hidden_size=config.fusion_hidden_size,
-                    num_heads=config.fusion_num_heads,
-                    num_layers=config.fusion_num_layers,
-                    intermediate_size=config.fusion_intermediate_size,
-                    num_labels=config.num_labels,
-                    layer_norm_eps=config.layer_norm_eps,
-                )
-                for stream in config.active_streams
-            }
-        )
-        self.heads = nn.ModuleDict(
-            {name: nn.Linear(encoder_widths[name], config.num_labels) for name in config.unfused_encoders}
-        )
-        self.depth_estimator = (
-            AutoModelForDepthEstimation.from_config(config.depth_estimator_config) if config.estimates_depth else None
-        )
-        self.post_init()
-        self.freeze_backbone()
-        self.freeze_depth_estimator()
-        self.set_encoder_checkpointing(config.encoder_checkpointing)
-
     def set_encoder_checkpointing(self, enabled: bool = True):
         """Re-run every Side4Video and VideoMamba block in backward (training only) instead of keeping its activations.
 
@@ -162,34 +240,25 @@ class DearForVideoClassification(DearPreTrainedModel):
         Non-reentrant checkpointing replays the RNG (drop-path), and the side networks' BatchNorms update their
         running statistics once per step, so loss and gradients are those of the plain forward.
         """
+        from .modeling_encoders import VideoMambaEncoder
+
         blocks = []
-        for side_network in (self.rgb_encoder, self.depth_encoder):
-            if side_network is not None:
-                blocks.extend(side_network.blocks)
-        if self.videomamba_encoder is not None:
-            blocks.extend(self.videomamba_encoder.layers)
+        for encoder in self._dear_model().encoders.values():
+            if isinstance(encoder, Side4VideoSideNetwork):
+                blocks.extend(encoder.blocks)
+            elif isinstance(encoder, VideoMambaEncoder):
+                blocks.extend(encoder.videomamba.layers)
         for block in blocks:
             block.gradient_checkpointing = bool(enabled)
             block._gradient_checkpointing_func = functools.partial(checkpoint, use_reentrant=False)
         self.config.encoder_checkpointing = bool(enabled)
         return self
 
-    def _side_network(self) -> Side4VideoSideNetwork:
-        config = self.config
-        return Side4VideoSideNetwork(
-            backbone_hidden_size=config.clip_config.hidden_size,
-            num_backbone_layers=config.clip_config.num_hidden_layers,
-            hidden_size=config.side_hidden_size,
-            num_heads=config.side_hidden_size // config.side_head_dim,
-            patch_size=config.clip_config.patch_size,
-            num_patches=self.num_patches,
-            num_channels=config.num_channels,
-            layer_norm_eps=config.layer_norm_eps,
-            selective_recompute=config.side_selective_recompute,
-        )
-
     @classmethod
     def from_pretrained(cls, *args, **kwargs):
+        if kwargs.get("key_mapping") is None:
+            # harmless for today's checkpoints: no key of theirs starts with a release-0.1 prefix
+            kwargs["key_mapping"] = RELEASE_0_1_KEY_MAPPING if cls is not DearModel else _BASE_KEY_MAPPING
         source = args[0] if args else kwargs.get("pretrained_model_name_or_path")
         # a folder of another model type (VideoMAE, DPT) would otherwise load as a random DEAR, with a warning only
         config = kwargs.get("config")
@@ -203,6 +272,8 @@ class DearForVideoClassification(DearPreTrainedModel):
         if frozen is None:
             loaded = super().from_pretrained(*args, **kwargs)
         else:
+            if cls is DearModel:  # the run's copy names the weights as the classifier holds them
+                frozen = {name.removeprefix("dear."): value for name, value in frozen.items()}
             ignored = cls._keys_to_ignore_on_load_missing
             cls._keys_to_ignore_on_load_missing = [rf"^{re.escape(name)}$" for name in frozen]
             try:
@@ -210,6 +281,8 @@ class DearForVideoClassification(DearPreTrainedModel):
             finally:
                 cls._keys_to_ignore_on_load_missing = ignored
         model = loaded[0] if isinstance(loaded, tuple) else loaded
+        # save in today's layout, not back in the layout the weights came in
+        model._weight_conversions = None
         if frozen is not None:
             apply_frozen_weights(model, frozen, os.fspath(source))
         # loading swaps in new Parameter objects, which come back trainable: freeze the backbone again
@@ -221,14 +294,21 @@ class DearForVideoClassification(DearPreTrainedModel):
         super().save_pretrained(save_directory, *args, **kwargs)
         if self._auto_class is not None and kwargs.get("is_main_process", True):
             # config.custom_pipelines names pipeline_dear.DearVideoClassificationPipeline: the folder must hold
-            # that file (and what it imports) for pipeline(..., trust_remote_code=True) to find it. The relative
-            # import below also puts it among this file's dependencies, so it is already copied (and uploaded
-            # with push_to_hub) by super().save_pretrained; the explicit copy does not depend on that.
+            # that file (and what it imports) for pipeline(..., trust_remote_code=True) to find it.
             from transformers.dynamic_module_utils import custom_object_save
 
             from .pipeline_dear import DearVideoClassificationPipeline
 
             custom_object_save(DearVideoClassificationPipeline, save_directory)
+
+    def _dear_model(self) -> "DearModel":
+        return self if isinstance(self, DearModel) else self.dear
+
+    @property
+    def depth_estimator(self) -> PreTrainedModel | None:
+        """The bundled frozen depth model (None when depth comes from the processor)."""
+        on_the_fly = self._dear_model().on_the_fly_depth
+        return None if on_the_fly is None else on_the_fly.estimator
 
     def freeze_backbone(self):
         """Take the CLIP backbone out of training: no gradients, no optimiser state, eval mode."""
@@ -290,52 +370,25 @@ class DearForVideoClassification(DearPreTrainedModel):
         self.config.depth_estimator_preprocessing = read_depth_preprocessing(image_processor)
         self.config.depth_estimator_config = estimator.config
         self.config.depth_estimator_name_or_path = name
-        self.depth_estimator = estimator.to(device=self.device, dtype=self.dtype)
+        estimator = estimator.to(device=self.device, dtype=self.dtype)
+        self._dear_model().on_the_fly_depth = OnTheFlyDepth(self.config, estimator)
         self.freeze_depth_estimator()
         return self
 
     def estimate_depth(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        """uint8 relative inverse depth (B, T, H, W) of the frames in normalised `pixel_values` (B, T, 3, H, W),
-        from the bundled depth model, min-max normalised per clip (or per frame, `config.depth_normalization`).
-
-        The frames are recovered exactly: the processor builds `pixel_values` from uint8 frames, and rounding
-        the un-normalised values gives those integers back. From there the steps are `DepthEstimator`'s (same
-        resize, rescale and normalisation for the depth model, same resize back and uint8 quantisation), so the
-        result equals `DepthEstimator(frames)` for the same frames.
-        """
-        config = self.config
-        if self.depth_estimator is None:
-            raise ValueError(
-                "this checkpoint bundles no depth estimator (config.depth_estimator_config is None): pass "
-                "`depth_pixel_values` (DearVideoProcessor(videos, depth=...)), or attach one with "
-                "model.attach_depth_estimator('Intel/dpt-hybrid-midas')"
-            )
-        self._check_clip("pixel_values", pixel_values)
-        batch_size, num_frames, _, height, width = pixel_values.shape
-        # the processor's float32 arithmetic (normalize_clip), so that values round back to the same integers
-        shift = torch.tensor(config.image_mean, dtype=torch.float32, device=pixel_values.device) * 255.0
-        scale = torch.tensor(config.image_std, dtype=torch.float32, device=pixel_values.device) * 255.0
-        frames = pixel_values.detach().float().flatten(0, 1) * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1)
-        frames = frames.round_().clamp_(0, 255)
-        model_dtype = next(self.depth_estimator.parameters()).dtype
-        predictions = []
-        with torch.no_grad():
-            for chunk in frames.split(config.depth_estimator_batch_size):
-                inputs = prepare_depth_input(chunk, config.depth_estimator_preprocessing).to(model_dtype)
-                predicted = self.depth_estimator(pixel_values=inputs).predicted_depth
-                predictions.append(resize_prediction(predicted, (height, width)))
-        predicted = torch.cat(predictions).view(batch_size, num_frames, height, width)
-        return torch.stack([normalize_depth_tensor(clip, config.depth_normalization) for clip in predicted])
+        """uint8 relative inverse depth (B, T, H, W) of the frames in normalised `pixel_values`, from the bundled
+        depth model (see `OnTheFlyDepth`)."""
+        dear = self._dear_model()
+        dear._require_depth_estimator()
+        dear._check_clip("pixel_values", pixel_values)
+        return dear.on_the_fly_depth.estimate_depth(pixel_values)
 
     def depth_pixel_values_from_depth(self, depth: torch.Tensor) -> torch.Tensor:
         """uint8 depth (B, T, H, W) → colour-mapped, normalised `depth_pixel_values` (B, T, 3, H, W), float32,
         as `DearVideoProcessor` makes them (`config.depth_colormap`, then `config.image_mean` / `image_std`)."""
-        config = self.config
-        lut = torch.from_numpy(colormap_lut(config.depth_colormap).copy()).to(depth.device)
-        colored = lut[depth.long()].float()  # (B, T, H, W, 3)
-        shift = torch.tensor(config.image_mean, dtype=torch.float32, device=depth.device) * 255.0
-        scale = torch.tensor(config.image_std, dtype=torch.float32, device=depth.device) * 255.0
-        return ((colored - shift) / scale).permute(0, 1, 4, 2, 3).contiguous()
+        dear = self._dear_model()
+        dear._require_depth_estimator()
+        return dear.on_the_fly_depth.depth_pixel_values(depth)
 
     def load_pretrained_encoders(
         self,
@@ -348,6 +401,8 @@ class DearForVideoClassification(DearPreTrainedModel):
         Defaults come from the config (`clip_name_or_path`, `videomamba_name_or_path`). Accepts a
         `CLIPVisionModel` or a full `CLIPModel` checkpoint, by Hub id or local folder. Returns what was loaded.
         """
+        from .modeling_encoders import VideoMambaEncoder
+
         loaded = {}
         backbone_source = clip_name_or_path or self.config.clip_name_or_path
         if self.backbone is not None and backbone_source:
@@ -369,13 +424,72 @@ class DearForVideoClassification(DearPreTrainedModel):
             self.freeze_backbone()
             loaded["backbone"] = str(backbone_source)
         videomamba_source = videomamba_name_or_path or self.config.videomamba_name_or_path
-        if self.videomamba_encoder is not None and videomamba_source:
+        videomambas = [e for e in self._dear_model().encoders.values() if isinstance(e, VideoMambaEncoder)]
+        if videomambas and videomamba_source:
             # by name, so that saved folders (which load their own weights) do not carry the conversion module
             load_videomamba_checkpoint = importlib.import_module(".convert_videomamba", __package__).load_videomamba_checkpoint
 
-            load_videomamba_checkpoint(self.videomamba_encoder, videomamba_source)
+            for encoder in videomambas:
+                load_videomamba_checkpoint(encoder.videomamba, videomamba_source)
             loaded["videomamba"] = str(videomamba_source)
         return loaded
+
+
+class DearModel(DearPreTrainedModel):
+    """
+    The DEAR encoders and their fusion, without a classification head.
+
+    Inputs are named by modality: `pixel_values` (B, T, 3, H, W), normalised RGB frames as transformers' video models
+    take them, `depth_pixel_values` of the same shape (the depth maps of the same frames, colour-mapped to 3 channels
+    and normalised; `DearVideoProcessor` makes both) and `<modality>_pixel_values` for any other modality an encoder
+    reads. The frozen CLIP backbone is one module, read by every Side4Video encoder; it never receives gradients and
+    stays in eval mode. With `config.depth_estimator_config` set (see `attach_depth_estimator`), the checkpoint bundles
+    a frozen depth model and `depth_pixel_values` may be left out: the model then computes them from `pixel_values`.
+    """
+
+    def __init__(self, config: DearConfig):
+        super().__init__(config)
+        self.backbone = CLIPVisionModel(config.clip_config) if config.uses_side4video else None
+        self.encoders = nn.ModuleDict({name: build_encoder(config, name) for name in config.encoders})
+        self.fusion = nn.ModuleDict(
+            {
+                stream: GatedCrossAttentionStream(
+                    rgb_hidden_size=self.encoders[RGB_SIDE4VIDEO].hidden_size,
+                    depth_hidden_size=self.encoders[stream].hidden_size,
+                    hidden_size=config.fusion_hidden_size,
+                    num_heads=config.fusion_num_heads,
+                    num_layers=config.fusion_num_layers,
+                    intermediate_size=config.fusion_intermediate_size,
+                    layer_norm_eps=config.layer_norm_eps,
+                )
+                for stream in config.active_streams
+            }
+        )
+        self.on_the_fly_depth = OnTheFlyDepth(config) if config.estimates_depth else None
+        self.post_init()
+        self.freeze_backbone()
+        self.freeze_depth_estimator()
+        self.set_encoder_checkpointing(config.encoder_checkpointing)
+
+    @property
+    def output_sizes(self) -> dict[str, int]:
+        """Width of each pooled output, by logit source."""
+        sizes = {stream: fusion.output_size for stream, fusion in self.fusion.items()}
+        sizes.update({name: self.encoders[name].hidden_size for name in self.config.unfused_encoders})
+        return {name: sizes[name] for name in self.config.logit_sources}
+
+    @property
+    def modality_inputs(self) -> tuple[str, ...]:
+        """The forward arguments that carry frames, one per modality the encoders read."""
+        return tuple(input_name(modality) for modality in self.config.modalities)
+
+    def _require_depth_estimator(self):
+        if self.on_the_fly_depth is None:
+            raise ValueError(
+                "this checkpoint bundles no depth estimator (config.depth_estimator_config is None): pass "
+                "`depth_pixel_values` (DearVideoProcessor(videos, depth=...)), or attach one with "
+                "model.attach_depth_estimator('Intel/dpt-hybrid-midas')"
+            )
 
     def _check_clip(self, name: str, values: torch.Tensor | None):
         config = self.config
@@ -400,109 +514,223 @@ class DearForVideoClassification(DearPreTrainedModel):
                 f"`{name}` frames are {height}x{width}, this model takes {config.image_size}x{config.image_size}"
             )
 
-    def _backbone_hidden_states(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        # pixel_values (B, T, 3, H, W) -> per-block hidden states, each (B·T, 1 + N, C)
-        # no_grad rather than inference_mode: these tensors are saved by the side network's autograd graph
-        with torch.no_grad():
-            outputs = self.backbone(pixel_values=pixel_values.flatten(0, 1), output_hidden_states=True)
-        return outputs.hidden_states
-
-    def forward(
-        self,
-        pixel_values: torch.Tensor | None = None,
-        depth_pixel_values: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> DearVideoClassifierOutput | tuple:
-        r"""
-        pixel_values (`torch.FloatTensor` of shape `(batch_size, num_frames, 3, height, width)`):
-            Normalised RGB frames. Optional only for depth-only models.
-        depth_pixel_values (`torch.FloatTensor` of the same shape):
-            Colour-mapped, normalised depth of the same frames; required when the config has a depth encoder and
-            bundles no depth estimator, else computed from `pixel_values` when left out.
-        labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*):
-            Class ids in `[0, num_labels)`; gives the cross-entropy loss (with `config.label_smoothing`).
-        """
+    def _modality_inputs(self, pixel_values, depth_pixel_values, kwargs) -> dict[str, torch.Tensor]:
+        """Checked frames by modality, with on-the-fly depth filled in; pops the `<modality>_pixel_values` kwargs."""
         config = self.config
-        output_hidden_states = output_hidden_states if output_hidden_states is not None else config.output_hidden_states
-        return_dict = return_dict if return_dict is not None else config.return_dict
-
-        if config.needs_rgb:
+        given = {"rgb": pixel_values, "depth": depth_pixel_values}
+        for modality in config.modalities:
+            if modality not in given:
+                given[modality] = kwargs.pop(input_name(modality), None)
+        if pixel_values is not None and "rgb" not in config.modalities:
+            # depth-only models take RGB for on-the-fly depth; check it all the same
             self._check_clip("pixel_values", pixel_values)
-        elif pixel_values is not None:
+        if "depth" in config.modalities and depth_pixel_values is None and self.on_the_fly_depth is not None:
             self._check_clip("pixel_values", pixel_values)
-        if config.needs_depth and depth_pixel_values is None and self.depth_estimator is not None:
-            depth_pixel_values = self.depth_pixel_values_from_depth(self.estimate_depth(pixel_values))
-            depth_pixel_values = depth_pixel_values.to(pixel_values.dtype)
-        if config.needs_depth:
-            if depth_pixel_values is None:
+            given["depth"] = self.on_the_fly_depth(pixel_values)
+        if "depth" not in config.modalities and depth_pixel_values is not None:
+            raise ValueError(
+                f"`depth_pixel_values` was given but this model has no depth encoder (encoders: {config.encoders})"
+            )
+        inputs = {}
+        for modality in config.modalities:
+            name = input_name(modality)
+            if modality == "depth" and given[modality] is None:
                 raise ValueError(
                     f"`depth_pixel_values` is required by encoders {config.encoders}: this checkpoint bundles no depth "
                     "estimator (config.depth_estimator_config is None). Pass depth from DearVideoProcessor(videos, "
                     "depth=...) or attach a depth model with model.attach_depth_estimator('Intel/dpt-hybrid-midas')."
                 )
-            self._check_clip("depth_pixel_values", depth_pixel_values)
-        elif depth_pixel_values is not None:
+            self._check_clip(name, given[modality])
+            inputs[modality] = given[modality]
+        batch_sizes = {input_name(m): len(values) for m, values in inputs.items()}
+        if len(set(batch_sizes.values())) > 1:
+            first, *others = batch_sizes.items()
             raise ValueError(
-                f"`depth_pixel_values` was given but this model has no depth encoder (encoders: {config.encoders})"
+                f"`{first[0]}` holds {first[1]} clips but "
+                + ", ".join(f"`{name}` {size}" for name, size in others)
+                + ": give one clip of each modality per RGB clip (the inputs have different batch sizes)"
             )
-        if pixel_values is not None and depth_pixel_values is not None and len(pixel_values) != len(depth_pixel_values):
-            raise ValueError(
-                f"`pixel_values` holds {len(pixel_values)} clips but `depth_pixel_values` {len(depth_pixel_values)}: "
-                "give one depth clip per RGB clip"
+        return inputs
+
+    def _backbone_outputs(self, pixel_values: torch.Tensor, output_attentions: bool):
+        # pixel_values (B, T, 3, H, W) -> per-block hidden states, each (B·T, 1 + N, C), and the attentions on request.
+        # no_grad rather than inference_mode: these tensors are saved by the side network's autograd graph
+        with torch.no_grad(), _attention_implementation(
+            self.backbone.config, "eager" if output_attentions else self.backbone.config._attn_implementation
+        ):
+            outputs = self.backbone(
+                pixel_values=pixel_values.flatten(0, 1), output_hidden_states=True, output_attentions=output_attentions
             )
+        return outputs.hidden_states, (outputs.attentions or ()) if output_attentions else ()
+
+    @can_return_tuple
+    def forward(
+        self,
+        pixel_values: torch.Tensor | None = None,
+        depth_pixel_values: torch.Tensor | None = None,
+        frame_indices: torch.Tensor | None = None,
+        num_views: int | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> DearModelOutput:
+        r"""
+        pixel_values (`torch.FloatTensor` of shape `(batch_size, num_frames, 3, height, width)`):
+            Normalised RGB frames. Optional only for models without an RGB encoder and without on-the-fly depth.
+        depth_pixel_values (`torch.FloatTensor` of the same shape):
+            Colour-mapped, normalised depth of the same frames; required when the config has a depth encoder and
+            bundles no depth estimator, else computed from `pixel_values` when left out.
+        frame_indices, num_views:
+            What `DearVideoProcessor` returns besides the frames (which frames were sampled; views per video in
+            "test" mode, contiguous in the batch): accepted so that `model(**processor(...))` works, and unused.
+        <modality>_pixel_values (in `kwargs`): the frames of any other modality a registered encoder reads.
+        """
+        config = self.config
+        output_hidden_states = kwargs.pop("output_hidden_states", None)
+        output_hidden_states = output_hidden_states if output_hidden_states is not None else config.output_hidden_states
+        # transformers' convention: a list of indices keeps only those hidden states (the others come back as None)
+        selected_hidden_states = output_hidden_states if isinstance(output_hidden_states, (list, tuple)) else None
+        output_hidden_states = bool(output_hidden_states)
+        output_attentions = kwargs.pop("output_attentions", None)
+        output_attentions = output_attentions if output_attentions is not None else config.output_attentions
+        inputs = self._modality_inputs(pixel_values, depth_pixel_values, kwargs)
+        check_forward_kwargs(self, kwargs, self.modality_inputs[1:])
+        # attention weights exist only on the eager path
+        attn_implementation = "eager" if output_attentions else config._attn_implementation
+
+        all_hidden_states, all_attentions = (), ()
+        # the frozen CLIP runs once, on the frames of every modality a Side4Video encoder reads stacked along the
+        # batch (each clip's outputs are those of a run on it alone)
+        backbone_modalities = list(dict.fromkeys(e.modality for e in self.encoders.values() if e.reads_backbone))
+        backbone_states = {}
+        if backbone_modalities:
+            stacked = torch.cat([inputs[modality] for modality in backbone_modalities])
+            hidden_states, attentions = self._backbone_outputs(stacked, output_attentions)
+            # (M·B·T, 1 + N, C) -> M chunks of (B·T, 1 + N, C)
+            per_modality = [h.chunk(len(backbone_modalities)) for h in hidden_states]
+            per_modality_attentions = [a.chunk(len(backbone_modalities)) for a in attentions]
+            for index, modality in enumerate(backbone_modalities):
+                backbone_states[modality] = tuple(chunks[index] for chunks in per_modality)
+                all_attentions += tuple(chunks[index] for chunks in per_modality_attentions)
+
+        encoder_outputs = {}
+        for name, encoder in self.encoders.items():
+            outputs = encoder(
+                inputs[encoder.modality],
+                backbone_hidden_states=backbone_states.get(encoder.modality) if encoder.reads_backbone else None,
+                output_hidden_states=output_hidden_states,
+                output_attentions=output_attentions,
+                attn_implementation=attn_implementation,
+            )
+            encoder_outputs[name] = outputs
+            all_hidden_states += tuple(outputs.hidden_states or ())
+            all_attentions += tuple(outputs.attentions or ())
+
+        pooled, fused = {}, {}
+        for stream, fusion in self.fusion.items():
+            pooled[stream], layer_outputs, attentions = fusion(
+                encoder_outputs[RGB_SIDE4VIDEO].last_hidden_state,
+                encoder_outputs[stream].last_hidden_state,
+                attn_implementation,
+            )
+            fused[stream] = layer_outputs[-2:]
+            all_hidden_states += layer_outputs
+            all_attentions += attentions
+        for name in config.unfused_encoders:
+            pooled[name] = encoder_outputs[name].pooler_output
+        if selected_hidden_states is not None:
+            kept = {index % len(all_hidden_states) for index in selected_hidden_states}
+            all_hidden_states = tuple(h if i in kept else None for i, h in enumerate(all_hidden_states))
+
+        return DearModelOutput(
+            pooler_output=tuple(pooled[name] for name in config.logit_sources),
+            hidden_states=all_hidden_states if output_hidden_states else None,
+            attentions=all_attentions if output_attentions else None,
+            encoder_hidden_states=(
+                {name: outputs.last_hidden_state for name, outputs in encoder_outputs.items()}
+                if output_hidden_states
+                else None
+            ),
+            fused_hidden_states=fused if output_hidden_states else None,
+        )
+
+
+# DearModel's own checkpoints: the classifier's keys without their "dear." prefix
+_BASE_KEY_MAPPING = {
+    pattern: target.removeprefix("dear.")
+    for pattern, target in RELEASE_0_1_KEY_MAPPING.items()
+    if target.startswith("dear.")
+}
+
+
+class DearForVideoClassification(DearPreTrainedModel):
+    """
+    `DearModel` and one linear head per logit source (each fusion stream, or each encoder when nothing is fused);
+    the logits are the mean of the heads' logits. Inputs as `DearModel`, plus `labels`.
+    """
+
+    def __init__(self, config: DearConfig):
+        super().__init__(config)
+        self.dear = DearModel(config)
+        self.classifiers = nn.ModuleDict(
+            {name: nn.Linear(size, config.num_labels) for name, size in self.dear.output_sizes.items()}
+        )
+        self.post_init()
+
+    @property
+    def backbone(self) -> CLIPVisionModel | None:
+        """The frozen CLIP vision tower the Side4Video encoders read (None when no encoder reads it)."""
+        return self.dear.backbone
+
+    @can_return_tuple
+    def forward(
+        self,
+        pixel_values: torch.Tensor | None = None,
+        depth_pixel_values: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        frame_indices: torch.Tensor | None = None,
+        num_views: int | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> DearVideoClassifierOutput:
+        r"""
+        pixel_values, depth_pixel_values, `<modality>_pixel_values`, frame_indices, num_views: as in `DearModel`.
+        labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*):
+            Class ids in `[0, num_labels)`; gives the cross-entropy loss (with `config.label_smoothing`).
+        """
+        config = self.config
+        # Trainer passes it to models with **kwargs; the loss here is a batch mean (accepts_loss_kwargs = False)
+        kwargs.pop("num_items_in_batch", None)
+        check_forward_kwargs(self, kwargs, self.dear.modality_inputs[1:])
         if labels is not None and (labels.ndim != 1 or labels.min() < 0 or labels.max() >= config.num_labels):
             raise ValueError(
                 f"`labels` must be a 1-D tensor of class ids in [0, {config.num_labels}), got shape "
                 f"{tuple(labels.shape)} with values in [{labels.min().item()}, {labels.max().item()}]"
             )
-
-        encoder_tokens = {}
-        if self.rgb_encoder is not None:
-            encoder_tokens[RGB_SIDE4VIDEO] = self._side4video_tokens(self.rgb_encoder, pixel_values)
-        if self.depth_encoder is not None:
-            encoder_tokens[DEPTH_SIDE4VIDEO] = self._side4video_tokens(self.depth_encoder, depth_pixel_values)
-        pooled_videomamba = None
-        if self.videomamba_encoder is not None:
-            videomamba_outputs = self.videomamba_encoder(depth_pixel_values)
-            encoder_tokens[DEPTH_VIDEOMAMBA] = videomamba_outputs.last_hidden_state  # (B, 1 + T·N, d)
-            pooled_videomamba = videomamba_outputs.pooler_output  # (B, d): the CLS token
-
-        all_logits, fused = [], {}
-        for stream, fusion in self.fusion.items():
-            stream_logits, rgb_tokens, depth_tokens = fusion(encoder_tokens[RGB_SIDE4VIDEO], encoder_tokens[stream])
-            all_logits.append(stream_logits)
-            fused[stream] = (rgb_tokens, depth_tokens)
-        for name, head in self.heads.items():
-            # S4V classifies the mean of all its tokens, VideoMamba its CLS token
-            pooled = pooled_videomamba if name == DEPTH_VIDEOMAMBA else encoder_tokens[name].mean(dim=1)
-            all_logits.append(head(pooled))
-        stream_logits = torch.stack(all_logits, dim=1)  # (B, S, C)
+        outputs = self.dear(pixel_values, depth_pixel_values, return_dict=True, **kwargs)
+        stream_logits = torch.stack(
+            [self.classifiers[name](pooled) for name, pooled in zip(config.logit_sources, outputs.pooler_output)], dim=1
+        )  # (B, S, C)
         logits = stream_logits.mean(dim=1)
+        if labels is not None and labels.shape[0] != logits.shape[0]:
+            raise ValueError(f"`labels` has {labels.shape[0]} entries for a batch of {logits.shape[0]} clips")
 
         loss = None
         if labels is not None:
             loss = F.cross_entropy(logits.float(), labels, label_smoothing=config.label_smoothing)
-
-        if not return_dict:
-            output = (logits, stream_logits)
-            return ((loss,) + output) if loss is not None else output
         return DearVideoClassifierOutput(
             loss=loss,
             logits=logits,
             stream_logits=stream_logits,
-            encoder_hidden_states=encoder_tokens if output_hidden_states else None,
-            fused_hidden_states=fused if output_hidden_states else None,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+            encoder_hidden_states=outputs.encoder_hidden_states,
+            fused_hidden_states=outputs.fused_hidden_states,
         )
 
-    def _side4video_tokens(self, side_network: Side4VideoSideNetwork, pixel_values: torch.Tensor) -> torch.Tensor:
-        # (B, T, 3, H, W) -> (B, T·N, D)
-        batch_size = pixel_values.shape[0]
-        backbone_hidden_states = self._backbone_hidden_states(pixel_values)
-        tokens, _ = side_network(pixel_values, backbone_hidden_states)
-        return tokens.reshape(batch_size, -1, tokens.shape[-1])
 
-
-__all__ = ["DearPreTrainedModel", "DearForVideoClassification", "DearVideoClassifierOutput"]
+__all__ = [
+    "DearPreTrainedModel",
+    "DearModel",
+    "DearForVideoClassification",
+    "DearModelOutput",
+    "DearVideoClassifierOutput",
+    "OnTheFlyDepth",
+]

@@ -14,6 +14,8 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 from transformers.modeling_layers import GradientCheckpointingLayer
 
+from .modeling_attention import multi_head_attention
+
 
 class _RunningStatisticsOnce:
     """Mixin for BatchNorm classes: running statistics move once per training step, even when the forward is re-run.
@@ -95,16 +97,18 @@ class Side4VideoAttention(nn.Module):
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * hidden_size))
         self.out_proj = nn.Linear(hidden_size, hidden_size)
 
-    def forward(self, queries: torch.Tensor, keys_values: torch.Tensor) -> torch.Tensor:
-        # queries (B', Q, D); keys_values (B', K, D)
+    def forward(
+        self, queries: torch.Tensor, keys_values: torch.Tensor, attn_implementation: str | None = "sdpa"
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        # queries (B', Q, D); keys_values (B', K, D) -> (B', Q, D) and, with "eager", the weights (B', heads, Q, K)
         hidden_size = queries.shape[-1]
         w_q, w_kv = self.in_proj_weight.split([hidden_size, 2 * hidden_size])
         b_q, b_kv = self.in_proj_bias.split([hidden_size, 2 * hidden_size])
         q = F.linear(queries, w_q, b_q)
         k, v = F.linear(keys_values, w_kv, b_kv).chunk(2, dim=-1)
         q, k, v = (x.unflatten(-1, (self.num_heads, self.head_dim)).transpose(1, 2) for x in (q, k, v))
-        attended = F.scaled_dot_product_attention(q, k, v)  # (B', heads, Q, head_dim)
-        return self.out_proj(attended.transpose(1, 2).flatten(2))
+        attended, weights = multi_head_attention(self, q, k, v, attn_implementation)  # (B', Q, heads, head_dim)
+        return self.out_proj(attended.flatten(2)), weights
 
 
 class Side4VideoMLP(nn.Module):
@@ -149,7 +153,8 @@ class Side4VideoBlock(GradientCheckpointingLayer):
         cls_tokens: torch.Tensor,
         position_embedding: torch.Tensor,
         num_frames: int,
-    ) -> torch.Tensor:
+        attn_implementation: str | None = "sdpa",
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         # hidden_states (B·T, N, D) side tokens; cls_tokens (B·T, 1, D) the projected backbone CLS of this layer;
         # position_embedding (N, D) shared by all blocks
         batch_size = hidden_states.shape[0] // num_frames
@@ -169,11 +174,12 @@ class Side4VideoBlock(GradientCheckpointingLayer):
         cls_tokens = shift_cls_tokens(cls_tokens, batch_size, num_frames)
         # the positional embedding steers the attention but is not added to the residual stream
         tokens = self.attention_norm(torch.cat([cls_tokens, hidden_states + position_embedding], dim=1))
-        hidden_states = hidden_states + self.attention(tokens[:, 1:], tokens)
+        attended, attention_weights = self.attention(tokens[:, 1:], tokens, attn_implementation)
+        hidden_states = hidden_states + attended
 
         volume = tokens_to_volume(hidden_states, batch_size, num_frames, grid_size)
         hidden_states = hidden_states + self.mlp(volume_to_tokens(self.mlp_norm(volume)), recompute_activation=recompute)
-        return hidden_states
+        return hidden_states, attention_weights
 
     def _temporal_branch(self, volume: torch.Tensor) -> torch.Tensor:
         # (B, D, T, h, w) -> (B, D, T, h, w)
@@ -229,7 +235,8 @@ class Side4VideoSideNetwork(nn.Module):
         pixel_values: torch.Tensor,
         backbone_hidden_states: tuple[torch.Tensor, ...],
         output_hidden_states: bool = False,
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
+        attn_implementation: str | None = "sdpa",
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None, tuple[torch.Tensor, ...]]:
         # pixel_values (B, T, 3, H, W); backbone_hidden_states[k + 1] (B·T, 1 + N, C) = output of backbone block k
         batch_size, num_frames = pixel_values.shape[:2]
         # inputs come as float32 from the processor; cast to the weights' dtype (bf16 after model.to(bf16)) as
@@ -239,19 +246,24 @@ class Side4VideoSideNetwork(nn.Module):
         grid_size = volume.shape[-1]
         hidden_states = volume_to_tokens(volume)  # (B·T, N, D)
         all_hidden_states = (hidden_states,) if output_hidden_states else None
+        all_attentions = ()
 
         for layer_index, block in enumerate(self.blocks):
             tapped = self._tap(layer_index, backbone_hidden_states[layer_index + 1])
             cls_tokens, patch_tokens = tapped[:, :1], tapped[:, 1:]
             # fixed, not learned: equal parts of the side stream and the backbone's projected patches
             hidden_states = 0.5 * hidden_states + 0.5 * patch_tokens
-            hidden_states = block(hidden_states, cls_tokens, self.position_embedding, num_frames)
+            hidden_states, attention_weights = block(
+                hidden_states, cls_tokens, self.position_embedding, num_frames, attn_implementation=attn_implementation
+            )
+            if attention_weights is not None:
+                all_attentions += (attention_weights,)
             if output_hidden_states:
                 all_hidden_states += (hidden_states,)
 
         volume = tokens_to_volume(hidden_states, batch_size, num_frames, grid_size)
         hidden_states = volume_to_tokens(self.output_norm(volume))
-        return hidden_states, all_hidden_states
+        return hidden_states, all_hidden_states, all_attentions
 
     def _tap(self, layer_index: int, backbone_hidden: torch.Tensor) -> torch.Tensor:
         """LayerNorm then Linear of a frozen backbone block output: (B·T, 1 + N, C) -> (B·T, 1 + N, D)."""

@@ -223,6 +223,8 @@ class VideoMambaPreTrainedModel(PreTrainedModel):
     input_modalities = "video"
     supports_gradient_checkpointing = True
     _no_split_modules = ["VideoMambaBlock"]
+    # no attention at all, so any attention implementation a composite model (DEAR) asks for is satisfied
+    _supports_sdpa = True
 
     @torch.no_grad()
     def _init_weights(self, module):

@@ -71,7 +71,7 @@ def test_every_released_tensor_lands_in_its_module(released_file):
     path, released = released_file
     model = DearForVideoClassification(tiny_config())
     report = load_side4video_checkpoint(model, path)
-    side, backbone = model.rgb_encoder, model.backbone
+    side, backbone = model.dear.encoders["rgb_side4video"], model.backbone
 
     assert torch.equal(side.stem.weight, released["visual.side_conv1.weight"])
     assert torch.equal(side.stem_norm.running_var, released["visual.side_pre_bn3d.running_var"])
@@ -86,7 +86,7 @@ def test_every_released_tensor_lands_in_its_module(released_file):
     assert torch.equal(block.attention.out_proj.bias, released[f"{prefix}.attn.out_proj.bias"])
     assert torch.equal(block.mlp_norm.running_mean, released[f"{prefix}.bn_2.running_mean"])
     assert torch.equal(block.mlp.fc2.weight, released[f"{prefix}.mlp.fc2.weight"])
-    assert torch.equal(model.heads["rgb_side4video"].weight, released["fc.weight"])
+    assert torch.equal(model.classifiers["rgb_side4video"].weight, released["fc.weight"])
 
     # OpenAI's packed attention becomes transformers' q/k/v projections, in that order
     q, k, v = released["visual.transformer.resblocks.2.attn.in_proj_weight"].chunk(3)
@@ -132,10 +132,10 @@ def test_converted_backbone_computes_like_openai_clip(released_file):
 def test_fused_variant_keeps_its_fusion_heads(released_file):
     path, released = released_file
     model = DearForVideoClassification(tiny_config("tiny-dear-rgb-depth"))
-    depth_before = model.depth_encoder.stem.weight.clone()
+    depth_before = model.dear.encoders["depth_side4video"].stem.weight.clone()
     report = load_side4video_checkpoint(model, path)
-    assert torch.equal(model.rgb_encoder.stem.weight, released["visual.side_conv1.weight"])
-    assert torch.equal(model.depth_encoder.stem.weight, depth_before)
+    assert torch.equal(model.dear.encoders["rgb_side4video"].stem.weight, released["visual.side_conv1.weight"])
+    assert torch.equal(model.dear.encoders["depth_side4video"].stem.weight, depth_before)
     assert "fc.weight" in report.ignored
 
 
@@ -143,7 +143,7 @@ def test_wrong_width_names_the_key_and_both_shapes(released_file):
     path, _ = released_file
     model = DearForVideoClassification(DearConfig.from_preset("tiny-s4v-rgb", image_size=32, num_frames=4, side_hidden_size=64,
                                                               id2label={i: str(i) for i in range(CLASSES)}))
-    with pytest.raises(ValueError, match=r"rgb_encoder\.stem\.weight has shape \(32, 3, 3, 8, 8\) in the checkpoint but \(64, 3, 3, 8, 8\)"):
+    with pytest.raises(ValueError, match=r"dear\.encoders\.rgb_side4video\.stem\.weight has shape \(32, 3, 3, 8, 8\) in the checkpoint but \(64, 3, 3, 8, 8\)"):
         load_side4video_checkpoint(model, path)
 
 
@@ -161,5 +161,5 @@ def test_command_line_writes_a_loadable_model(released_file, tmp_path):
     tiny_config().to_json_file(tmp_path / "tiny.json")
     main(["--checkpoint", str(path), "--preset", str(tmp_path / "tiny.json"), "--output", str(tmp_path / "converted")])
     reloaded = DearForVideoClassification.from_pretrained(tmp_path / "converted")
-    assert torch.equal(reloaded.rgb_encoder.blocks[0].mlp.fc1.weight, released["visual.transformer.side_transformer.0.mlp.fc1.weight"])
+    assert torch.equal(reloaded.dear.encoders["rgb_side4video"].blocks[0].mlp.fc1.weight, released["visual.transformer.side_transformer.0.mlp.fc1.weight"])
     assert torch.equal(reloaded.backbone.embeddings.class_embedding, released["visual.class_embedding"])

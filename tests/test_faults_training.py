@@ -165,7 +165,7 @@ def test_loading_a_checkpoint_reports_only_genuinely_missing_weights(trained_run
     shutil.copytree(trained_run[0] / "checkpoint-4", checkpoint)
     shutil.copy(trained_run[0] / "_frozen_weights.safetensors", tmp_path)
     weights = load_file(checkpoint / "model.safetensors")
-    dropped = next(name for name in weights if name.startswith("rgb_encoder."))
+    dropped = next(name for name in weights if name.startswith("dear.encoders.rgb_side4video."))
     del weights[dropped]
     save_file(weights, checkpoint / "model.safetensors", metadata={"format": "pt"})
     with CaptureLogger(reporter) as captured:

@@ -76,7 +76,7 @@ def test_forward_backward_every_variant(preset):
     # when VideoMamba classifies from its CLS token alone, in the last block's forward-direction decay A_log:
     # the CLS token is position 0 of the sequence, where the forward scan has no earlier state to decay.
     last_block = model.config.videomamba_config.num_hidden_layers - 1
-    expected_zero = ("fusion.", f"videomamba_encoder.layers.{last_block}.mixer.A_log")
+    expected_zero = ("dear.fusion.", f"dear.encoders.depth_videomamba.videomamba.layers.{last_block}.mixer.A_log")
     zero = [
         name
         for name, p in trainable_parameters(model).items()
@@ -87,19 +87,19 @@ def test_forward_backward_every_variant(preset):
 
 def test_variants_build_the_right_modules():
     expected = {
-        "tiny": ({"rgb_encoder", "depth_encoder", "videomamba_encoder"}, ["depth_side4video", "depth_videomamba"], []),
-        "tiny-s4v-rgb": ({"rgb_encoder"}, [], ["rgb_side4video"]),
-        "tiny-dear-rgb-depth": ({"rgb_encoder", "depth_encoder"}, ["depth_side4video"], []),
-        "tiny-dear-rgb-videomamba": ({"rgb_encoder", "videomamba_encoder"}, ["depth_videomamba"], []),
-        "tiny-depth-s4v": ({"depth_encoder"}, [], ["depth_side4video"]),
-        "tiny-depth-videomamba": ({"videomamba_encoder"}, [], ["depth_videomamba"]),
+        "tiny": (["rgb_side4video", "depth_side4video", "depth_videomamba"], ["depth_side4video", "depth_videomamba"]),
+        "tiny-s4v-rgb": (["rgb_side4video"], []),
+        "tiny-dear-rgb-depth": (["rgb_side4video", "depth_side4video"], ["depth_side4video"]),
+        "tiny-dear-rgb-videomamba": (["rgb_side4video", "depth_videomamba"], ["depth_videomamba"]),
+        "tiny-depth-s4v": (["depth_side4video"], []),
+        "tiny-depth-videomamba": (["depth_videomamba"], []),
     }
-    for preset, (encoders, streams, heads) in expected.items():
+    for preset, (encoders, streams) in expected.items():
         model = DearModelTester(preset).model()
-        built = {name for name in ("rgb_encoder", "depth_encoder", "videomamba_encoder") if getattr(model, name) is not None}
-        assert built == encoders, preset
-        assert list(model.fusion) == streams, preset
-        assert list(model.heads) == heads, preset
+        assert list(model.dear.encoders) == encoders, preset
+        assert list(model.dear.fusion) == streams, preset
+        # one head per stream, or per encoder when nothing is fused
+        assert list(model.classifiers) == (streams or encoders), preset
         assert (model.backbone is None) == (preset == "tiny-depth-videomamba"), preset
 
 
@@ -115,7 +115,7 @@ def test_optimizer_step_leaves_backbone_bit_identical():
     tester = DearModelTester("tiny")
     model = tester.model().train()
     backbone_before = copy.deepcopy(model.backbone.state_dict())
-    side_before = model.rgb_encoder.stem.weight.detach().clone()
+    side_before = model.dear.encoders["rgb_side4video"].stem.weight.detach().clone()
     optimizer = torch.optim.AdamW(trainable_parameters(model).values(), lr=1e-2, weight_decay=0.15)
     assert not any(p is q for group in optimizer.param_groups for p in group["params"] for q in model.backbone.parameters())
 
@@ -125,14 +125,14 @@ def test_optimizer_step_leaves_backbone_bit_identical():
     for name, value in model.backbone.state_dict().items():
         assert torch.equal(value, backbone_before[name]), name
     assert all(p.grad is None for p in model.backbone.parameters())
-    assert not torch.equal(model.rgb_encoder.stem.weight, side_before)
-    assert model.backbone.training is False and model.rgb_encoder.training is True
+    assert not torch.equal(model.dear.encoders["rgb_side4video"].stem.weight, side_before)
+    assert model.backbone.training is False and model.dear.encoders["rgb_side4video"].training is True
 
 
 def test_backbone_builds_no_autograd_graph():
     tester = DearModelTester("tiny-s4v-rgb")
     model = tester.model().train()
-    hidden_states = model._backbone_hidden_states(tester.inputs()["pixel_values"])
+    hidden_states, _ = model.dear._backbone_outputs(tester.inputs()["pixel_values"], output_attentions=False)
     assert len(hidden_states) == model.config.clip_config.num_hidden_layers + 1
     assert all(h.grad_fn is None and not h.requires_grad for h in hidden_states)
 
@@ -232,7 +232,7 @@ def test_recomputation_gives_the_same_step(mode):
         tester.config.side_selective_recompute = True
         if variant == "gradient_checkpointing":
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-            assert all(block.gradient_checkpointing for block in model.rgb_encoder.blocks)
+            assert all(block.gradient_checkpointing for block in model.dear.encoders["rgb_side4video"].blocks)
         loss = model(**inputs).loss
         loss.backward()
         gradients = {name: p.grad.clone() for name, p in trainable_parameters(model).items()}
@@ -244,7 +244,7 @@ def test_recomputation_gives_the_same_step(mode):
         torch.testing.assert_close(other_gradients[name], gradient, rtol=1e-5, atol=1e-7, msg=name)
     for name, buffer in buffers.items():
         torch.testing.assert_close(other_buffers[name], buffer, rtol=1e-6, atol=1e-7, msg=name)
-    assert buffers["rgb_encoder.blocks.0.temporal_norm.num_batches_tracked"] == 1
+    assert buffers["dear.encoders.rgb_side4video.blocks.0.temporal_norm.num_batches_tracked"] == 1
 
 
 def _saved_activation_bytes(model, inputs) -> int:
@@ -306,7 +306,7 @@ def test_encoder_checkpointing_gives_the_same_step_with_less_kept_memory():
 
 def test_tap_with_folded_layer_norm_equals_layer_norm_then_linear():
     tester = DearModelTester("tiny-s4v-rgb")
-    side = tester.model().rgb_encoder
+    side = tester.model().dear.encoders["rgb_side4video"]
     torch.nn.init.normal_(side.tap_norms[1].weight)
     torch.nn.init.normal_(side.tap_norms[1].bias)
     hidden = torch.randn(6, 17, tester.config.clip_config.hidden_size)
@@ -339,7 +339,7 @@ def test_side_attention_matches_torch_multihead_attention():
     reference.load_state_dict(attention.state_dict())
     tokens = torch.randn(3, 17, 32)
     expected, _ = reference(tokens[:, 1:], tokens, tokens, need_weights=False)
-    torch.testing.assert_close(attention(tokens[:, 1:], tokens), expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(attention(tokens[:, 1:], tokens)[0], expected, rtol=1e-5, atol=1e-5)
 
 
 def test_side_block_matches_a_reference_computation():
@@ -354,7 +354,7 @@ def test_side_block_matches_a_reference_computation():
     cls = torch.randn(batch * frames, 1, width)
     position = torch.randn(grid * grid, width)
     with torch.no_grad():
-        output = block(tokens, cls, position, frames)
+        output, _ = block(tokens, cls, position, frames)
 
         # the same three residual sub-layers written out on (B, T, N, D) with plain tensor ops
         def batch_norm(norm, x):
@@ -374,7 +374,7 @@ def test_side_block_matches_a_reference_computation():
         shifted[:, :-1, : width // 2] = c[:, 1:, : width // 2]
         shifted[:, 1:, width // 2 :] = c[:, :-1, width // 2 :]
         normed = block.attention_norm(torch.cat([shifted.unsqueeze(2), x + position], dim=2))
-        x = x + block.attention(normed[:, :, 1:].flatten(0, 1), normed.flatten(0, 1)).reshape(x.shape)
+        x = x + block.attention(normed[:, :, 1:].flatten(0, 1), normed.flatten(0, 1))[0].reshape(x.shape)
         h = batch_norm(block.mlp_norm, x)
         x = x + block.mlp.fc2(torch.nn.functional.gelu(block.mlp.fc1(h)))
     torch.testing.assert_close(output, x.reshape(batch * frames, grid * grid, width), rtol=1e-5, atol=1e-5)
@@ -384,7 +384,7 @@ def test_released_initialisation():
     config = DearConfig.from_preset("s4v-rgb", clip_config={"num_hidden_layers": 2})
     torch.manual_seed(0)
     model = DearForVideoClassification(config)
-    side = model.rgb_encoder
+    side = model.dear.encoders["rgb_side4video"]
     width = config.side_hidden_size
     residual_std = width**-0.5 * (2 * 2) ** -0.5
     checks = {
@@ -406,12 +406,12 @@ def test_released_initialisation():
 def test_side4video_trainable_parameters_at_vit_b16():
     with torch.device("meta"):
         model = DearForVideoClassification(DearConfig.from_preset("s4v-rgb"))
-    side = sum(p.numel() for p in model.rgb_encoder.parameters())
+    side = sum(p.numel() for p in model.dear.encoders["rgb_side4video"].parameters())
     trainable = sum(p.numel() for p in trainable_parameters(model).values())
     print(f"Side4Video side network at ViT-B/16, width 320: {side / 1e6:.2f} M; with the 174-class head: {trainable / 1e6:.2f} M")
     assert abs(trainable / 21.1e6 - 1) < 0.01
-    assert abs(sum(p.numel() for p in model.rgb_encoder.blocks[0].parameters()) / 1.44e6 - 1) < 0.01
-    assert abs(sum(p.numel() for p in model.rgb_encoder.stem.parameters()) / 0.74e6 - 1) < 0.01
+    assert abs(sum(p.numel() for p in model.dear.encoders["rgb_side4video"].blocks[0].parameters()) / 1.44e6 - 1) < 0.01
+    assert abs(sum(p.numel() for p in model.dear.encoders["rgb_side4video"].stem.parameters()) / 0.74e6 - 1) < 0.01
 
 
 @pytest.mark.parametrize(
@@ -439,7 +439,7 @@ def test_bad_input_names_what_was_expected(preset, change, message):
 def test_config_errors():
     with pytest.raises(ValueError, match="unknown preset 'nope'; available presets: .*tiny"):
         DearConfig.from_preset("nope")
-    with pytest.raises(ValueError, match="encoders must be a non-empty subset"):
+    with pytest.raises(ValueError, match="unknown encoder 'rgb': the built-in encoders are"):
         DearConfig(encoders=["rgb", "depth"])
     with pytest.raises(ValueError, match="fuses 'rgb_side4video' with 'depth_videomamba'"):
         DearConfig(encoders=["rgb_side4video"], fusion_streams=["depth_videomamba"])

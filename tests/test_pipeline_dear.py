@@ -184,10 +184,10 @@ def test_on_the_fly_depth_equals_stored_depth_through_the_processor(model_dir, m
 def test_depth_estimator_is_frozen_bundled_and_attachable(model_dir, tmp_path):
     model = DearForVideoClassification.from_pretrained(model_dir).train()
     estimator_params = {id(p) for p in model.depth_estimator.parameters()}
-    assert not model.depth_estimator.training and model.rgb_encoder.training
+    assert not model.depth_estimator.training and model.dear.encoders["rgb_side4video"].training
     assert not any(p.requires_grad for p in model.depth_estimator.parameters())
     assert not estimator_params & {id(p) for p in model.parameters() if p.requires_grad}
-    assert any(key.startswith("depth_estimator.") for key in model.state_dict())
+    assert any(key.startswith("dear.on_the_fly_depth.estimator.") for key in model.state_dict())
 
     # attach pretrained weights (a local folder standing in for Intel/dpt-hybrid-midas) to a model without any
     torch.manual_seed(1)

@@ -125,7 +125,7 @@ def test_training_lowers_the_loss_and_leaves_frozen_weights_alone(colour_dataset
     initial = DearForVideoClassification.from_pretrained(start)
     for name, value in initial.backbone.state_dict().items():
         assert torch.equal(trained.backbone.state_dict()[name], value), name
-    assert not torch.equal(trained.rgb_encoder.stem.weight, initial.rgb_encoder.stem.weight)
+    assert not torch.equal(trained.dear.encoders["rgb_side4video"].stem.weight, initial.dear.encoders["rgb_side4video"].stem.weight)
 
     # evaluation writes the metrics, per class too
     written = json.loads((tmp_path / "run" / "eval_results.json").read_text())
