@@ -89,11 +89,11 @@ def measure_memory(variant: str) -> dict:
     breakdown = {}
     if variant.startswith("dear"):
         encoders = {
-            "RGB Side4Video": [model.rgb_encoder],
-            "depth Side4Video": [model.depth_encoder],
-            "depth VideoMamba": [model.videomamba_encoder],
+            "RGB Side4Video": [model.dear.encoders["rgb_side4video"]],
+            "depth Side4Video": [model.dear.encoders["depth_side4video"]],
+            "depth VideoMamba": [model.dear.encoders["depth_videomamba"]],
             # the ModuleDicts never run as a whole: each stream and head does
-            "fusion + heads": [*model.fusion.values(), *model.heads.values()],
+            "fusion + heads": [*model.dear.fusion.values(), *model.classifiers.values()],
         }
         entered = {}
 

@@ -277,7 +277,9 @@ def test_encoder_checkpointing_gives_the_same_step_with_less_kept_memory():
     results = []
     for enabled in (False, True):
         model = tester.model(seed=3).train().set_encoder_checkpointing(enabled)
-        blocks = [*model.rgb_encoder.blocks, *model.depth_encoder.blocks, *model.videomamba_encoder.layers]
+        encoders = model.dear.encoders
+        blocks = [*encoders["rgb_side4video"].blocks, *encoders["depth_side4video"].blocks,
+                  *encoders["depth_videomamba"].videomamba.layers]
         assert all(block.gradient_checkpointing == enabled for block in blocks)
         torch.manual_seed(11)  # the drop-path masks
         loss = model(**inputs).loss
@@ -301,7 +303,7 @@ def test_encoder_checkpointing_gives_the_same_step_with_less_kept_memory():
     assert other_kept < 0.6 * kept, (other_kept, kept)  # 0.51 here; tap inputs and fusion stay kept
     # switched off through the config, as a saved model would carry it
     plain = DearModelTester("tiny", encoder_checkpointing=False).model()
-    assert not any(block.gradient_checkpointing for block in plain.videomamba_encoder.layers)
+    assert not any(block.gradient_checkpointing for block in plain.dear.encoders["depth_videomamba"].videomamba.layers)
 
 
 def test_tap_with_folded_layer_norm_equals_layer_norm_then_linear():
