@@ -232,6 +232,11 @@ class DearPreTrainedModel(PreTrainedModel):
                 bound = module.weight[0].numel() ** -0.5
                 init.uniform_(module.bias, -bound, bound)
 
+    def gradient_checkpointing_disable(self):
+        """transformers' switch, which also turns off DEAR's own default re-running of the encoder blocks."""
+        super().gradient_checkpointing_disable()
+        self.set_encoder_checkpointing(False)
+
     def set_encoder_checkpointing(self, enabled: bool = True):
         """Re-run every Side4Video and VideoMamba block in backward (training only) instead of keeping its activations.
 

@@ -124,7 +124,7 @@ class DepthVideoEncoder:
         self._chroma = np.full((self._stream.height // 2, self._stream.width // 2), 128, dtype=np.uint8)
 
     def write(self, depth: np.ndarray) -> None:
-        import av
+        av = _import_av()
 
         depth = np.asarray(depth)
         if depth.ndim != 3 or depth.dtype != np.uint8 or depth.shape[1:] != (self.height, self.width):

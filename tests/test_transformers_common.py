@@ -100,6 +100,9 @@ class DearModelTester:
             "tiny", num_frames=self.num_frames, image_size=self.image_size,
             clip_config={"hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 3, "patch_size": 8},
             id2label={i: f"class {i}" for i in range(self.num_labels)},
+            # transformers' contract: no activation checkpointing until gradient_checkpointing_enable(); DEAR's own
+            # memory default (encoder_checkpointing=True) is switched off here so the common tests check that contract
+            encoder_checkpointing=False,
         )
 
     def prepare_config_and_inputs_for_common(self):
