@@ -202,7 +202,7 @@ def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoC
     if model_args.videomamba_name_or_path:
         model.load_pretrained_encoders(videomamba_name_or_path=model_args.videomamba_name_or_path)
     if model_args.side4video_checkpoint:
-        from modeling_dear.convert_side4video import load_side4video_checkpoint
+        from modeling_dear.conversion.side4video import load_side4video_checkpoint
 
         logger.info("Side4Video checkpoint: %s", load_side4video_checkpoint(model, model_args.side4video_checkpoint))
     return model

@@ -432,7 +432,7 @@ class DearPreTrainedModel(PreTrainedModel):
         videomambas = [e for e in self._dear_model().encoders.values() if isinstance(e, VideoMambaEncoder)]
         if videomambas and videomamba_source:
             # by name, so that saved folders (which load their own weights) do not carry the conversion module
-            load_videomamba_checkpoint = importlib.import_module(".convert_videomamba", __package__).load_videomamba_checkpoint
+            load_videomamba_checkpoint = importlib.import_module(".conversion.videomamba", __package__).load_videomamba_checkpoint
 
             for encoder in videomambas:
                 load_videomamba_checkpoint(encoder.videomamba, videomamba_source)

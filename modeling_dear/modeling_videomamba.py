@@ -15,7 +15,7 @@
 
 Parameter names follow the public release (`patch_embed.proj`, `cls_token`, `pos_embed`,
 `temporal_pos_embedding`, `layers.{i}.norm`, `layers.{i}.mixer.*`, `norm_f`, `head`) so that released
-checkpoints load with a plain key map (see `convert_videomamba.py`).
+checkpoints load with a plain key map (see `conversion/videomamba.py`).
 """
 
 import math
