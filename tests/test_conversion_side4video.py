@@ -200,14 +200,3 @@ def test_a_shape_mismatch_loads_nothing(released_file):
     with pytest.raises(ValueError, match=r"classifiers\.rgb_side4video\.weight has shape \(5, 32\) in the checkpoint"):
         load_side4video_checkpoint(model, path)
     assert all(torch.equal(value, before[key]) for key, value in model.state_dict().items())
-
-
-@pytest.mark.parametrize("module", ["side4video", "videomamba"])
-def test_converters_run_as_modules(module):
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-m", f"modeling_dear.conversion.{module}", "--help"],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "usage:" in result.stdout and "RuntimeWarning" not in result.stderr

@@ -1,8 +1,10 @@
 # Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
-"""The checkpoint reader and the conversion report that both converters share."""
+"""What both converters share: the checkpoint reader, the conversion report, the `python -m` entry points."""
 
 import argparse
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -86,3 +88,11 @@ def test_report_counts_and_lines():
     with pytest.raises(ValueError, match=re.escape("x.pth does not match the model: missing m; unexpected u")):
         report.raise_if_incomplete("x.pth")
     ConversionReport(loaded=["a"]).raise_if_incomplete("x.pth")
+
+
+@pytest.mark.parametrize("module", ["side4video", "videomamba"])
+def test_converters_run_as_modules(module):
+    result = subprocess.run([sys.executable, "-m", f"modeling_dear.conversion.{module}", "--help"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "usage:" in result.stdout and "RuntimeWarning" not in result.stderr
