@@ -86,7 +86,7 @@ def resolve_scan_block_size(value: int | None = None) -> int:
 
     The per-block buffers hold block × batch × n × d_inner floats (3 MB for Small at 64). On 2 CPU cores
     at L = 1569 every size from 16 to 128 ran within noise of the others; 64 is the size the design
-    measurements (VIDEOMAMBA.md §6) used.
+    measurements (docs/videomamba.md §6) used.
     """
     if value is None:
         return DEFAULT_SCAN_BLOCK_SIZE

@@ -10,7 +10,7 @@ LAYERS, WIDTH, CLIP_WIDTH, PATCH, GRID, CLASSES = 3, 32, 48, 8, 4, 5
 
 
 def released_side4video_state(with_clip: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """Random tensors under the release's names and shapes (ARCHITECTURE.md §2), as DDP saved them."""
+    """Random tensors under the release's names and shapes (docs/architecture.md §2), as DDP saved them."""
 
     def r(*shape):
         return torch.randn(*shape, generator=generator)
