@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The Side4Video converter on checkpoint files written here with the released key names."""
 
 import pytest
