@@ -38,7 +38,10 @@ def test_safetensors_and_pickle_files_read_the_same(tmp_path):
     state = {"a": torch.randn(4, 4), "b": torch.arange(3)}
     save_file(state, str(tmp_path / "ckpt.safetensors"))
     torch.save({"model": state}, tmp_path / "ckpt.pth")
-    from_safetensors, from_pickle = read_checkpoint(tmp_path / "ckpt.safetensors"), read_checkpoint(tmp_path / "ckpt.pth")
+    from_safetensors, from_pickle = (
+        read_checkpoint(tmp_path / "ckpt.safetensors"),
+        read_checkpoint(tmp_path / "ckpt.pth"),
+    )
     assert from_safetensors.keys() == from_pickle.keys() == state.keys()
     assert all(torch.equal(from_safetensors[k], state[k]) and torch.equal(from_pickle[k], state[k]) for k in state)
 
@@ -78,12 +81,23 @@ def test_mismatches_are_listed_together_in_one_format():
 
 
 def test_report_counts_and_lines():
-    report = ConversionReport(loaded=["a", "b"], adapted={"b": "reshaped"}, zero_initialised=["t"],
-                              dropped={"head.weight": "5 classes"}, missing=["m"], unexpected=["u"])
-    assert str(report) == ("loaded 2 tensors, adapted 1, set to zero 1, dropped 1, missing 1, unexpected 1, "
-                           "mismatched 0")
+    report = ConversionReport(
+        loaded=["a", "b"],
+        adapted={"b": "reshaped"},
+        zero_initialised=["t"],
+        dropped={"head.weight": "5 classes"},
+        missing=["m"],
+        unexpected=["u"],
+    )
+    assert str(report) == (
+        "loaded 2 tensors, adapted 1, set to zero 1, dropped 1, missing 1, unexpected 1, mismatched 0"
+    )
     assert report.summary().splitlines()[1:] == [
-        "adapted b: reshaped", "set to zero t", "dropped head.weight: 5 classes", "missing m", "unexpected u"
+        "adapted b: reshaped",
+        "set to zero t",
+        "dropped head.weight: 5 classes",
+        "missing m",
+        "unexpected u",
     ]
     with pytest.raises(ValueError, match=re.escape("x.pth does not match the model: missing m; unexpected u")):
         report.raise_if_incomplete("x.pth")
@@ -92,7 +106,11 @@ def test_report_counts_and_lines():
 
 @pytest.mark.parametrize("module", ["side4video", "videomamba"])
 def test_converters_run_as_modules(module):
-    result = subprocess.run([sys.executable, "-m", f"modeling_dear.conversion.{module}", "--help"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", f"modeling_dear.conversion.{module}", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout and "RuntimeWarning" not in result.stderr

@@ -76,7 +76,7 @@ def rename_side4video_state_dict(released: dict[str, torch.Tensor]) -> tuple[dic
             parts["backbone"][new_key] = (key, value)
         elif match := PACKED_BACKBONE_ATTENTION.fullmatch(key):
             layer, kind = match.groups()
-            for name, chunk in zip(("q_proj", "k_proj", "v_proj"), value.chunk(3, dim=0)):
+            for name, chunk in zip(("q_proj", "k_proj", "v_proj"), value.chunk(3, dim=0), strict=False):
                 parts["backbone"][f"encoder.layers.{layer}.self_attn.{name}.{kind}"] = (key, chunk)
         elif match := HEAD_KEY.fullmatch(key):
             parts["head"][match.group(1)] = (key, value)
@@ -140,7 +140,7 @@ def load_side4video_checkpoint(model, checkpoint: str | Path | dict, load_backbo
     report.raise_for_mismatches(source, hint="check side_hidden_size / clip_config / num_labels")
     # a buffer the model computes itself (not saved by every transformers version)
     report.missing = [key for key in report.missing if not key.startswith("dear.backbone.embeddings.position_ids")]
-    for (module, _, _), state in zip(targets, states):
+    for (module, _, _), state in zip(targets, states, strict=True):
         module.load_state_dict(state)
     if any(module is model.backbone for module, _, _ in targets):
         model.freeze_backbone()

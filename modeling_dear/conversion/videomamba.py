@@ -29,7 +29,6 @@ from ..configuration_videomamba import VideoMambaConfig
 from ..modeling_videomamba import VideoMambaForVideoClassification, VideoMambaModel
 from .checkpoints import DDP_PREFIX, ConversionReport, read_checkpoint, source_name
 
-
 # Prefixes of the release's training wrappers, stripped in this order (DDP, then the model attribute names).
 _PREFIXES = (DDP_PREFIX, "videomamba.", "backbone.")
 
@@ -82,9 +81,7 @@ def _adapt_temporal(key, temporal, target, report):
     # (1, T_src, d) -> (1, T, d), linear in time.
     if temporal.ndim != 3 or temporal.shape[-1] != target.shape[-1]:
         return None
-    resized = F.interpolate(
-        temporal.permute(0, 2, 1).float(), size=target.shape[1], mode="linear", align_corners=False
-    )
+    resized = F.interpolate(temporal.permute(0, 2, 1).float(), size=target.shape[1], mode="linear", align_corners=False)
     report.adapted[key] = f"linear {temporal.shape[1]} -> {target.shape[1]} frames"
     return resized.permute(0, 2, 1).to(temporal.dtype)
 
@@ -161,9 +158,7 @@ def load_videomamba_checkpoint(
         new_values["temporal_pos_embedding"] = torch.zeros_like(targets["temporal_pos_embedding"])
         report.zero_initialised.append("temporal_pos_embedding")
 
-    report.missing = [
-        key for key in targets if key not in new_values and (load_head or not key.startswith("head."))
-    ]
+    report.missing = [key for key in targets if key not in new_values and (load_head or not key.startswith("head."))]
     if strict:
         report.raise_if_incomplete(source)
 
