@@ -14,7 +14,15 @@ setup(
     python_requires=">=3.10",
     # The named presets live at the top level in configuration/ (where users look for them); they are
     # installed inside the package so that `DearConfig.from_preset` finds them after a non-editable install.
-    packages=["modeling_dear", "modeling_dear.metrics", "modeling_dear.configuration", "modeling_dear.hub_cards"],
+    packages=[
+        "modeling_dear",
+        "modeling_dear.metrics",
+        "modeling_dear.configuration",
+        "modeling_dear.hub_cards",
+        "modeling_dear.data",
+        "modeling_dear.data.ssv2",
+        "modeling_dear.data.synthetic",
+    ],
     package_dir={
         "modeling_dear": "modeling_dear",
         "modeling_dear.configuration": "configuration",
