@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from modeling_dear.depth_estimation import DEFAULT_DEPTH_MODEL, DEFAULT_NORMALIZATION
 from modeling_dear.data.ssv2 import DEFAULT_SHARD_SIZE, SPLITS, SSv2InputError, partial_state, prepare_ssv2
+from modeling_dear.depth_estimation import DEFAULT_DEPTH_MODEL, DEFAULT_NORMALIZATION
 
 
 @dataclass

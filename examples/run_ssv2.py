@@ -13,7 +13,7 @@ with more than one process. `per_device_train_batch_size` counts videos; each ap
 `--repeated_augmentation` times, differently augmented, in its batch.
 
 Evaluation during training uses one centre view per video; `--do_predict` tests with 2 clips x 3 crops
-(softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.analysis`.
+(softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.evaluation.per_class_comparison`.
 """
 
 from __future__ import annotations

@@ -240,7 +240,7 @@ def _probe_input(clip: sd.SyntheticClip, modality: str) -> np.ndarray:
 def _probe_accuracy(clips_a, clips_b, modality: str, folds: int = 3, steps: int = 50) -> float:
     from torch import nn
 
-    x = torch.tensor(np.stack([_probe_input(c, modality) for pair in zip(clips_a, clips_b) for c in pair]))
+    x = torch.tensor(np.stack([_probe_input(c, modality) for pair in zip(clips_a, clips_b, strict=True) for c in pair]))
     y = torch.tensor([0, 1] * len(clips_a))
     fold = (torch.arange(len(y)) // 2) % folds
     correct = 0

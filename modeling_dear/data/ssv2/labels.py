@@ -127,7 +127,7 @@ def read_label_names(source: _LabelSource) -> list[str]:
     names = [by_id[i] for i in range(len(by_id))]
     packaged = ssv2_label_names()
     if names != packaged:
-        differing = sum(a != b for a, b in zip(names, packaged)) + abs(len(names) - len(packaged))
+        differing = sum(a != b for a, b in zip(names, packaged, strict=False)) + abs(len(names) - len(packaged))
         logger.warning(
             "%s: %d classes, %d differ from the package's SSv2 list (%s); using the file's",
             where, len(names), differing, "modeling_dear/ssv2_labels.csv",

@@ -105,7 +105,7 @@ def run_shards(mine, items, folder, estimator, model_name, features, codec_optio
                         depths.append(single)
             for d in depths:
                 depth_failures.record(isinstance(d, Exception), d if isinstance(d, Exception) else None)
-        for b, depth in zip(batch, depths):
+        for b, depth in zip(batch, depths, strict=True):
             summary.frames += len(b.frames)
             b.frames = None
             if isinstance(depth, Exception):

@@ -4,7 +4,7 @@ Writes the per-class accuracy table (CSV and Markdown) and a bar plot (PNG) of t
 lose most, like the paper's analysis (ARCHITECTURE.md §7). Prediction files are the JSON lines that
 `examples/run_ssv2.py --do_predict` writes (`video_id`, `label`, `prediction`, ...).
 
-    python -m modeling_dear.analysis outputs/rgb/predictions.jsonl outputs/dear/predictions.jsonl \
+    python -m modeling_dear.evaluation.per_class_comparison outputs/rgb/predictions.jsonl outputs/dear/predictions.jsonl \
         --names RGB DEAR --output outputs/depth_analysis
 """
 
