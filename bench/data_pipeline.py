@@ -19,38 +19,15 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
-from pathlib import Path
 
+import av  # noqa: F401  (before decord: see video_io._import_decord)
 import numpy as np
 import torch
+from common import DEPTH_MODEL_SHAPES, ssv2_like_clip
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import av  # noqa: E402,F401  (before decord: see video_io._import_decord)
-
-from modeling_dear.processing_dear import DearVideoProcessor  # noqa: E402
-from modeling_dear.video_io import encode_depth_video, encode_video, open_video  # noqa: E402
-
-
-def ssv2_like_clip(seed: int, num_frames: int = 45, height: int = 240, width: int = 427):
-    """RGB frames (T, H, W, 3) and a depth clip (T, H, W), both uint8. The RGB frames are smooth moving
-    shapes plus sensor-like noise, so VP9 spends SSv2-like bits; the depth is smooth, as a depth model's
-    output is (a table plane getting nearer towards the bottom, and the moving object in front)."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    phase = rng.uniform(0, 2 * np.pi, 3)
-    frames = np.empty((num_frames, height, width, 3), np.uint8)
-    depth = np.empty((num_frames, height, width), np.uint8)
-    for t in range(num_frames):
-        cx, cy = width * (0.3 + 0.4 * t / num_frames), height * 0.5
-        blob = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * 40.0**2))
-        for c in range(3):
-            base = 110 + 60 * np.sin(xx / (23 + 7 * c) + yy / (31 + 5 * c) + 0.15 * t + phase[c])
-            frames[t, :, :, c] = np.clip(base + 90 * blob + rng.normal(0, 4, (height, width)), 0, 255)
-        depth[t] = np.round(40 + 120 * yy / height + 95 * blob)
-    return frames, depth
+from modeling_dear.processing_dear import DearVideoProcessor
+from modeling_dear.video_io import encode_depth_video, encode_video, open_video
 
 
 def clips_per_second(processor, videos, depth, mode, backend, repeats) -> float:
@@ -100,8 +77,6 @@ def decode_only(videos, backend, repeats) -> float:
 
 def depth_models():
     from transformers import AutoModelForDepthEstimation
-
-    from depth_model_shapes import DEPTH_MODEL_SHAPES
 
     torch.manual_seed(0)
     for name, build in DEPTH_MODEL_SHAPES.items():

@@ -1,7 +1,7 @@
 """Depth extraction speed: DEAR's `DepthEstimator` against transformers' depth pipeline, frame by frame.
 
 Random weights shaped like the default depth model (Intel/dpt-hybrid-midas, built from its config by
-`depth_model_shapes.py`, nothing downloaded), SSv2-shaped clips (240×427 VP9 WebM at 12 fps, `--frames`
+`bench/common.py`, nothing downloaded), SSv2-shaped clips (240×427 VP9 WebM at 12 fps, `--frames`
 frames each; SSv2 averages 45), one process, the same torch threads for everything:
 
 1. transformers' `pipeline("depth-estimation")` called once per frame (PIL image in, the way its docs use
@@ -35,28 +35,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import platform
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
+import av  # noqa: F401  (before decord: see video_io._import_decord)
 import numpy as np
 import torch
+from common import count_flops, dpt_hybrid_midas_shape, matmul_gflops, ssv2_like_clip
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import av  # noqa: E402,F401  (before decord: see video_io._import_decord)
-from data_pipeline import ssv2_like_clip  # noqa: E402
-from depth_model_shapes import dpt_hybrid_midas_shape  # noqa: E402
-from inference import count_flops, matmul_gflops  # noqa: E402
-
-from modeling_dear.depth_estimation import (  # noqa: E402
+from modeling_dear.depth_estimation import (
     DepthEstimator,
     cpu_supports_bf16,
     normalize_depth,
     resize_prediction,
 )
-from modeling_dear.video_io import encode_depth_video, encode_video, open_video  # noqa: E402
+from modeling_dear.video_io import encode_depth_video, encode_video, open_video
 
 SSV2_FRAMES = 10.2e6  # 220,847 videos (train + validation + test), 46 frames on average
 # dense bf16 tensor-core peaks (no sparsity), from NVIDIA's data sheets
@@ -96,7 +89,7 @@ def extractor_fps(estimator: DepthEstimator, clips: list[np.ndarray]) -> tuple[f
 
 
 def difference(depths: list[np.ndarray], reference: list[np.ndarray]) -> tuple[float, int]:
-    diffs = np.concatenate([np.abs(d.astype(np.int16) - r.astype(np.int16)).ravel() for d, r in zip(depths, reference)])
+    diffs = np.concatenate([np.abs(d.astype(np.int16) - r.astype(np.int16)).ravel() for d, r in zip(depths, reference, strict=True)])
     return float(diffs.mean()), int(diffs.max())
 
 

@@ -12,14 +12,9 @@ the uint8 depth of things that do not move changes from frame to frame.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from modeling_dear.depth_estimation import normalize_depth  # noqa: E402
+from modeling_dear.depth_estimation import normalize_depth
 
 
 def generated_scene(num_frames: int = 45, height: int = 120, width: int = 160):

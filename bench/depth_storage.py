@@ -12,7 +12,7 @@ Clips are SSv2-shaped (240×427, 45 frames, 12 fps):
 * "synthetic": ground-truth depth of `data.synthetic.render_clip` (hard object edges: the worst case for a
   lossy codec), 240×428.
 
-The RGB reference is the VP9 WebM of `bench/data_pipeline.ssv2_like_clip` (SSv2-like bits per frame).
+The RGB reference is the VP9 WebM of `bench/common.ssv2_like_clip` (SSv2-like bits per frame).
 Decoding is timed with `video_io.open_video(...).read_depth(indices)` (probe + decode of the 8 centre
 frames of TSN segments, what the data loader does), one decoder thread, best of `--rounds` interleaved
 rounds on a shared machine.
@@ -25,19 +25,14 @@ from __future__ import annotations
 import argparse
 import io
 import platform
-import sys
 import time
 from fractions import Fraction
-from pathlib import Path
 
+import av  # before decord: see video_io._import_decord
 import numpy as np
+from common import ssv2_like_clip
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import av  # noqa: E402  (before decord: see video_io._import_decord)
-
-from modeling_dear.video_io import encode_depth_video, encode_video, open_video  # noqa: E402
+from modeling_dear.video_io import encode_depth_video, encode_video, open_video
 
 HEIGHT, WIDTH, FRAMES, FPS = 240, 427, 45, 12.0
 INDICES = np.array([2, 8, 13, 19, 25, 30, 36, 42])  # centre frames of 8 segments of 45
@@ -152,7 +147,7 @@ def errors(videos, clips) -> tuple[int, float, int]:
     """Max and mean absolute error of every decoded frame (PyAV) against the uint8 source, and the largest
     difference between what decord and PyAV return for the sampled frames."""
     worst, total, count, disagreement = 0, 0.0, 0, 0
-    for video, clip in zip(videos, clips):
+    for video, clip in zip(videos, clips, strict=True):
         decoded = open_video(video, backend="pyav").read_depth(np.arange(len(clip)), size=clip.shape[1:])
         diff = np.abs(decoded.astype(np.int16) - clip)
         worst, total, count = max(worst, int(diff.max())), total + float(diff.sum()), count + diff.size
@@ -167,8 +162,6 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=1, help="synthetic ground-truth clips (12 s each to render)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds; the best is reported")
     args = parser.parse_args()
-
-    from data_pipeline import ssv2_like_clip
 
     kinds = {"smooth": [smooth_depth_clip(s) for s in range(args.smooth)]}
     if args.synthetic:

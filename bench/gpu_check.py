@@ -27,7 +27,6 @@ there is (CPU here), so that the script is tested without a GPU (tests/test_gpu_
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import statistics
 import sys
@@ -35,10 +34,7 @@ import time
 from pathlib import Path
 
 import torch
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
+from common import count_flops, dpt_hybrid_midas_shape
 
 NO_GPU_EXIT_CODE = 0
 REQUIRED_GPU_EXIT_CODE = 3
@@ -107,7 +103,7 @@ def dear_rows(device, smoke: bool, batch_size: int) -> list[dict]:
     reset_peak(device)
     step_s = timed(train_step, device, warmup=1 if smoke else 3, repeats=2 if smoke else 10)
     train_peak = peak_gib(device)
-    del optimizer
+    optimizer = None  # frees its state before inference
     model.eval()
 
     def infer():
@@ -133,26 +129,12 @@ def depth_rows(device, smoke: bool) -> list[dict]:
     from transformers import AutoModelForDepthEstimation
 
     from modeling_dear.depth_estimation import DepthEstimator
+    from modeling_dear.testing_utils import tiny_hybrid_dpt_config, tiny_hybrid_dpt_image_processor
 
-    if smoke:
-        from transformers import DPTConfig
-        from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
-
-        config = DPTConfig(  # DPT-Hybrid's structure (BiT stem + ViT) at toy widths
-            is_hybrid=True, hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=37,
-            image_size=64, patch_size=16, backbone_out_indices=[0, 1, 2, 3], neck_hidden_sizes=[16, 32, 32, 32],
-            fusion_hidden_size=16, backbone_featmap_shape=[1, 64, 4, 4], use_auxiliary_head=False,
-            reassemble_factors=[1, 1, 1, 0.5], readout_type="project",
-            backbone_config={"model_type": "bit", "global_padding": "same", "layer_type": "bottleneck",
-                             "depths": [1, 1, 1], "hidden_sizes": [16, 32, 64, 128], "embedding_size": 8,
-                             "num_groups": 4, "out_features": ["stage1", "stage2", "stage3"],
-                             "embedding_dynamic_padding": True},
-        )
-        processor = DPTImageProcessorPil(size={"height": 64, "width": 64}, keep_aspect_ratio=False)
+    if smoke:  # DPT-Hybrid's structure (BiT stem + ViT) at toy widths
+        config, processor = tiny_hybrid_dpt_config(), tiny_hybrid_dpt_image_processor()
         frames_n, height, width = 8, 60, 107
     else:
-        from depth_model_shapes import dpt_hybrid_midas_shape
-
         config, processor = dpt_hybrid_midas_shape()
         frames_n, height, width = 256, 240, 427
     torch.manual_seed(0)
@@ -164,10 +146,8 @@ def depth_rows(device, smoke: bool) -> list[dict]:
         estimator = DepthEstimator(model, image_processor=processor, device=device, batch_size=64 if not smoke else 4,
                                    keep_aspect_ratio=aspect)
         size = estimator.model_input_size(height, width)
-        from inference import count_flops
-
         flops = count_flops(estimator.model, {"pixel_values": torch.randn(1, 3, *size, device=device)})
-        seconds = timed(lambda: estimator(frames), device, warmup=1, repeats=1 if smoke else 3)
+        seconds = timed(lambda estimator=estimator: estimator(frames), device, warmup=1, repeats=1 if smoke else 3)
         fps = frames_n / seconds
         detail = f"{size[0]}×{size[1]} input, {flops / 1e9:.0f} GFLOP/frame, {fps * flops / 1e12:.1f} TFLOP/s"
         if peak is not None:

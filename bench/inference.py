@@ -25,33 +25,15 @@ import argparse
 import contextlib
 import gc
 import platform
-import sys
 import time
-from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+from common import count_flops, depth_anything_v2_small_shape, dpt_hybrid_midas_shape, matmul_gflops
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from depth_model_shapes import depth_anything_v2_small_shape, dpt_hybrid_midas_shape  # noqa: E402
-
-from modeling_dear import DearConfig, DearForVideoClassification  # noqa: E402
-from modeling_dear.depth_estimation import read_depth_preprocessing  # noqa: E402
+from modeling_dear import DearConfig, DearForVideoClassification
+from modeling_dear.depth_estimation import read_depth_preprocessing
 
 IMAGE_SIZE = 224
-
-
-def matmul_gflops(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
-    a = torch.randn(size, size).to(dtype)
-    b = torch.randn(size, size).to(dtype)
-    torch.mm(a, b)  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best / 1e9
 
 
 def dear(preset: str, depth_shape=None) -> DearForVideoClassification:
@@ -100,21 +82,6 @@ def measure(model, inputs: dict, repeats: int, autocast_dtype=None, warm_up: boo
             model(**inputs)
             best = min(best, time.perf_counter() - start)
     return best
-
-
-def _cpu_sdpa_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
-    return sdpa_flop_count(query_shape, key_shape, value_shape)
-
-
-def count_flops(model, inputs: dict) -> float:
-    # torch 2.13 has no formula for the CPU flash-attention kernel that SDPA dispatches to here, so without
-    # this the attention products of CLIP, VideoMAE and the depth models would count as zero
-    counter = FlopCounterMode(
-        display=False, custom_mapping={torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: _cpu_sdpa_flops}
-    )
-    with torch.inference_mode(), counter:
-        model(**inputs)
-    return counter.get_total_flops()
 
 
 def main() -> None:

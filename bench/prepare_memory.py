@@ -49,7 +49,6 @@ def write_clip(path: Path, num_frames: int) -> None:
 
 
 def write_labels(folder: Path, video_id: str) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from modeling_dear.dataset_schema import ssv2_label_names
 
     names = ssv2_label_names()
@@ -63,7 +62,6 @@ def child(args) -> None:
     """One preparation in this (fresh) process; prints a JSON line with its peak RSS."""
     import torch
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import modeling_dear.data.ssv2.shards as shards
     from modeling_dear.data.ssv2 import prepare_ssv2
 
@@ -95,8 +93,7 @@ def main() -> None:
     if args.child:
         return child(args)
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from prepare_ssv2 import tiny_dpt
+    from modeling_dear.testing_utils import save_tiny_dpt
 
     runs = [(n, False) for n in args.lengths]
     if args.also_unstreamed:
@@ -104,7 +101,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        model = tiny_dpt(root / "tiny-dpt")
+        model = save_tiny_dpt(root / "tiny-dpt")
         for length, unstreamed in runs:
             case = root / f"{length}{'-unstreamed' if unstreamed else ''}"
             (case / "videos").mkdir(parents=True)

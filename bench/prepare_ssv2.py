@@ -3,7 +3,7 @@ full SSv2 on one GPU.
 
 1. The miniature download of tests/test_prepare_ssv2.py (40×64 clips of 5-8 frames), end to end with a
    tiny random DPT: what the machinery itself costs (planning, Parquet, manifests, card).
-2. An SSv2-shaped miniature download (VP9 WebM 240×427, 45 frames, like `bench/data_pipeline.py`), end to
+2. An SSv2-shaped miniature download (VP9 WebM 240×427, 45 frames, like `bench/common.ssv2_like_clip`), end to
    end with the same tiny DPT, so that the depth model costs nearly nothing: the CPU side of the pipeline
    (read, decode every frame, depth encode, Parquet) per video, and per stage on one core.
 3. The projection: SSv2 has 220,847 videos and ~10 M frames (train 7.62 M, validation 1.21 M, test
@@ -22,22 +22,19 @@ import argparse
 import json
 import logging
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import av  # noqa: F401  (before decord: see video_io._import_decord)
 import numpy as np
 import torch
+from common import ssv2_like_clip
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import av  # noqa: E402,F401  (before decord: see video_io._import_decord)
-
-from modeling_dear.data.ssv2 import prepare_ssv2  # noqa: E402
-from modeling_dear.dataset_schema import ssv2_label_names  # noqa: E402
-from modeling_dear.video_io import encode_depth_video, encode_video, open_video  # noqa: E402
+from modeling_dear.data.ssv2 import prepare_ssv2
+from modeling_dear.dataset_schema import ssv2_label_names
+from modeling_dear.testing_utils import save_tiny_dpt, smooth_moving_frames
+from modeling_dear.video_io import encode_depth_video, encode_video, open_video
 
 SSV2_VIDEOS = 220_847
 SSV2_FRAMES = 7.62e6 + 1.21e6 + 27_157 * 48.9  # train + validation (public frame lists) + test at the val mean
@@ -51,24 +48,8 @@ MODEL_RATES = {
 }
 
 
-def tiny_dpt(path: Path) -> Path:
-    from transformers import DPTConfig, DPTForDepthEstimation
-    from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
-
-    torch.manual_seed(0)
-    config = DPTConfig(hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=37,
-                       image_size=32, patch_size=8, backbone_out_indices=[0, 1, 2, 3],
-                       neck_hidden_sizes=[8, 16, 16, 32], fusion_hidden_size=16, use_auxiliary_head=False)
-    DPTForDepthEstimation(config).save_pretrained(path)
-    DPTImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(path)
-    return path
-
-
 def miniature_clips(count: int = 10) -> list[bytes]:
     """The clips of tests/test_prepare_ssv2.py's miniature download: 40x64, 5-8 frames."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from conftest import smooth_moving_frames
-
     return [encode_video(smooth_moving_frames(5 + k % 4, 40, 64, seed=k), fps=12.0) for k in range(count)]
 
 
@@ -119,7 +100,7 @@ def stage_ms(clips: list[bytes], model: Path, rounds: int) -> dict:
             start = time.perf_counter()
             for data in clips:
                 video = open_video(data, backend=backend)
-                frames = video.read(np.arange(video.info.num_frames))
+                video.read(np.arange(video.info.num_frames))
             times[key].append((time.perf_counter() - start) / len(clips) * 1000)
         decoded = [open_video(d).read(np.arange(open_video(d).info.num_frames)) for d in clips]
         start = time.perf_counter()
@@ -140,11 +121,9 @@ def main() -> None:
     torch.set_num_threads(1)
     logging.disable(logging.WARNING)
 
-    from data_pipeline import ssv2_like_clip
-
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        model = tiny_dpt(tmp / "tiny-dpt")
+        model = save_tiny_dpt(tmp / "tiny-dpt")
         tiny = miniature_clips()
         write_download(tmp / "tiny", tiny)
         ssv2 = [encode_video(ssv2_like_clip(s)[0], fps=12.0) for s in range(args.videos)]

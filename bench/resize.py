@@ -7,15 +7,11 @@ much slower the port is, on an SSv2-sized clip resized as evaluation does (short
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from modeling_dear.video_transforms import _resample_bilinear, _resample_bilinear_numpy  # noqa: E402
+from modeling_dear.video_transforms import _resample_bilinear, _resample_bilinear_numpy
 
 
 def best_of(function, repeats: int = 5) -> float:

@@ -33,6 +33,7 @@ machine to let torch choose.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -40,27 +41,9 @@ import subprocess
 import sys
 import time
 
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-
+from common import reset_peak_rss, status_kib
 
 # ---------------------------------------------------------------- worker side (one measurement per process)
-
-
-def _memory_mb():
-    values = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(("VmHWM:", "VmRSS:")):
-                key, value = line.split(":")
-                values[key] = int(value.split()[0]) / 1024.0
-    return values
-
-
-def _reset_peak():
-    with open("/proc/self/clear_refs", "w") as handle:
-        handle.write("5")
 
 
 def _measure(run, repeats):
@@ -72,10 +55,10 @@ def _measure(run, repeats):
         return time.process_time() - start_cpu, time.perf_counter() - start_wall
 
     gc.collect()
-    _reset_peak()
-    before = _memory_mb()["VmRSS"]
+    reset_peak_rss()
+    before = status_kib("VmRSS")
     cold = timed()
-    peak = _memory_mb()["VmHWM"] - before
+    peak = (status_kib("VmHWM") - before) / 1024.0
     warm = [timed() for _ in range(repeats - 1)] or [cold]
     cpu, wall = [t[0] for t in warm], [t[1] for t in warm]
     return {
@@ -105,7 +88,10 @@ def _scan_worker(spec):
         torch.randn(b, d, length),  # z
         torch.zeros(d),  # delta_bias
     ]
-    fn = selective_scan if spec["impl"] == "fast" else selective_scan_reference
+    if spec["impl"] == "fast":
+        fn = functools.partial(selective_scan, block_size=spec.get("block_size"))
+    else:
+        fn = selective_scan_reference
     grad_out = torch.randn(b, d, length)
 
     if spec["mode"] == "fwd":
@@ -172,7 +158,6 @@ def _worker(spec):
 
 
 def measure(spec, timeout):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     label = " ".join(f"{k}={v}" for k, v in spec.items())
     print(f"  running {label} ...", file=sys.stderr, flush=True)
     proc = subprocess.run(
@@ -180,7 +165,6 @@ def measure(spec, timeout):
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=env,
     )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -230,6 +214,32 @@ def scan_table(args):
     return header + "\n" + "\n".join(rows), raw
 
 
+def block_size_table(args):
+    from modeling_dear.configuration_videomamba import DEFAULT_SCAN_BLOCK_SIZE
+
+    rows, raw = [], []
+    d_inner = max(args.d_inner)
+    for mode, repeats in (("fwd", 6), ("fwdbwd", 4)):
+        base = {"kind": "scan", "impl": "fast", "d_inner": d_inner, "length": args.length, "mode": mode,
+                "threads": args.threads, "repeats": repeats}
+        results = {size: measure({**base, "block_size": size}, args.timeout) for size in args.block_sizes}
+        default = results.get(DEFAULT_SCAN_BLOCK_SIZE) or results[args.block_sizes[0]]
+        raw.append({"d_inner": d_inner, "mode": mode, "by_block_size": results})
+        for size, result in results.items():
+            rows.append(
+                f"| {'forward' if mode == 'fwd' else 'forward+backward'} | {size} | {fmt_time(result)} | "
+                f"{result['seconds'] / default['seconds']:.2f} | {result['peak_mb']:.0f} |"
+            )
+    default_size = DEFAULT_SCAN_BLOCK_SIZE if DEFAULT_SCAN_BLOCK_SIZE in args.block_sizes else args.block_sizes[0]
+    header = (
+        f"### Block size of the fast scan, d_inner {d_inner}, L = {args.length}, batch 1, fp32 "
+        f"(CPU time, {_threads(args)})\n\n"
+        f"| pass | block size | time | × block {default_size} | peak MB |\n"
+        "|---|---|---|---|---|"
+    )
+    return header + "\n" + "\n".join(rows), raw
+
+
 def encoder_table(args):
     rows, raw = [], []
     for variant in args.variants:
@@ -261,8 +271,11 @@ def encoder_table(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--scan-only", action="store_true")
-    parser.add_argument("--encoder-only", action="store_true")
+    parser.add_argument("--scan-only", action="store_true", help="part 1 only")
+    parser.add_argument("--encoder-only", action="store_true", help="part 2 only")
+    parser.add_argument("--block-sizes", type=int, nargs="+", default=[16, 32, 64, 128],
+                        help="part 3: fast-scan block sizes, at the largest --d-inner (default 16 32 64 128)")
+    parser.add_argument("--block-sizes-only", action="store_true", help="part 3 only")
     parser.add_argument("--length", type=int, default=1569, help="scan length (1569 = 1 + 8·196)")
     parser.add_argument("--d-inner", type=int, nargs="+", default=[384, 768])
     parser.add_argument("--variants", nargs="+", default=["tiny", "small"])
@@ -289,12 +302,13 @@ def main():
         f"{platform.processor() or platform.machine()}\n"
     )
     tables, raw = [], {}
-    if not args.encoder_only:
-        table, raw["scan"] = scan_table(args)
-        tables.append(table)
-        print(table + "\n", flush=True)
-    if not args.scan_only:
-        table, raw["encoder"] = encoder_table(args)
+    parts = {"scan": scan_table, "encoder": encoder_table, "block_size": block_size_table}
+    only = [name for name, flag in (("scan", args.scan_only), ("encoder", args.encoder_only),
+                                    ("block_size", args.block_sizes_only)) if flag]
+    for name, part in parts.items():
+        if only and name not in only:
+            continue
+        table, raw[name] = part(args)
         tables.append(table)
         print(table + "\n", flush=True)
     if args.json:

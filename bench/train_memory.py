@@ -22,13 +22,7 @@ import os
 import subprocess
 import sys
 
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
+from common import ONE_MAPPING_PER_TENSOR_ENV, reset_peak_rss, status_kib
 
 
 def measure(variant: str, frames: int, image_size: int, batch_size: int, precision: str) -> dict:
@@ -56,9 +50,8 @@ def measure(variant: str, frames: int, image_size: int, batch_size: int, precisi
     pixel_values = torch.randn(batch_size, frames, 3, image_size, image_size)
     labels = torch.randint(0, model.config.num_labels, (batch_size,))
 
-    with open("/proc/self/clear_refs", "w") as clear_refs:
-        clear_refs.write("5")  # reset the high-water mark to the current resident set
-    resident_before = _status_kib("VmRSS")
+    reset_peak_rss()
+    resident_before = status_kib("VmRSS")
     autocast = (
         torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
     )
@@ -66,7 +59,7 @@ def measure(variant: str, frames: int, image_size: int, batch_size: int, precisi
         loss = model(pixel_values=pixel_values, labels=labels).loss
     loss.backward()
     optimizer.step()
-    peak = _status_kib("VmHWM")
+    peak = status_kib("VmHWM")
     return {
         "variant": variant,
         "trainable_parameters": sum(p.numel() for p in parameters),
@@ -102,7 +95,7 @@ def main():
             command = [sys.executable, __file__, "--variant", variant, "--frames", str(args.frames),
                        "--image-size", str(args.image_size), "--batch-size", str(args.batch_size),
                        "--precision", precision]
-            environment = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+            environment = {**os.environ, **ONE_MAPPING_PER_TENSOR_ENV}
             output = subprocess.run(command, check=True, capture_output=True, text=True, env=environment).stdout
             results[variant] = json.loads(output.strip().splitlines()[-1])
         rows = (

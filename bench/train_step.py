@@ -27,19 +27,10 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import ONE_MAPPING_PER_TENSOR_ENV, reset_peak_rss, status_kib
 
 MIB = 1024 * 1024
-
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def build(variant: str):
@@ -98,11 +89,11 @@ def measure_memory(variant: str) -> dict:
         entered = {}
 
         def on_enter(name):
-            entered[name] = _status_kib("VmRSS")
+            entered[name] = status_kib("VmRSS")
 
         def on_exit(name):
             kept = breakdown[name].get("activations_mib", 0.0)
-            breakdown[name]["activations_mib"] = kept + (_status_kib("VmRSS") - entered[name]) / 1024
+            breakdown[name]["activations_mib"] = kept + (status_kib("VmRSS") - entered[name]) / 1024
 
         for name, modules in encoders.items():
             parameters = sum(p.numel() for module in modules for p in module.parameters() if p.requires_grad)
@@ -110,11 +101,10 @@ def measure_memory(variant: str) -> dict:
             for module in modules:
                 module.register_forward_pre_hook(lambda _m, _a, n=name: on_enter(n))
                 module.register_forward_hook(lambda _m, _a, _o, n=name: on_exit(n))
-    with open("/proc/self/clear_refs", "w") as clear_refs:
-        clear_refs.write("5")  # reset the high-water mark to the current resident set
-    resident_before = _status_kib("VmRSS")
+    reset_peak_rss()
+    resident_before = status_kib("VmRSS")
     step(model, inputs, optimizer)
-    peak = _status_kib("VmHWM")
+    peak = status_kib("VmHWM")
     return {
         "variant": variant,
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
@@ -176,7 +166,7 @@ def main():
         return
 
     single_thread = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    memory_environment = {**single_thread, "MALLOC_MMAP_THRESHOLD_": "65536"}
+    memory_environment = {**single_thread, **ONE_MAPPING_PER_TENSOR_ENV}
     variants = {
         "dear-plain": "DEAR, 8 frames, no checkpointing (before)",
         "dear": "DEAR, 8 frames, encoder_checkpointing (default)",

@@ -66,8 +66,9 @@ class DearConfig(PreTrainedConfig):
         side_selective_recompute (`bool`, defaults to `True`): in training, re-run the cheap parts of each side
             block (temporal branch, GELU + fc2) in backward instead of keeping their activations.
         encoder_checkpointing (`bool`, defaults to `True`): in training, keep only the inputs of every Side4Video
-            and VideoMamba block and re-run the block in backward (same loss and gradients; 4x less step
-            memory for DEAR for 1.1x the step time: see `bench/train_step.py`). `False` keeps the activations.
+            and VideoMamba block and re-run the block in backward (same loss and gradients; much less step
+            memory for a little more step time: `bench/train_step.py` measures both). `False` keeps the
+            activations.
         videomamba_config (`dict` or `VideoMambaConfig`): the VideoMamba depth encoder (default: Tiny).
         videomamba_name_or_path (`str`, *optional*): released VideoMamba checkpoint to initialise it from.
         encoders (`list[str]`): the encoders to build: any of `rgb_side4video`, `depth_side4video`,

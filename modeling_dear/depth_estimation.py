@@ -45,14 +45,11 @@ _AUTOCAST_NAMES = {
     "none": torch.float32,
 }
 
-# Per-clip is the default [ours], measured with bench/depth_normalization.py on a generated 45-frame clip
-# (static wall and table, a near object entering, approaching and leaving). With a temporally consistent
-# estimate, per-frame min-max moves the depth of the static pixels by 2.8 grey levels per frame on
-# average (each arrival or approach of the object rescales the whole frame), per-clip by 0. Per-clip only
-# flickers more once the model's own per-frame scale drift exceeds about 9 % (σ = 0.05: 1.7 vs 2.8;
-# σ = 0.10: 3.2 vs 2.8). Its cost: a near object setting the clip's maximum leaves the static scene fewer
-# grey levels (72 instead of 168 there). The encoders should see motion in depth, not the background
-# being rescaled whenever a hand comes close.
+# Per-clip is the default [ours]: per-frame min-max rescales the whole frame at each arrival or approach of a
+# near object, so the depth of static pixels flickers; per-clip leaves it still unless the model's own
+# per-frame scale drift is large, at the cost of fewer grey levels for the static scene when a near object
+# sets the clip's maximum (bench/depth_normalization.py measures both). The encoders should see motion in
+# depth, not the background being rescaled whenever a hand comes close.
 DEFAULT_NORMALIZATION = "clip"
 
 # Used when a checkpoint ships no image processor: what the DPT/MiDaS checkpoints on the Hub use, a square

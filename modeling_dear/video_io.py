@@ -63,14 +63,12 @@ def encode_video(
 
 # Depth is stored as an H.264 video whose luma plane carries the uint8 inverse depth and whose chroma is
 # flat grey. qp=0 makes the luma plane lossless, so a decoded depth frame equals the estimate bit for bit.
-# tune=fastdecode (CAVLC instead of CABAC, no deblocking, no weighted prediction) halves the decode cost of
-# lossless H.264, whose time goes into entropy-decoding many residuals. Measured with bench/depth_storage.py
-# on SSv2-shaped clips (240x427, 45 frames, 8 sampled frames, one decoder thread): 8 frames decode in
-# ~14 ms instead of ~27 ms, on a par with the clip's VP9 RGB video (10-15 ms), for 17 % more bytes
-# (317 vs 271 kB on depth-model-like maps) and a cheaper encode. Lossy H.264 (crf 10 + fastdecode) would
-# be 4x smaller (75 kB) and as fast to read, at a mean error of ~0.15 grey level (max 7-13 on object
-# edges); `encode_depth_video(options=...)` and `examples/prepare_ssv2.py --depth_crf` offer it, but the
-# default stays exact, so that stored depth equals the estimate (and on-the-fly depth) level for level.
+# tune=fastdecode (CAVLC instead of CABAC, no deblocking, no weighted prediction) cuts the decode cost of
+# lossless H.264, whose time goes into entropy-decoding many residuals, to about that of the clip's VP9 RGB
+# video, for somewhat more bytes. Lossy H.264 (crf 10 + fastdecode) would be smaller and as fast to read, at
+# a small error on object edges; `encode_depth_video(options=...)` and `examples/prepare_ssv2.py --depth_crf`
+# offer it, but the default stays exact, so that stored depth equals the estimate (and on-the-fly depth)
+# level for level. bench/depth_storage.py measures size, decode time and error of each choice.
 DEPTH_CODEC = "libx264"
 DEPTH_CODEC_OPTIONS = {"qp": "0", "preset": "veryfast", "tune": "fastdecode"}
 

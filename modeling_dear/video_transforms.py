@@ -157,7 +157,8 @@ def _resample_axis(clip: np.ndarray, axis: int, first: np.ndarray, weights: np.n
 
 def _resample_bilinear(clip: np.ndarray, size: tuple[int, int], box: tuple[float, float, float, float] | None = None):
     """(T, H, W[, C]) uint8 → (T, height, width[, C]); `box` = (left, top, right, bottom) of the source, as PIL's.
-    PIL computes it ~10x faster when it is installed; the numpy port gives the same bytes where it is not."""
+    PIL computes it faster when it is installed (bench/resize.py); the numpy port gives the same bytes where it is
+    not."""
     clip = np.asarray(clip)
     if clip.dtype != np.uint8:
         raise ValueError(f"resizing expects uint8 frames, got {clip.dtype}")

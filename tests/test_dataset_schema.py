@@ -1,11 +1,9 @@
 """`video` and `depth` are stored as `datasets.Video(decode=False)`: the Hub's viewer shows them, and reading
 them back gives the written bytes, offline and without torchcodec."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+from conftest import run_without_package
 
 from modeling_dear.dataset_schema import video_features
 from modeling_dear.video_io import encode_depth_video, encode_video, probe_video
@@ -34,23 +32,20 @@ def test_video_columns_are_undecoded_videos_that_round_trip_through_parquet(rows
     assert features["video"] == datasets.Video(decode=False) and features["depth"] == datasets.Video(decode=False)
     (tmp_path / "data").mkdir()
     datasets.Dataset.from_list(rows, features=features).to_parquet(str(tmp_path / "data" / "train-00000-of-00001.parquet"))
-    # a fresh process, offline, where torchcodec cannot be imported (it is not installed here either)
+    # a fresh process, offline, without this package, where torchcodec cannot be imported (it is not installed
+    # here either)
     script = f"""
-import sys
-sys.modules["torchcodec"] = None  # import fails, find_spec says absent
-import datasets
-loaded = datasets.load_dataset({str(tmp_path)!r}, split="train")
-assert loaded.features["video"] == datasets.Video(decode=False), loaded.features
-for row in loaded:
-    sys.stdout.buffer.write(row["video"]["bytes"].hex().encode() + b" " + row["depth"]["bytes"].hex().encode() + b"\\n")
-"""
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=tmp_path,
-                            env={"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"),
-                                 "PATH": "/usr/bin:/bin"})
-    assert result.returncode == 0, result.stderr.decode()[-3000:]
-    read_back = [line.split(b" ") for line in result.stdout.splitlines()]
-    assert [(bytes.fromhex(v.decode()), bytes.fromhex(d.decode())) for v, d in read_back] == [
-        (row["video"], row["depth"]) for row in rows]
+        sys.modules["torchcodec"] = None  # import fails, find_spec says absent
+        import datasets
+        loaded = datasets.load_dataset({str(tmp_path)!r}, split="train")
+        assert loaded.features["video"] == datasets.Video(decode=False), loaded.features
+        for row in loaded:
+            print(row["video"]["bytes"].hex(), row["depth"]["bytes"].hex())
+        """
+    result = run_without_package(script, tmp_path, env={"HF_DATASETS_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    read_back = [line.split(" ") for line in result.stdout.splitlines()]
+    assert [(bytes.fromhex(v), bytes.fromhex(d)) for v, d in read_back] == [(row["video"], row["depth"]) for row in rows]
 
 
 def test_processor_and_video_io_take_the_rows_as_they_come(rows):

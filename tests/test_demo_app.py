@@ -13,18 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_dpt_config
 from PIL import Image
 
 pytest.importorskip("gradio", reason="the demo extra is not installed: pip install -c constraints.txt -e '.[demo]'")
 
 from transformers import pipeline  # noqa: E402
-from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil  # noqa: E402
 
-from modeling_dear import DearConfig, DearForVideoClassification, DearVideoProcessor  # noqa: E402
-from modeling_dear.depth_estimation import read_depth_preprocessing  # noqa: E402
-from modeling_dear.pipeline_dear import frames_from_pixel_values  # noqa: E402
+from modeling_dear import DearForVideoClassification, DearVideoProcessor  # noqa: E402
 from modeling_dear.data.synthetic import SYNTHETIC_CLASSES  # noqa: E402
+from modeling_dear.pipeline_dear import frames_from_pixel_values  # noqa: E402
+from modeling_dear.testing_utils import tiny_dear  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "demo" / "app.py"
@@ -55,17 +53,9 @@ def app_module():
     return load_app_module()
 
 
-def save_tiny_model(path: Path, with_estimator: bool) -> Path:
-    extra = {}
-    if with_estimator:
-        dpt_processor = DPTImageProcessorPil(size={"height": 32, "width": 32}, keep_aspect_ratio=False)
-        extra = {
-            "depth_estimator_config": tiny_dpt_config().to_dict(),
-            "depth_estimator_preprocessing": read_depth_preprocessing(dpt_processor),
-        }
-    torch.manual_seed(0)
-    config = DearConfig.from_preset("tiny", id2label=dict(enumerate(SYNTHETIC_CLASSES)), **extra)
-    DearForVideoClassification(config).eval().save_pretrained(path)
+def save_tiny_model(path: Path, with_estimator: bool, preset: str = "tiny") -> Path:
+    id2label = dict(enumerate(SYNTHETIC_CLASSES))
+    tiny_dear(preset, with_depth_estimator=with_estimator, id2label=id2label).save_pretrained(path)
     DearVideoProcessor(
         num_frames=NUM_FRAMES, size={"shortest_edge": SIZE}, crop_size={"height": SIZE, "width": SIZE}
     ).save_pretrained(path)
@@ -140,12 +130,7 @@ def test_a_model_without_estimator_uses_the_uploaded_depth_video(app_module, mod
 
 
 def test_an_rgb_only_model_shows_its_frames_alone(app_module, tmp_path):
-    torch.manual_seed(0)
-    config = DearConfig.from_preset("tiny-s4v-rgb", id2label=dict(enumerate(SYNTHETIC_CLASSES)))
-    DearForVideoClassification(config).eval().save_pretrained(tmp_path)
-    DearVideoProcessor(
-        num_frames=NUM_FRAMES, size={"shortest_edge": SIZE}, crop_size={"height": SIZE, "width": SIZE}
-    ).save_pretrained(tmp_path)
+    save_tiny_model(tmp_path, with_estimator=False, preset="tiny-s4v-rgb")
     demo = app_module.DearDemo(str(tmp_path), device="cpu")
     assert "RGB only" in demo.depth_note
     result = demo.classify(CLIP, CLIP_DEPTH)  # the depth video is ignored, not an error

@@ -11,29 +11,10 @@ import torch
 
 from modeling_dear import depth_estimation
 from modeling_dear.depth_estimation import DepthEstimator, aspect_ratio_multiple, resolve_autocast_dtype
+from modeling_dear.testing_utils import tiny_hybrid_dpt
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def tiny_hybrid_dpt():
-    """A DPT-Hybrid (BiT stem + ViT, as Intel/dpt-hybrid-midas) small enough for tests: 64×64 input."""
-    from transformers import AutoModelForDepthEstimation, DPTConfig
-    from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
-
-    config = DPTConfig(
-        is_hybrid=True, hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=37,
-        image_size=64, patch_size=16, backbone_out_indices=[0, 1, 2, 3], neck_hidden_sizes=[16, 32, 32, 32],
-        fusion_hidden_size=16, backbone_featmap_shape=[1, 64, 4, 4], use_auxiliary_head=False,
-        reassemble_factors=[1, 1, 1, 0.5], readout_type="project",
-        backbone_config={"model_type": "bit", "global_padding": "same", "layer_type": "bottleneck",
-                         "depths": [1, 1, 1], "hidden_sizes": [16, 32, 64, 128], "embedding_size": 8,
-                         "num_groups": 4, "out_features": ["stage1", "stage2", "stage3"],
-                         "embedding_dynamic_padding": True},
-    )
-    torch.manual_seed(0)
-    model = AutoModelForDepthEstimation.from_config(config).eval()
-    return model, DPTImageProcessorPil(size={"height": 64, "width": 64}, keep_aspect_ratio=False)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Training with several processes and with gradient accumulation gives the numbers of one large batch."""
 
-import importlib.util
 import json
 import os
 import socket
@@ -8,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import distributed_one_step  # tests/distributed_one_step.py, also launched as a script below
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -18,13 +18,6 @@ from modeling_dear.configuration_dear import list_presets
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 2  # B: videos per process and per accumulation step
 DDP_UNUSED_WARNING = "find_unused_parameters=True was specified in DDP constructor, but did not find any unused"
-
-
-def load_one_step():
-    spec = importlib.util.spec_from_file_location("distributed_one_step", ROOT / "tests" / "distributed_one_step.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def free_port() -> int:
@@ -45,19 +38,18 @@ def runs(tmp_path_factory):
     """1 process x 2B, 1 process x B with 2 accumulation steps (in this process), 2 processes x B (two real
     processes, gloo, through `accelerate launch` and the shipped config): one step each, same model and data."""
     output = tmp_path_factory.mktemp("one_step")
-    environment = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
                str(ROOT / "configuration" / "accelerate" / "multi_cpu_2.yaml"), "--main_process_port", str(free_port()),
                str(ROOT / "tests" / "distributed_one_step.py"), str(output), str(BATCH)]
     launched = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        one_step = load_one_step()
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
             for batchnorm in ("running", "batch"):
-                one_step.run_one_step(output, f"1proc-2B-{batchnorm}", 2 * BATCH, 1, 2 * BATCH, batchnorm)
-                one_step.run_one_step(output, f"1proc-Bx2-{batchnorm}", BATCH, 2, 2 * BATCH, batchnorm)
+                distributed_one_step.run_one_step(output, f"1proc-2B-{batchnorm}", 2 * BATCH, 1, 2 * BATCH, batchnorm)
+                distributed_one_step.run_one_step(output, f"1proc-Bx2-{batchnorm}", BATCH, 2, 2 * BATCH, batchnorm)
         finally:
             torch.set_num_threads(threads)
         log, _ = launched.communicate(timeout=300)

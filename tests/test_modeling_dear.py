@@ -2,13 +2,10 @@
 
 import copy
 import json
-import subprocess
-import sys
-import textwrap
 
 import pytest
 import torch
-from conftest import WITHOUT_PACKAGE_PRELUDE
+from conftest import run_without_package
 from transformers import AutoConfig, AutoModelForVideoClassification, CLIPConfig, CLIPModel, CLIPVisionModel
 
 from modeling_dear import DearConfig, DearForVideoClassification
@@ -196,8 +193,7 @@ def test_trust_remote_code_reload_without_the_package(tmp_path):
     config = json.loads((model_dir / "config.json").read_text())
     assert config["auto_map"]["AutoModelForVideoClassification"] == "modeling_dear.DearForVideoClassification"
 
-    script = WITHOUT_PACKAGE_PRELUDE + textwrap.dedent(
-        f"""
+    script = f"""
         import torch
         from transformers import AutoModelForVideoClassification
 
@@ -211,9 +207,7 @@ def test_trust_remote_code_reload_without_the_package(tmp_path):
         torch.testing.assert_close(logits, data["expected"], rtol=1e-5, atol=1e-6)
         print("remote code OK")
         """
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
-                            env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin"})
+    result = run_without_package(script, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "remote code OK" in result.stdout
 
@@ -316,7 +310,7 @@ def test_tap_with_folded_layer_norm_equals_layer_norm_then_linear():
     torch.testing.assert_close(side._tap(1, hidden), expected, rtol=1e-5, atol=1e-5)
     reference_grads = torch.autograd.grad(expected.square().sum(), [side.tap_norms[1].weight, side.tap_projections[1].weight])
     folded_grads = torch.autograd.grad(side._tap(1, hidden).square().sum(), [side.tap_norms[1].weight, side.tap_projections[1].weight])
-    for folded, reference in zip(folded_grads, reference_grads):
+    for folded, reference in zip(folded_grads, reference_grads, strict=True):
         torch.testing.assert_close(folded, reference, rtol=1e-4, atol=1e-4)
 
 

@@ -3,18 +3,15 @@ loads and predicts without PIL and matplotlib, what it says without a decoder; t
 own video pipeline alone; bf16 weights with float32 inputs; integer inputs refused."""
 
 import json
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 import torch
-from conftest import WITHOUT_PACKAGE_PRELUDE, tiny_dpt_config
-from transformers import DPTImageProcessorPil, VideoClassificationPipeline, pipeline
+from conftest import run_without_package
+from transformers import VideoClassificationPipeline, pipeline
 
-from modeling_dear import DearConfig, DearForVideoClassification, DearVideoClassificationPipeline, DearVideoProcessor
-from modeling_dear.depth_estimation import read_depth_preprocessing
+from modeling_dear import DearForVideoClassification, DearVideoClassificationPipeline, DearVideoProcessor
+from modeling_dear.testing_utils import tiny_dear
 from modeling_dear.video_io import encode_video
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -63,26 +60,8 @@ CARRIED_MODULES = {
 }
 
 
-def run_script(script: str, tmp_path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
-    )
-
-
 def tiny_model(preset="tiny", with_estimator=True, seed=0):
-    extra = {}
-    if with_estimator:
-        dpt_processor = DPTImageProcessorPil(size={"height": 32, "width": 32}, keep_aspect_ratio=False)
-        extra = {
-            "depth_estimator_config": tiny_dpt_config().to_dict(),
-            "depth_estimator_preprocessing": read_depth_preprocessing(dpt_processor),
-        }
-    torch.manual_seed(seed)
-    return DearForVideoClassification(DearConfig.from_preset(preset, id2label=LABELS, **extra)).eval()
+    return tiny_dear(preset, with_depth_estimator=with_estimator, seed=seed, id2label=LABELS)
 
 
 def tiny_processor():
@@ -127,8 +106,7 @@ def test_config_model_processor_and_pipeline_run_without_pil_and_matplotlib(mode
         expected_logits = model(pixel_values=inputs["pixel_values"]).logits
     expected_top = pipeline("video-classification", model=str(model_dir))(str(video), top_k=3)
 
-    script = WITHOUT_PACKAGE_PRELUDE + WITHOUT_PIL_AND_MATPLOTLIB + textwrap.dedent(
-        f"""
+    script = f"""
         import json
         import torch
         from transformers import AutoConfig, AutoModelForVideoClassification, pipeline
@@ -156,8 +134,7 @@ def test_config_model_processor_and_pipeline_run_without_pil_and_matplotlib(mode
         print("RESULT", json.dumps({{"pixel_values": inputs["pixel_values"].flatten()[:4096].tolist(),
                                     "logits": logits.tolist(), "top": top}}))
         """
-    )
-    result = run_script(script, tmp_path)
+    result = run_without_package(script, tmp_path, WITHOUT_PIL_AND_MATPLOTLIB)
     assert result.returncode == 0, result.stderr[-3000:]
     remote = json.loads(result.stdout.split("RESULT", 1)[1])
     # the numpy resize gives the bytes PIL gives, so the inputs are identical, not merely close
@@ -173,8 +150,7 @@ def test_config_model_processor_and_pipeline_run_without_pil_and_matplotlib(mode
 def test_missing_video_decoder_names_the_video_extra(model_dir, video, tmp_path, make_frames):
     frames = make_frames(NUM_FRAMES, SIZE, SIZE)
     np.save(tmp_path / "frames.npy", frames)
-    script = WITHOUT_PACKAGE_PRELUDE + WITHOUT_VIDEO_DECODERS + textwrap.dedent(
-        f"""
+    script = f"""
         import numpy as np
         from transformers import AutoImageProcessor
 
@@ -189,8 +165,7 @@ def test_missing_video_decoder_names_the_video_extra(model_dir, video, tmp_path,
         else:
             raise SystemExit("a video file was decoded without a decoder")
         """
-    )
-    result = run_script(script, tmp_path)
+    result = run_without_package(script, tmp_path, WITHOUT_VIDEO_DECODERS)
     assert result.returncode == 0, result.stderr[-3000:]
     message = result.stdout.split("ERROR", 1)[1]
     assert "`video` extra" in message and "dear-video[video]" in message and "av" in message
@@ -217,16 +192,14 @@ def test_other_models_get_exactly_transformers_video_pipeline(tmp_path, make_fra
     here = stock(str(video), top_k=3, frame_sampling_rate=2)
 
     # the same call in a process that never imports this package
-    script = WITHOUT_PACKAGE_PRELUDE + textwrap.dedent(
-        f"""
+    script = f"""
         import json
         from transformers import pipeline
 
         stock = pipeline("video-classification", model={str(tmp_path / "videomae")!r})
         print("RESULT", json.dumps(stock({str(video)!r}, top_k=3, frame_sampling_rate=2)))
         """
-    )
-    result = run_script(script, tmp_path)
+    result = run_without_package(script, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.split("RESULT", 1)[1]) == here
 

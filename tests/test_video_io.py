@@ -8,6 +8,7 @@ import av
 import numpy as np
 import pytest
 
+from modeling_dear.testing_utils import smooth_moving_frames
 from modeling_dear.video_io import (
     VideoDecodingError,
     VideoInfo,
@@ -19,8 +20,6 @@ from modeling_dear.video_io import (
     read_depth_frames,
     read_video_frames,
 )
-
-from conftest import smooth_moving_frames
 
 HAVE_DECORD = importlib.util.find_spec("decord") is not None
 BACKENDS = ["pyav"] + (["decord"] if HAVE_DECORD else [])

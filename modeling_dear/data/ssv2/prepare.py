@@ -116,7 +116,8 @@ def prepare_ssv2(
         encode_threads: threads encoding depth videos (PyAV releases the GIL while encoding).
         decode_backend: "auto", "decord" or "pyav" (see `video_io`).
         depth_codec_options: FFmpeg options for the depth video (default `video_io.DEPTH_CODEC_OPTIONS`,
-            lossless); e.g. `{"crf": "10", "preset": "veryfast", "tune": "fastdecode"}` for ~4x smaller files.
+            lossless); e.g. `{"crf": "10", "preset": "veryfast", "tune": "fastdecode"}` for smaller, slightly lossy
+            files (bench/depth_storage.py).
         extract_dir: where archive parts are extracted (default `output_dir/.prepare_ssv2/videos`, deleted
             when the dataset is complete unless `keep_extracted`).
         retry_failed: redo finished shards that recorded failed or missing videos.

@@ -52,9 +52,8 @@ def _write_parquet(rows: list[dict], features, path: Path, temporary_dir: Path, 
     table = pa.Table.from_pydict({c: [r[c] for r in rows] for c in COLUMNS}, schema=features.arrow_schema)
     # The video and depth bytes, nearly all of a row, are compressed already. Column statistics (min and max
     # of every column chunk) copy the smallest and largest value, which for these columns are whole videos,
-    # several times over: with them the writer took 5-6x a row group's bytes (250 MB for one 2,500-frame
-    # clip, bench/prepare_memory.py), without them 1x. A dictionary and Snappy copy the bytes again to win
-    # nothing on them. The other columns are a few kB per shard either way.
+    # several times over, so they are off (the writer's memory: bench/prepare_memory.py). A dictionary and
+    # Snappy copy the bytes again to win nothing on them. The other columns are a few kB per shard either way.
     options = dict(row_group_size=_PARQUET_ROW_GROUP, use_dictionary=False, compression="none",
                    write_statistics=False)
     write_atomic(path, lambda p: pq.write_table(table, p, **options), temporary_dir, tag)
