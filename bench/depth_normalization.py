@@ -8,6 +8,12 @@ it). Flicker = mean |q_t - q_(t-1)| in grey levels over the pixels the object ne
 the uint8 depth of things that do not move changes from frame to frame.
 
     python bench/depth_normalization.py
+
+What it measured (the reason per-clip is the default, `depth_estimation.DEFAULT_NORMALIZATION`): with a
+temporally consistent estimate (σ = 0) per-frame min-max moves the static pixels by 2.79 grey levels per frame,
+per-clip by 0; per-clip flickers more only once the drift exceeds about 8 % (σ = 0.02: 0.68 vs 2.79; 0.05: 1.71
+vs 2.79; 0.10: 3.19 vs 2.79; 0.20: 5.58 vs 2.79). Its cost: the near object setting the clip's maximum leaves
+the static scene 72 grey levels instead of 168.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ which takes about 4 GB.
 
 The depth model is tiny, so the numbers are the pipeline's own memory (frames, float depth, encoders,
 Parquet); a real model adds its weights and one batch of activations to every run alike.
+
+Measured with it (README, Performance): peak RSS 576-579 MB for 45 frames, 783-819 MB for 2,500 frames; 4.0 GB
+for 2,500 frames unstreamed. Before `data.ssv2.shards` switched Parquet column statistics off, the writer alone
+took 5-6× a row group's bytes (250 MB for the 2,500-frame clip); without them, 1×.
 """
 
 from __future__ import annotations

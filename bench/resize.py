@@ -3,6 +3,8 @@ environment with only transformers). Both give the same bytes (tests/test_video_
 much slower the port is, on an SSv2-sized clip resized as evaluation does (short side 240 -> 224).
 
     python bench/resize.py
+
+Measured on 2 shared x86-64 cores: the numpy port takes 7.1-7.7× Pillow's time (Pillow 16.9 ms, port 119.5 ms).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
     python bench/selective_scan.py                 # everything (about 10 minutes on 2 cores)
     python bench/selective_scan.py --scan-only     # the scan table only
+    python bench/selective_scan.py --block-sizes-only --d-inner 768   # part 3 only (under a minute)
     python bench/selective_scan.py --json out.json
 
 Part 1 times one scan call at L = 1569 (8 frames of 224², batch 1, fp32, d_state 16) for d_inner 384
@@ -13,6 +14,12 @@ the full length (the oracle's backward is quadratic in L and takes minutes; it r
 Part 2 times whole randomly initialised encoders (VideoMamba Tiny and Small with a 174-class head, batch 1)
 at 8 and 16 frames: inference under no_grad, and a training step (forward, cross-entropy, backward, AdamW
 step).
+
+Part 3 times the fast scan of part 1 at block sizes (`--block-sizes`, positions per block of the CPU scan)
+against the default, `DEFAULT_SCAN_BLOCK_SIZE` = 64. Measured on 2 shared x86-64 cores, 1 thread, L = 1569,
+two runs at d_inner 768 and one at 384: forward, 16, 32 and 128 at 1.03-1.21× the time of 64; forward+backward,
+32 and 128 at 1.05-1.14×, and 16 faster, 0.78-0.84×. The default is still 64, the size of the design
+measurements (docs/videomamba.md §6) and of every result reported so far.
 
 How memory is measured: every measurement runs in a fresh Python process. After the inputs (and model)
 exist, the process resets its peak resident set size (writing 5 to /proc/self/clear_refs, Linux) and

@@ -16,6 +16,9 @@ and without the memory option, alternating, and the ratio of the medians is prin
 are timed in their own processes. Times vary with the load on a shared machine; the ratio is what to read.
 
     python bench/train_step.py [--batch-size 2] [--repeats 2] [--skip-times]
+
+Measured with it (the reason `encoder_checkpointing` is on by default; README, Performance): DEAR's step peak
+went from 3573 to 887 MiB (4.0× less; 0.48× VideoMAE-B's 1842 MiB) for 1.11× the step time.
 """
 
 from __future__ import annotations

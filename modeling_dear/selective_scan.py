@@ -38,12 +38,10 @@ output in the dtype of `u`.
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 
 from .configuration_videomamba import DEFAULT_SCAN_BLOCK_SIZE
-
 
 # Matches torch.nn.functional.softplus' default, which the CUDA kernel also uses.
 SOFTPLUS_THRESHOLD = 20.0
@@ -85,9 +83,8 @@ def get_causal_conv1d_fn():
 def resolve_scan_block_size(value: int | None = None) -> int:
     """Block length of the CPU scan: `value`, or the default 64 when it is `None`.
 
-    The per-block buffers hold block × batch × n × d_inner floats (3 MB for Small at 64). On 2 CPU cores
-    at L = 1569 every size from 16 to 128 ran within noise of the others; 64 is the size the design
-    measurements (docs/videomamba.md §6) used.
+    The per-block buffers hold block × batch × n × d_inner floats (3 MB for Small at 64). 64 is the size the
+    design measurements (docs/videomamba.md §6) used; `bench/selective_scan.py` (part 3) compares block sizes.
     """
     if value is None:
         return DEFAULT_SCAN_BLOCK_SIZE
