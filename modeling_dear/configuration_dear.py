@@ -323,12 +323,12 @@ class DearConfig(PreTrainedConfig):
         return config_dict, kwargs
 
     @classmethod
-    def from_preset(cls, name: str, **overrides) -> "DearConfig":
+    def from_preset(cls, name: str, **overrides) -> DearConfig:
         """A named configuration from `configuration/presets/` (see `list_presets()`), with keyword overrides."""
         return cls(**{**load_preset_dict(name), **overrides})
 
     @classmethod
-    def from_preset_or_path(cls, name_or_path: str | Path, **overrides) -> "DearConfig":
+    def from_preset_or_path(cls, name_or_path: str | Path, **overrides) -> DearConfig:
         """A preset name, a config JSON file, or a folder holding `config.json` (a saved model)."""
         path = Path(name_or_path)
         if path.is_dir() or path.suffix == ".json":

@@ -381,7 +381,7 @@ class DepthEstimator:
         for members in by_size.values():
             lengths = [len(clips[i]) for i in members]
             predicted = self.predict(np.concatenate([np.asarray(clips[i]) for i in members]))
-            for i, part in zip(members, torch.split(predicted, lengths)):
+            for i, part in zip(members, torch.split(predicted, lengths), strict=True):
                 results[i] = normalize_depth(part, normalize or self.normalize)
         return results
 

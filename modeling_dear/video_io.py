@@ -17,11 +17,11 @@ import io
 import os
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 import numpy as np
 
-VideoSource = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
+VideoSource = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 
 def encode_video(

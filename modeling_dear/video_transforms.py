@@ -461,7 +461,7 @@ class TrainAugmentation:
     randaugment_magnitude: float = 7.0
     randaugment_magnitude_std: float = 0.5
 
-    def sample(self, rng=None) -> "AugmentationParams":
+    def sample(self, rng=None) -> AugmentationParams:
         """Draw one clip's random choices, in the order `__call__` draws them: RandAugment ops, crop box, flip."""
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         ops = []
@@ -473,7 +473,7 @@ class TrainAugmentation:
         flipped = bool(rng.random() < self.flip_prob)
         return AugmentationParams(tuple(ops), box, flipped)
 
-    def apply(self, frames: np.ndarray, depth: np.ndarray | None, params: "AugmentationParams"):
+    def apply(self, frames: np.ndarray, depth: np.ndarray | None, params: AugmentationParams):
         """Apply drawn choices to a clip (and its depth): resize, RandAugment, resized crop, flip."""
         frames = resize_clip(frames, self.resize)
         if depth is not None:
