@@ -27,6 +27,8 @@ BUILTIN_ENCODER_SPECS = {
 }
 # A fusion stream pairs the RGB encoder (rgb_side4video) with one other encoder and is named after that encoder.
 STREAMS = (DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA)
+RGB = "rgb"
+DEPTH = "depth"
 DEPTH_COLORMAPS = ("inferno", "gray")
 # the same choices as depth_estimation.NORMALIZATIONS, kept here so that configs load without torch
 DEPTH_NORMALIZATIONS = ("clip", "frame")
@@ -46,6 +48,18 @@ DEAR_CUSTOM_PIPELINES = {
 # True when this file runs as part of the installed package, False when transformers runs the copy saved in
 # a model folder (trust_remote_code).
 _IMPORTED_AS_PACKAGE = __name__.startswith("modeling_dear.")
+
+
+
+def input_name(modality: str) -> str:
+    """The model input that carries a modality's frames: `pixel_values` for RGB, `<modality>_pixel_values` else."""
+    return "pixel_values" if modality == RGB else f"{modality}_pixel_values"
+
+
+def modality_column(modality: str) -> str:
+    """The dataset column that holds a modality's videos: `video` for RGB, the modality's own name else (`depth`)."""
+    return "video" if modality == RGB else modality
+
 
 # CLIP ViT-B/16, the frozen backbone of the paper (transformers' CLIPVisionConfig defaults are ViT-B/32).
 CLIP_VIT_B16 = {"patch_size": 16}
@@ -271,6 +285,10 @@ class DearConfig(PreTrainedConfig):
         """What the encoders read, each once, in encoder order ("rgb", "depth", ...)."""
         return list(dict.fromkeys(self.encoder_spec(name)["modality"] for name in self._in_fixed_order(self.encoders)))
 
+    def encoders_reading(self, modality: str) -> list[str]:
+        """The encoders that read `modality`, in encoder order."""
+        return [name for name in self._in_fixed_order(self.encoders) if self.encoder_spec(name)["modality"] == modality]
+
     @property
     def active_streams(self) -> list[str]:
         """The fusion streams this model builds, in a fixed order."""
@@ -300,11 +318,11 @@ class DearConfig(PreTrainedConfig):
 
     @property
     def needs_depth(self) -> bool:
-        return "depth" in self.modalities
+        return DEPTH in self.modalities
 
     @property
     def needs_rgb(self) -> bool:
-        return "rgb" in self.modalities
+        return RGB in self.modalities
 
     @property
     def estimates_depth(self) -> bool:
@@ -382,4 +400,4 @@ def load_preset_dict(name: str) -> dict:
     return merged
 
 
-__all__ = ["DearConfig", "list_presets", "load_preset_dict", "ENCODERS", "STREAMS"]
+__all__ = ["DearConfig", "list_presets", "load_preset_dict", "input_name", "modality_column", "ENCODERS", "STREAMS"]

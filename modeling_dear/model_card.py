@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .configuration_dear import DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA, RGB_SIDE4VIDEO, DearConfig
+from .configuration_dear import DEPTH, DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA, RGB, RGB_SIDE4VIDEO, DearConfig, input_name
 
 # The rows of the paper's Table 1 (and the poster's depth-only rows), keyed by the set of encoders.
 TABLE_1 = {
@@ -42,6 +42,20 @@ SSV2_LICENSE_LINK = "https://developer.qualcomm.com/software/ai-datasets/somethi
 
 def _is_hub_id(source: str | None) -> bool:
     return bool(source) and not Path(source).expanduser().exists() and source.count("/") == 1
+
+
+def modality_text(config: DearConfig) -> str:
+    """One line per modality: its model input and the encoders that read it."""
+    lines = []
+    for modality in config.modalities:
+        readers = ", ".join(f"`{name}`" for name in config.encoders_reading(modality))
+        lines.append(f"- {modality}: `{input_name(modality)}`, read by {readers}")
+    return "\n".join(lines)
+
+
+def usage_inputs(config: DearConfig) -> list[str]:
+    """The modalities besides RGB whose videos the usage code passes (all but depth that the model estimates)."""
+    return [m for m in config.modalities if m != RGB and not (m == DEPTH and config.estimates_depth)]
 
 
 def backbone_text(config: DearConfig, backbone_source: str | None) -> tuple[str, str]:
@@ -114,13 +128,17 @@ def build_model_card(
         pipeline_tag="video-classification",
         license=license,
         datasets=datasets or [eval_dataset_id],
-        tags=["video-classification", "action-recognition", "depth", "dear", "side4video", "videomamba"],
+        tags=[
+            "video-classification", "action-recognition", *[m for m in config.modalities if m != RGB], "dear",
+            *[t for t in ("side4video", "videomamba") if any(config.encoder_spec(n)["type"] == t for n in config.encoders)],
+        ],
         model_name=repo_id.split("/")[-1],
         eval_results=eval_results or None,
         base_model=base_model if _is_hub_id(base_model) else None,
         **license_fields,
     )
     backbone_description, backbone_limitation = backbone_text(config, backbone_source)
+    fused_modalities = list(dict.fromkeys(config.encoder_spec(stream)["modality"] for stream in config.active_streams))
     return ModelCard.from_template(
         card_data,
         template_path=str(template_path()),
@@ -129,6 +147,13 @@ def build_model_card(
         usage_source=usage_source or repo_id,
         usage_note=usage_note + ("\n\n" if usage_note else ""),
         needs_depth_video=config.needs_depth and not config.estimates_depth,
+        usage_inputs=usage_inputs(config),
+        modalities=modality_text(config),
+        # the paper's RGB-and-depth wording, unless the model reads another modality
+        other_modalities=[m for m in config.modalities if m not in (RGB, DEPTH)],
+        has_depth=config.needs_depth,
+        modalities_list=", ".join(config.modalities),
+        fused_modalities=", ".join(fused_modalities),
         variant_name=variant_name,
         variant_description=f"encoders {encoders}; streams {streams}.",
         table_row=" | ".join((variant_name, encoders, streams, paper)),
