@@ -331,7 +331,7 @@ def encoder_module_source(cls: type, encoder_types: list[str], carried: set[str]
     define(cls, cls.__name__)
     registrations = "\n".join(f"_register_encoder({encoder_type!r})({cls.__name__})" for encoder_type in encoder_types)
     docstring = textwrap.fill(
-        f"Encoder type(s) {', '.join(map(repr, encoder_types))} of this model (class {cls.__qualname__} from {where}), "
+        f"Encoder type{'s' if len(encoder_types) > 1 else ''} {', '.join(map(repr, encoder_types))} of this model (class {cls.__qualname__} from {where}), "
         "which is not part of the DEAR package: copied here by save_pretrained with what it uses, so that this folder "
         "loads with trust_remote_code=True where that file is not importable. Change the original and save the model "
         "again rather than editing this copy.",

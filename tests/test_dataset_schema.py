@@ -70,3 +70,11 @@ def test_processor_and_video_io_take_the_rows_as_they_come(rows):
     with pytest.raises(ValueError, match="neither bytes nor path"):
         probe_video({"bytes": None, "path": None})
 
+
+
+def test_a_modality_column_is_named_after_the_modality():
+    import datasets
+
+    features = video_features(CLASSES, modalities=["rgb", "flow"])
+    assert features["flow"] == datasets.Video(decode=False) and "depth" not in features and "depth_model" not in features
+    assert list(video_features(CLASSES)) == list(video_features(CLASSES, modalities=["rgb", "depth"]))
