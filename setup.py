@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
 
@@ -14,7 +14,8 @@ setup(
     python_requires=">=3.10",
     # The named presets live at the top level in configuration/ (where users look for them); they are
     # installed inside the package so that `DearConfig.from_preset` finds them after a non-editable install.
-    packages=["modeling_dear", "modeling_dear.metrics", "modeling_dear.configuration", "modeling_dear.hub_cards"],
+    packages=find_packages(include=["modeling_dear", "modeling_dear.*"])
+    + ["modeling_dear.configuration", "modeling_dear.hub_cards"],
     package_dir={
         "modeling_dear": "modeling_dear",
         "modeling_dear.configuration": "configuration",

@@ -4,7 +4,7 @@
 1. generates (or reuses) the synthetic depth-sensitive dataset (modeling_dear.synthetic_data);
 2. trains the tiny preset twice with `accelerate launch examples/run_ssv2.py`: RGB only (`tiny-s4v-rgb`) and
    full DEAR (`tiny`: RGB + depth Side4Video + depth VideoMamba), same data, schedule and seed;
-3. tests both with 2 clips x 3 crops, then compares them class by class (modeling_dear.analysis);
+3. tests both with 2 clips x 3 crops, then compares them class by class (modeling_dear.evaluation.per_class_comparison);
 4. prints both accuracies, the accuracy on the classes that only depth can separate and on the others, and
    writes everything under --output (default outputs/main_job).
 
@@ -61,7 +61,7 @@ def run_training(preset: str, output_dir: Path, args, data_cache: Path) -> None:
 
 
 def summarise(output: Path, label_names: list[str]) -> dict:
-    from modeling_dear.analysis import compare_predictions, write_comparison
+    from modeling_dear.evaluation.per_class_comparison import compare_predictions, write_comparison
     from modeling_dear.synthetic_data import DEPTH_SENSITIVE_CLASSES
 
     comparisons = compare_predictions(output / "RGB" / "predictions.jsonl", output / "DEAR" / "predictions.jsonl")

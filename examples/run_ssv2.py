@@ -13,7 +13,7 @@ with more than one process. `per_device_train_batch_size` counts videos; each ap
 `--repeated_augmentation` times, differently augmented, in its batch.
 
 Evaluation during training uses one centre view per video; `--do_predict` tests with 2 clips x 3 crops
-(softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.analysis`.
+(softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.evaluation.per_class_comparison`.
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoC
     if model_args.videomamba_name_or_path:
         model.load_pretrained_encoders(videomamba_name_or_path=model_args.videomamba_name_or_path)
     if model_args.side4video_checkpoint:
-        from modeling_dear.convert_side4video import load_side4video_checkpoint
+        from modeling_dear.conversion.side4video import load_side4video_checkpoint
 
         logger.info("Side4Video checkpoint: %s", load_side4video_checkpoint(model, model_args.side4video_checkpoint))
     return model

@@ -18,7 +18,7 @@ import math
 from transformers import PreTrainedConfig
 
 
-# Released VideoMamba sizes with their SSv2 drop-path rates (VIDEOMAMBA.md §1, §3).
+# Released VideoMamba sizes with their SSv2 drop-path rates (docs/videomamba.md §1, §3).
 VIDEOMAMBA_VARIANTS = {
     "tiny": {"hidden_size": 192, "num_hidden_layers": 24, "drop_path_rate": 0.1},
     "small": {"hidden_size": 384, "num_hidden_layers": 24, "drop_path_rate": 0.35},

@@ -373,8 +373,6 @@ class DepthEstimator:
         """uint8 inverse depth (T, H, W) for RGB frames (T, H, W, 3), normalised per clip or per frame."""
         return normalize_depth(self.predict(frames), normalize or self.normalize)
 
-    estimate = __call__
-
     def estimate_clips(self, clips: Sequence[np.ndarray], normalize: str | None = None) -> list[np.ndarray]:
         """Depth for several clips. Frames of same-sized clips share forward passes, so short clips (SSv2
         averages 45 frames) still fill large batches; normalisation stays per clip (or per frame)."""

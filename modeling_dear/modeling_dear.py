@@ -192,8 +192,8 @@ class DearPreTrainedModel(PreTrainedModel):
 
     @torch.no_grad()
     def _init_weights(self, module):
-        """The released Side4Video initialisation (ARCHITECTURE.md §2); PyTorch defaults elsewhere. The CLIP backbone,
-        VideoMamba and the depth model are transformers models and initialise themselves."""
+        """The released Side4Video initialisation (docs/architecture.md §2); PyTorch defaults elsewhere. The CLIP
+        backbone, VideoMamba and the depth model are transformers models and initialise themselves."""
         side_width = self.config.side_hidden_size
         # 24 = 2 × 12 residual branches per depth of the CLIP-style scaled init the side network follows
         residual_std = side_width**-0.5 * (2 * self.config.clip_config.num_hidden_layers) ** -0.5
@@ -430,10 +430,10 @@ class DearPreTrainedModel(PreTrainedModel):
         videomambas = [e for e in self._dear_model().encoders.values() if isinstance(e, VideoMambaEncoder)]
         if videomambas and videomamba_source:
             # by name, so that saved folders (which load their own weights) do not carry the conversion module
-            load_videomamba_checkpoint = importlib.import_module(".convert_videomamba", __package__).load_videomamba_checkpoint
+            conversion = importlib.import_module(".conversion.videomamba", __package__)
 
             for encoder in videomambas:
-                load_videomamba_checkpoint(encoder.videomamba, videomamba_source)
+                conversion.load_videomamba_checkpoint(encoder.videomamba, videomamba_source)
             loaded["videomamba"] = str(videomamba_source)
         return loaded
 

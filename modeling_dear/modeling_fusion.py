@@ -1,9 +1,9 @@
-"""Gated cross-attention fusion of the RGB encoder's tokens with one other encoder's tokens (ARCHITECTURE.md §4).
+"""Gated cross-attention fusion of the RGB encoder's tokens with one other encoder's tokens.
 
 One `GatedCrossAttentionStream` per fused encoder: both token sets are projected to the fusion width, each side
 attends to the other through tanh gates that start at zero (so training starts from the unimodal encoders), and
 both sides are mean-pooled and joined; `DearForVideoClassification` classifies that pooled vector with the
-stream's own head.
+stream's own head (docs/architecture.md §4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Side4Video: a trainable side network reading a frozen CLIP ViT (ARCHITECTURE.md §2).
+"""Side4Video: a trainable side network reading a frozen CLIP ViT (docs/architecture.md §2).
 
 The frozen backbone (transformers' `CLIPVisionModel`) is owned by `DearForVideoClassification` and run
 once per input; this module only holds the trainable part and consumes the backbone's per-block hidden

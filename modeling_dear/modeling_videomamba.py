@@ -15,7 +15,7 @@
 
 Parameter names follow the public release (`patch_embed.proj`, `cls_token`, `pos_embed`,
 `temporal_pos_embedding`, `layers.{i}.norm`, `layers.{i}.mixer.*`, `norm_f`, `head`) so that released
-checkpoints load with a plain key map (see `convert_videomamba.py`).
+checkpoints load with a plain key map (see `conversion/videomamba.py`).
 """
 
 import math
@@ -228,7 +228,7 @@ class VideoMambaPreTrainedModel(PreTrainedModel):
 
     @torch.no_grad()
     def _init_weights(self, module):
-        """The VideoMamba release's initialisation (VIDEOMAMBA.md §3).
+        """The VideoMamba release's initialisation (docs/videomamba.md §3).
 
         Children are initialised before their parents, so the mixer re-initialises `out_proj` (and, with
         `dt_init="mamba"`, `dt_proj`) after the generic Linear rule has run on them.

@@ -607,7 +607,7 @@ def video_accuracy_metrics(id2label: dict[int, str]):
 
     Per-class accuracies are kept on the function (`.last_per_class`) rather than logged as metrics.
     """
-    from .metrics import load_video_accuracy
+    from .evaluation import load_video_accuracy
 
     metric = load_video_accuracy()
 

@@ -7,8 +7,8 @@ import pytest
 from huggingface_hub import ModelCard
 
 from modeling_dear import DearConfig
-from modeling_dear.analysis import compare_predictions, main as analysis_main, write_comparison
-from modeling_dear.metrics import load_video_accuracy
+from modeling_dear.evaluation.per_class_comparison import compare_predictions, main as analysis_main, write_comparison
+from modeling_dear.evaluation import load_video_accuracy
 from modeling_dear.model_card import build_model_card
 
 

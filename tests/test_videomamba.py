@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 from modeling_dear.configuration_videomamba import VideoMambaConfig
-from modeling_dear.convert_videomamba import load_videomamba_checkpoint, read_state_dict
+from modeling_dear.conversion.videomamba import load_videomamba_checkpoint, main, read_state_dict
 from modeling_dear.modeling_videomamba import (
     VideoMambaForVideoClassification,
     VideoMambaMixer,
@@ -399,6 +399,24 @@ def test_convert_rejects_what_it_cannot_fix():
         load_videomamba_checkpoint(VideoMambaModel(small_config()), state)
     with pytest.raises(ValueError, match="patch_embed.proj.weight"):
         load_videomamba_checkpoint(VideoMambaModel(small_config(num_channels=2)), released_state_dict())
+
+
+def test_command_line_converts_an_image_checkpoint(tmp_path, capsys):
+    # the released Tiny at 2 frames of 32², 5 classes: an IN-1K-shaped file (4-D kernel, no temporal embedding)
+    config = VideoMambaConfig.from_variant("tiny", num_frames=2, image_size=32, num_labels=5)
+    torch.manual_seed(1)
+    state = {k.removeprefix("videomamba."): v for k, v in VideoMambaForVideoClassification(config).state_dict().items()}
+    state["patch_embed.proj.weight"] = state["patch_embed.proj.weight"][:, :, 0]
+    del state["temporal_pos_embedding"]
+    torch.save({"model": state}, tmp_path / "videomamba_t16_in1k.pth")
+    main([str(tmp_path / "videomamba_t16_in1k.pth"), str(tmp_path / "out"), "--variant", "tiny",
+          "--num-frames", "2", "--image-size", "32", "--num-labels", "5"])
+    converted = VideoMambaForVideoClassification.from_pretrained(tmp_path / "out")
+    assert torch.equal(converted.videomamba.patch_embed.proj.weight[:, :, 0], state["patch_embed.proj.weight"])
+    assert torch.equal(converted.head.weight, state["head.weight"])
+    assert torch.equal(converted.videomamba.layers[23].mixer.A_b_log, state["layers.23.mixer.A_b_log"])
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("loaded ") and "set to zero temporal_pos_embedding" in printed
 
 
 def test_read_state_dict_strips_wrappers_and_prefixes():

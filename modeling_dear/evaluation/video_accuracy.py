@@ -3,7 +3,7 @@
 Shipped inside the package and loaded from its local path, since the Hub (where `evaluate.load("accuracy")`
 looks) may not be reachable:
 
-    from modeling_dear.metrics import load_video_accuracy
+    from modeling_dear.evaluation import load_video_accuracy
     metric = load_video_accuracy()
     metric.compute(predictions=scores, references=labels)   # scores: (N, C) logits or probabilities
 """

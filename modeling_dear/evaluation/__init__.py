@@ -1,4 +1,5 @@
-"""`evaluate` metrics shipped with DEAR, loaded from their local files (no Hub access needed)."""
+"""Evaluation: DEAR's `evaluate` metric (loaded from its local file, no Hub access needed) and the per-class
+comparison of two prediction files (`per_class_comparison`)."""
 
 from pathlib import Path
 

@@ -1,16 +1,17 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The Side4Video converter on checkpoint files written here with the released key names."""
 
 import pytest
 import torch
 
 from modeling_dear import DearConfig, DearForVideoClassification
-from modeling_dear.convert_side4video import load_side4video_checkpoint, main
+from modeling_dear.conversion.side4video import load_side4video_checkpoint, main
 
 LAYERS, WIDTH, CLIP_WIDTH, PATCH, GRID, CLASSES = 3, 32, 48, 8, 4, 5
 
 
 def released_side4video_state(with_clip: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """Random tensors under the release's names and shapes (ARCHITECTURE.md §2), as DDP saved them."""
+    """Random tensors under the release's names and shapes (docs/architecture.md §2), as DDP saved them."""
 
     def r(*shape):
         return torch.randn(*shape, generator=generator)
@@ -97,8 +98,8 @@ def test_every_released_tensor_lands_in_its_module(released_file):
     assert torch.equal(backbone.encoder.layers[0].mlp.fc1.weight, released["visual.transformer.resblocks.0.mlp.c_fc.weight"])
     assert torch.equal(backbone.post_layernorm.weight, released["visual.ln_post.weight"])
 
-    assert report.missing == []
-    assert set(report.ignored) == {"visual.proj", "transformer.resblocks.0.ln_1.weight"}
+    assert report.missing == [] and report.dropped == {} and report.mismatched == {}
+    assert set(report.unexpected) == {"visual.proj", "transformer.resblocks.0.ln_1.weight"}
     assert not any(p.requires_grad for p in backbone.parameters())
 
 
@@ -136,7 +137,7 @@ def test_fused_variant_keeps_its_fusion_heads(released_file):
     report = load_side4video_checkpoint(model, path)
     assert torch.equal(model.dear.encoders["rgb_side4video"].stem.weight, released["visual.side_conv1.weight"])
     assert torch.equal(model.dear.encoders["depth_side4video"].stem.weight, depth_before)
-    assert "fc.weight" in report.ignored
+    assert set(report.dropped) == {"fc.weight", "fc.bias"}
 
 
 def test_wrong_width_names_the_key_and_both_shapes(released_file):
@@ -163,3 +164,40 @@ def test_command_line_writes_a_loadable_model(released_file, tmp_path):
     reloaded = DearForVideoClassification.from_pretrained(tmp_path / "converted")
     assert torch.equal(reloaded.dear.encoders["rgb_side4video"].blocks[0].mlp.fc1.weight, released["visual.transformer.side_transformer.0.mlp.fc1.weight"])
     assert torch.equal(reloaded.backbone.embeddings.class_embedding, released["visual.class_embedding"])
+
+
+def test_command_line_keeps_the_clip_the_checkpoint_carries(released_file, tmp_path):
+    """A checkpoint with CLIP weights needs no other backbone source: the config's is never read."""
+    path, released = released_file
+    config = tiny_config()
+    config.clip_name_or_path = str(tmp_path / "no-clip-here")  # would fail if anything tried to load it
+    config.to_json_file(tmp_path / "tiny.json")
+    main(["--checkpoint", str(path), "--preset", str(tmp_path / "tiny.json"), "--output", str(tmp_path / "converted")])
+    reloaded = DearForVideoClassification.from_pretrained(tmp_path / "converted")
+    assert torch.equal(reloaded.backbone.encoder.layers[1].mlp.fc2.weight,
+                       released["visual.transformer.resblocks.1.mlp.c_proj.weight"])
+
+
+def test_command_line_loads_clip_from_elsewhere_when_the_checkpoint_has_none(tmp_path):
+    side_only = released_side4video_state(with_clip=False, generator=torch.Generator().manual_seed(1))
+    torch.save({"model_state_dict": side_only}, tmp_path / "side_only.pth")
+    clip = DearForVideoClassification(tiny_config()).backbone
+    clip.save_pretrained(tmp_path / "clip")
+    tiny_config().to_json_file(tmp_path / "tiny.json")
+    main(["--checkpoint", str(tmp_path / "side_only.pth"), "--preset", str(tmp_path / "tiny.json"),
+          "--output", str(tmp_path / "converted"), "--backbone", str(tmp_path / "clip")])
+    reloaded = DearForVideoClassification.from_pretrained(tmp_path / "converted")
+    assert torch.equal(reloaded.backbone.embeddings.class_embedding, clip.embeddings.class_embedding)
+    assert torch.equal(reloaded.dear.encoders["rgb_side4video"].stem.weight, side_only["module.visual.side_conv1.weight"])
+
+
+def test_a_shape_mismatch_loads_nothing(released_file):
+    path, _ = released_file
+    torch.manual_seed(0)
+    model = DearForVideoClassification(DearConfig.from_preset("tiny-s4v-rgb", image_size=32, num_frames=4,
+                                                              id2label={i: str(i) for i in range(CLASSES + 1)}))
+    before = {key: value.clone() for key, value in model.state_dict().items()}
+    # only the head (6 classes against the checkpoint's 5) does not fit; the side network and CLIP would
+    with pytest.raises(ValueError, match=r"classifiers\.rgb_side4video\.weight has shape \(5, 32\) in the checkpoint"):
+        load_side4video_checkpoint(model, path)
+    assert all(torch.equal(value, before[key]) for key, value in model.state_dict().items())

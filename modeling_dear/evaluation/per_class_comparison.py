@@ -1,10 +1,10 @@
 """Per-class effect of depth: compare two prediction files (e.g. RGB-only vs DEAR) class by class.
 
 Writes the per-class accuracy table (CSV and Markdown) and a bar plot (PNG) of the classes that gain and
-lose most, like the paper's analysis (ARCHITECTURE.md §7). Prediction files are the JSON lines that
+lose most, like the paper's analysis (docs/architecture.md §7). Prediction files are the JSON lines that
 `examples/run_ssv2.py --do_predict` writes (`video_id`, `label`, `prediction`, ...).
 
-    python -m modeling_dear.analysis outputs/rgb/predictions.jsonl outputs/dear/predictions.jsonl \
+    python -m modeling_dear.evaluation.per_class_comparison outputs/rgb/predictions.jsonl outputs/dear/predictions.jsonl \
         --names RGB DEAR --output outputs/depth_analysis
 """
 

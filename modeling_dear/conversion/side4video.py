@@ -1,20 +1,24 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Convert a released Side4Video SSv2 checkpoint into DEAR's RGB encoder, its head, and (when present) the backbone.
 
 The release stores `{"model_state_dict": {...}}` with the side network under `visual.side_*` /
 `visual.transformer.side_*`, the classifier as `fc`, and (in full-model checkpoints) the frozen CLIP
-in OpenAI's naming. Usage:
+in OpenAI's naming (docs/architecture.md §2 lists the keys). Usage:
 
-    python -m modeling_dear.convert_side4video --checkpoint side4video_ssv2.pth --preset s4v-rgb --output s4v-rgb-ssv2
+    python -m modeling_dear.conversion.side4video --checkpoint side4video_ssv2.pth --output s4v-rgb-ssv2
+
+(`--preset` picks the DEAR variant to load into, `s4v-rgb` by default.)
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+
+from .checkpoints import ConversionReport, read_checkpoint, source_name
 
 SIDE_KEY_MAP = [
     (r"visual\.side_conv1\.(.+)", r"stem.\1"),
@@ -49,38 +53,6 @@ PACKED_BACKBONE_ATTENTION = re.compile(r"visual\.transformer\.resblocks\.(\d+)\.
 HEAD_KEY = re.compile(r"fc\.(weight|bias)")
 
 
-@dataclass
-class ConversionReport:
-    loaded: list[str] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"loaded {len(self.loaded)} tensors, ignored {len(self.ignored)}, missing {len(self.missing)}"
-
-
-def read_released_state_dict(checkpoint: str | Path | dict) -> dict[str, torch.Tensor]:
-    """The model weights of a release file (`.pth`/`.pt` read with `weights_only=True`, or `.safetensors`)."""
-    if isinstance(checkpoint, dict):
-        state = checkpoint
-    else:
-        path = Path(checkpoint)
-        if not path.is_file():
-            raise FileNotFoundError(f"Side4Video checkpoint {path} does not exist")
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    for wrapper in ("model_state_dict", "state_dict", "model"):
-        if isinstance(state.get(wrapper), dict):
-            state = state[wrapper]
-            break
-    # checkpoints saved from DistributedDataParallel prefix every key with "module."
-    return {key.removeprefix("module."): value for key, value in state.items() if isinstance(value, torch.Tensor)}
-
-
 def _rename(key: str, table: list[tuple[str, str]]) -> str | None:
     for pattern, replacement in table:
         if re.fullmatch(pattern, key):
@@ -88,77 +60,95 @@ def _rename(key: str, table: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def convert_side4video_state_dict(released: dict[str, torch.Tensor]) -> tuple[dict, dict, dict, list[str]]:
-    """Split released weights into (side network, backbone, head, unused keys), renamed to DEAR's modules."""
-    side, backbone, head, unused = {}, {}, {}, []
+def rename_side4video_state_dict(released: dict[str, torch.Tensor]) -> tuple[dict[str, dict], list[str]]:
+    """Released weights under DEAR's module names, by part, and the released keys that map nowhere.
+
+    Returns `({"side": …, "backbone": …, "head": …}, unused)`; each part maps a key of its module (the side
+    network, `CLIPVisionModel`, the RGB classifier) to `(released key, tensor)`. OpenAI's packed attention
+    projection becomes transformers' separate q, k, v projections (rows 0:C, C:2C, 2C:3C).
+    """
+    parts: dict[str, dict[str, tuple[str, torch.Tensor]]] = {"side": {}, "backbone": {}, "head": {}}
+    unused = []
     for key, value in released.items():
         if (new_key := _rename(key, SIDE_KEY_MAP)) is not None:
-            side[new_key] = value
+            parts["side"][new_key] = (key, value)
         elif (new_key := _rename(key, BACKBONE_KEY_MAP)) is not None:
-            backbone[new_key] = value
+            parts["backbone"][new_key] = (key, value)
         elif match := PACKED_BACKBONE_ATTENTION.fullmatch(key):
             layer, kind = match.groups()
-            for name, chunk in zip(("q_proj", "k_proj", "v_proj"), value.chunk(3, dim=0)):
-                backbone[f"encoder.layers.{layer}.self_attn.{name}.{kind}"] = chunk
+            for name, chunk in zip(("q_proj", "k_proj", "v_proj"), value.chunk(3, dim=0), strict=False):
+                parts["backbone"][f"encoder.layers.{layer}.self_attn.{name}.{kind}"] = (key, chunk)
         elif match := HEAD_KEY.fullmatch(key):
-            head[match.group(1)] = value
+            parts["head"][match.group(1)] = (key, value)
         else:
             unused.append(key)
-    return side, backbone, head, unused
+    return parts, unused
 
 
-def _load_into(module: torch.nn.Module, weights: dict, prefix: str, source: str, report: ConversionReport):
+def _fit(module: torch.nn.Module, weights: dict, prefix: str, report: ConversionReport) -> dict[str, torch.Tensor]:
+    """`module`'s state dict with `weights` put in; every key and shape is accounted for in `report`."""
     own = module.state_dict()
-    for key, value in weights.items():
+    for key, (released_key, value) in weights.items():
         if key not in own:
-            report.ignored.append(f"{prefix}{key}")
+            if released_key not in report.unexpected:  # a packed projection maps to three keys
+                report.unexpected.append(released_key)
             continue
         if value.shape != own[key].shape:
             if value.numel() == own[key].numel() and key == "position_embedding":
-                value = value.reshape(own[key].shape)  # stored as (1, N, D) in some exports
+                # stored as (1, N, D) in some exports
+                report.adapted[f"{prefix}{key}"] = f"reshaped {tuple(value.shape)} -> {tuple(own[key].shape)}"
+                value = value.reshape(own[key].shape)
             else:
-                raise ValueError(
-                    f"{source}: {prefix}{key} has shape {tuple(value.shape)} in the checkpoint but "
-                    f"{tuple(own[key].shape)} in the model; check side_hidden_size / clip_config / num_labels"
-                )
+                report.add_mismatch(f"{prefix}{key}", value.shape, own[key].shape)
+                continue
         own[key] = value.to(own[key].dtype)
         report.loaded.append(f"{prefix}{key}")
     report.missing.extend(f"{prefix}{key}" for key in own if key not in weights)
-    module.load_state_dict(own)
+    return own
 
 
 def load_side4video_checkpoint(model, checkpoint: str | Path | dict, load_backbone: bool = True) -> ConversionReport:
-    """Load a released Side4Video checkpoint into the `rgb_side4video` encoder (and its head, and the backbone when present).
+    """Load a released Side4Video checkpoint into the `rgb_side4video` encoder, its head and (if present) the backbone.
 
     The head is loaded only where the model classifies RGB with the encoder's own head (the `s4v-rgb`
-    variants) and the class count matches; fused variants keep their fusion heads.
+    variants; the class count must then match); fused variants keep their fusion heads. Every shape is
+    checked before anything is loaded: on a mismatch the model is left as it was.
     """
-    from .configuration_dear import RGB_SIDE4VIDEO
+    from ..configuration_dear import RGB_SIDE4VIDEO
 
-    source = str(checkpoint) if not isinstance(checkpoint, dict) else "<state dict>"
+    source = source_name(checkpoint)
     encoder = model.dear.encoders[RGB_SIDE4VIDEO] if RGB_SIDE4VIDEO in model.dear.encoders else None
     if encoder is None:
         raise ValueError(f"{source}: this model has no RGB Side4Video encoder (encoders: {model.config.encoders})")
-    side, backbone, head, unused = convert_side4video_state_dict(read_released_state_dict(checkpoint))
-    if not side:
+    parts, unused = rename_side4video_state_dict(read_checkpoint(checkpoint, kind="Side4Video checkpoint"))
+    if not parts["side"]:
         raise ValueError(f"{source}: no Side4Video side-network keys (visual.side_*) found")
-    report = ConversionReport(ignored=list(unused))
-    _load_into(encoder, side, f"dear.encoders.{RGB_SIDE4VIDEO}.", source, report)
-    if backbone and load_backbone and model.backbone is not None:
-        _load_into(model.backbone, backbone, "dear.backbone.", source, report)
-        report.missing = [key for key in report.missing if not key.startswith("dear.backbone.embeddings.position_ids")]
+    report = ConversionReport(unexpected=list(unused))
+    targets = [(encoder, parts["side"], f"dear.encoders.{RGB_SIDE4VIDEO}.")]
+    if parts["backbone"] and load_backbone and model.backbone is not None:
+        targets.append((model.backbone, parts["backbone"], "dear.backbone."))
+    else:
+        why = "load_backbone=False" if model.backbone is not None else "the model has no CLIP backbone"
+        report.dropped.update({released_key: why for released_key, _ in parts["backbone"].values()})
+    if parts["head"] and RGB_SIDE4VIDEO in model.classifiers:
+        targets.append((model.classifiers[RGB_SIDE4VIDEO], parts["head"], f"classifiers.{RGB_SIDE4VIDEO}."))
+    else:
+        why = "the model classifies with its fusion heads"
+        report.dropped.update({released_key: why for released_key, _ in parts["head"].values()})
+
+    states = [_fit(module, weights, prefix, report) for module, weights, prefix in targets]
+    report.raise_for_mismatches(source, hint="check side_hidden_size / clip_config / num_labels")
+    # a buffer the model computes itself (not saved by every transformers version)
+    report.missing = [key for key in report.missing if not key.startswith("dear.backbone.embeddings.position_ids")]
+    for (module, _, _), state in zip(targets, states, strict=True):
+        module.load_state_dict(state)
+    if any(module is model.backbone for module, _, _ in targets):
         model.freeze_backbone()
-    elif backbone:
-        report.ignored.extend(f"dear.backbone.{key}" for key in backbone)
-    if head and RGB_SIDE4VIDEO in model.classifiers:
-        _load_into(model.classifiers[RGB_SIDE4VIDEO], head, f"classifiers.{RGB_SIDE4VIDEO}.", source, report)
-    elif head:
-        report.ignored.extend(f"fc.{key}" for key in head)
     return report
 
 
 def main(argv: list[str] | None = None):
-    from . import DearConfig, DearForVideoClassification
+    from .. import DearConfig, DearForVideoClassification
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="released Side4Video checkpoint (.pth or .safetensors)")
@@ -169,8 +159,9 @@ def main(argv: list[str] | None = None):
 
     model = DearForVideoClassification(DearConfig.from_preset_or_path(args.preset))
     report = load_side4video_checkpoint(model, args.checkpoint)
-    if not any(key.startswith("backbone.") for key in report.loaded):
-        print(f"the checkpoint carries no CLIP weights; loading the backbone from {args.backbone or model.config.clip_name_or_path}")
+    if model.backbone is not None and not any(key.startswith("dear.backbone.") for key in report.loaded):
+        source = args.backbone or model.config.clip_name_or_path
+        print(f"the checkpoint carries no CLIP weights; loading the backbone from {source}")
         model.load_pretrained_encoders(clip_name_or_path=args.backbone)
     model.save_pretrained(args.output)
     print(f"{args.checkpoint} -> {args.output}: {report}")
