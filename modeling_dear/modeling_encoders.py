@@ -55,7 +55,8 @@ def build_encoder(config, name: str) -> DearEncoder:
     encoder_type = spec.pop("type")
     if encoder_type not in ENCODER_TYPES:
         carried = any(
-            str(reference).startswith(CUSTOM_MODELING_MODULE + ".") for reference in (getattr(config, "auto_map", None) or {}).values()
+            str(reference).startswith(CUSTOM_MODELING_MODULE + ".")
+            for reference in (getattr(config, "auto_map", None) or {}).values()
         )
         hint = (
             f"; the folder it was saved to carries that class ({CUSTOM_ENCODER_PREFIX}*.py), which "
@@ -296,14 +297,20 @@ def encoder_module_source(cls: type, encoder_types: list[str], carried: set[str]
                     fail(f"{user} uses {qualname} from {value_module}, a module that saved folders do not carry")
                 imports[name] = f"from .{submodule} import {qualname}{alias}"
                 return
-            if "." not in qualname and value_module != "__main__" and getattr(sys.modules.get(value_module), qualname, None) is value:
+            if (
+                "." not in qualname
+                and value_module != "__main__"
+                and getattr(sys.modules.get(value_module), qualname, None) is value
+            ):
                 imports[name] = f"from {value_module} import {qualname}{alias}"
                 return
         if _is_literal(value):
             defined[name] = value
             definitions.append(f"{name} = {value!r}")
             return
-        fail(f"{user} reads the global {name!r}, a {type(value).__name__} that is neither importable by name nor a literal")
+        fail(
+            f"{user} reads the global {name!r}, a {type(value).__name__} that is neither importable by name nor a literal"
+        )
 
     def define(obj, name: str) -> None:
         defined[name] = obj  # first, so that a definition that refers to itself or back does not recurse forever
@@ -373,7 +380,7 @@ def save_custom_encoders(config, folder, model_module: str = "modeling_dear") ->
         (folder / f"{module_name}.py").write_text(source, encoding="utf-8")
     (folder / f"{CUSTOM_MODELING_MODULE}.py").write_text(
         '"""The model classes of this folder, imported after its encoders that are not part of the DEAR package are\n'
-        "registered: config.json's auto_map names the model classes through this module.\"\"\"\n\n"
+        'registered: config.json\'s auto_map names the model classes through this module."""\n\n'
         + "".join(
             f"from .{module_name} import {class_name}  # noqa: F401 (registers {', '.join(map(repr, types))})\n"
             for module_name, class_name, types, _ in written
@@ -389,4 +396,11 @@ def save_custom_encoders(config, folder, model_module: str = "modeling_dear") ->
     return CUSTOM_MODELING_MODULE
 
 
-__all__ = ["DearEncoder", "DearEncoderOutput", "ENCODER_TYPES", "register_encoder", "build_encoder", "save_custom_encoders"]
+__all__ = [
+    "DearEncoder",
+    "DearEncoderOutput",
+    "ENCODER_TYPES",
+    "register_encoder",
+    "build_encoder",
+    "save_custom_encoders",
+]

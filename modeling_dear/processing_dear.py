@@ -287,7 +287,7 @@ class DearVideoProcessor(BaseImageProcessor):
         self._validate()
 
     @classmethod
-    def from_model_config(cls, config, **kwargs) -> "DearVideoProcessor":
+    def from_model_config(cls, config, **kwargs) -> DearVideoProcessor:
         """A processor for the model `config` (a `DearConfig`) describes: its clip length and frame size, its
         modalities, normalisation, depth colour map and (through `id2label`) the classes a flip exchanges; the
         training resize is the recipe's 256x320, scaled with the frame size. `kwargs` override any setting."""
@@ -565,15 +565,17 @@ class DearVideoProcessor(BaseImageProcessor):
         crops = 1 if mode == "val" else self.num_test_crops
         depth = extra_frames.get(DEPTH)
         views, view_indices = [], []
+
+        def cut(clip, clip_inverse, other=None):
+            return eval_views(clip[clip_inverse], None if other is None else other[clip_inverse],
+                              short_side=self.size["shortest_edge"], crop_size=crop, num_crops=crops)
+
         for clip_indices, clip_inverse in zip(clips, [inverse] if mode == "val" else list(inverse)):
-
-            def cut(clip, other=None):
-                return eval_views(clip[clip_inverse], None if other is None else other[clip_inverse],
-                                  short_side=self.size["shortest_edge"], crop_size=crop, num_crops=crops)
-
-            rgb_views = cut(frames, depth)
+            rgb_views = cut(frames, clip_inverse, depth)
             # other modalities have the RGB frames' size (see _decode_one), so they get the same boxes
-            other_views = {m: [view for view, _ in cut(clip)] for m, clip in extra_frames.items() if m != DEPTH}
+            other_views = {
+                m: [view for view, _ in cut(clip, clip_inverse)] for m, clip in extra_frames.items() if m != DEPTH
+            }
             for index, (rgb_view, depth_view) in enumerate(rgb_views):
                 aligned = {m: depth_view if m == DEPTH else other_views[m][index] for m in extra_frames}
                 views.append((rgb_view, aligned))

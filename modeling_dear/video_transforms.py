@@ -482,7 +482,7 @@ class TrainAugmentation:
             frames = flip_clip(frames)
         return frames, None if depth is None else self.apply_aligned(depth, params)
 
-    def apply_aligned(self, clip: np.ndarray, params: "AugmentationParams") -> np.ndarray:
+    def apply_aligned(self, clip: np.ndarray, params: AugmentationParams) -> np.ndarray:
         """Apply drawn choices to a clip aligned with the RGB frames (depth (T, H, W), or any other modality's
         (T, H, W, 3)): the same resize, geometric RandAugment ops, resized crop and flip, so that it stays aligned;
         the photometric ops are the RGB frames' own."""

@@ -48,8 +48,14 @@ class FrameDifferenceEncoder(DearEncoder):
         self.embed = nn.Conv3d(config.num_channels, hidden_size, (1, PATCH, PATCH), (1, PATCH, PATCH))
         self.norm = nn.LayerNorm(hidden_size)
 
-    def forward(self, pixel_values, backbone_hidden_states=None, output_hidden_states=False, output_attentions=False,
-                attn_implementation="sdpa"):
+    def forward(
+        self,
+        pixel_values,
+        backbone_hidden_states=None,
+        output_hidden_states=False,
+        output_attentions=False,
+        attn_implementation="sdpa",
+    ):
         tokens = self.norm(self.embed(frame_differences(pixel_values)).flatten(2).transpose(1, 2))  # (B, (T-1)·N, D)
         return DearEncoderOutput(
             last_hidden_state=tokens,
@@ -83,14 +89,28 @@ def flow_dataset(make_frames):
     for index in range(4):
         frames = make_frames(10, 40, 48, seed=index)
         flow = np.abs(np.diff(frames.astype(np.int16), axis=0, prepend=frames[:1])).clip(0, 255).astype(np.uint8) * 4
-        rows.append({"video_id": f"clip-{index}", "video": encode_video(frames, codec="libx264"),
-                     "flow": encode_video(flow, codec="libx264"), "label": index % len(CLASSES)})
-    features = datasets.Features({"video_id": datasets.Value("string"), "video": datasets.Video(decode=False),
-                                  "flow": datasets.Video(decode=False), "label": datasets.ClassLabel(names=CLASSES)})
+        rows.append(
+            {
+                "video_id": f"clip-{index}",
+                "video": encode_video(frames, codec="libx264"),
+                "flow": encode_video(flow, codec="libx264"),
+                "label": index % len(CLASSES),
+            }
+        )
+    features = datasets.Features(
+        {
+            "video_id": datasets.Value("string"),
+            "video": datasets.Video(decode=False),
+            "flow": datasets.Video(decode=False),
+            "label": datasets.ClassLabel(names=CLASSES),
+        }
+    )
     return datasets.Dataset.from_list(rows, features=features)
 
 
-def test_fourth_encoder_from_a_dataset_column_through_training_saving_reloading_and_the_pipeline(flow_dataset, tmp_path, capsys):
+def test_fourth_encoder_from_a_dataset_column_through_training_saving_reloading_and_the_pipeline(
+    flow_dataset, tmp_path, capsys
+):
     # 1. the config: the registered type reads a modality of its own, "flow", and is fused with RGB
     config = config_with({"frame_difference": {"type": "frame_difference", "modality": "flow", "hidden_size": 24}})
     assert config.modalities == ["rgb", "flow"] and config.active_streams == ["frame_difference"]
@@ -98,7 +118,9 @@ def test_fourth_encoder_from_a_dataset_column_through_training_saving_reloading_
 
     # 2. the dataset's columns are checked against the modalities: "flow" is needed, and the error says by whom
     check_dataset_fits_model(flow_dataset, config, "train")
-    with pytest.raises(ValueError, match=r"has no column 'flow' \(the model has a flow encoder\): frame_difference reads it"):
+    with pytest.raises(
+        ValueError, match=r"has no column 'flow' \(the model has a flow encoder\): frame_difference reads it"
+    ):
         check_dataset_fits_model(flow_dataset.remove_columns("flow"), config, "train")
 
     # 3. processor and collator: `flow` column -> processor(flow=...) -> `flow_pixel_values`
@@ -161,7 +183,9 @@ def test_fourth_encoder_from_a_dataset_column_through_training_saving_reloading_
     by_name = classify(str(video), flow=str(flow), top_k=5, function_to_apply="none")
     assert classify({"video": str(video), "flow": str(flow)}, top_k=5, function_to_apply="none") == by_name
     assert sorted(r["score"] for r in by_name) == pytest.approx(sorted(expected[0].tolist()), rel=1e-5)
-    with pytest.raises(ValueError, match=r"encoder\(s\) \['frame_difference'\] that read modality 'flow': pass its video"):
+    with pytest.raises(
+        ValueError, match=r"encoder\(s\) \['frame_difference'\] that read modality 'flow': pass its video"
+    ):
         classify(str(video))
     # and so does dear-predict, as --input flow=VIDEO
     assert predict_main([str(video), "--model", str(folder), "--input", f"flow={flow}", "--json"]) == 0
@@ -193,9 +217,13 @@ def test_fourth_encoder_from_a_dataset_column_through_training_saving_reloading_
         print("RESULT", json.dumps({{"logits": logits.tolist(), "top": top}}))
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
-                            env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin",
-                                 "OMP_NUM_THREADS": "1"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     remote = json.loads(result.stdout.split("RESULT", 1)[1])
     np.testing.assert_allclose(remote["logits"], expected.numpy(), rtol=1e-5, atol=1e-6)
@@ -213,7 +241,9 @@ def test_fourth_encoder_on_rgb_fuses_trains_saves_and_reloads(tmp_path):
     model.eval().save_pretrained(tmp_path)
     reloaded = AutoModelForVideoClassification.from_pretrained(tmp_path).eval()
     with torch.no_grad():
-        torch.testing.assert_close(reloaded(pixel_values=clips(2)).logits, model(pixel_values=clips(2)).logits, rtol=0, atol=1e-6)
+        torch.testing.assert_close(
+            reloaded(pixel_values=clips(2)).logits, model(pixel_values=clips(2)).logits, rtol=0, atol=1e-6
+        )
 
 
 def test_an_encoder_of_a_new_modality_takes_its_own_input():
@@ -223,7 +253,9 @@ def test_an_encoder_of_a_new_modality_takes_its_own_input():
     with torch.no_grad():
         with_flow = model(pixel_values=clips(1), flow_pixel_values=clips(2)).logits
         other_flow = model(pixel_values=clips(1), flow_pixel_values=clips(3)).logits
-    assert with_flow.shape == (2, 5) and not torch.equal(with_flow, other_flow)  # closed gates: its own head still reads it
+    assert with_flow.shape == (2, 5) and not torch.equal(
+        with_flow, other_flow
+    )  # closed gates: its own head still reads it
     with pytest.raises(ValueError, match="`flow_pixel_values` is required"):
         model(pixel_values=clips(1))
     with pytest.raises(ValueError, match="different batch sizes"):
@@ -232,14 +264,19 @@ def test_an_encoder_of_a_new_modality_takes_its_own_input():
 
 def test_unregistered_or_malformed_encoders_are_refused():
     config = config_with({"mystery": {"type": "not_registered", "modality": "rgb"}})
-    with pytest.raises(ValueError, match=r"type 'not_registered', which no class is registered for.*@register_encoder\('not_registered'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"type 'not_registered', which no class is registered for.*@register_encoder\('not_registered'\)",
+    ):
         DearForVideoClassification(config)
     with pytest.raises(ValueError, match=r"needs a 'type' .* and a 'modality'"):
         config_with({"mystery": {"modality": "rgb"}})
     with pytest.raises(ValueError, match="unknown encoder 'mystery'"):
         DearConfig.from_preset("tiny-s4v-rgb", encoders=["rgb_side4video", "mystery"])
     with pytest.raises(ValueError, match=r"encoder_configs describes \['ghost'\]"):
-        DearConfig.from_preset("tiny-s4v-rgb", encoder_configs={"ghost": {"type": "frame_difference", "modality": "rgb"}})
+        DearConfig.from_preset(
+            "tiny-s4v-rgb", encoder_configs={"ghost": {"type": "frame_difference", "modality": "rgb"}}
+        )
 
 
 SCALE = torch.tensor(2.0)  # not a literal: an encoder that reads it cannot be written into a folder
@@ -253,8 +290,11 @@ class ScaledDifferenceEncoder(FrameDifferenceEncoder):
 
 def test_an_encoder_that_cannot_be_carried_is_refused_at_save_time_naming_it(tmp_path):
     model = DearForVideoClassification(config_with({"scaled": {"type": "scaled_difference", "modality": "rgb"}}))
-    with pytest.raises(ValueError, match=r"cannot carry encoder type 'scaled_difference' \(class ScaledDifferenceEncoder "
-                                         r"from test_encoder_registry.py\).*reads the global 'SCALE', a Tensor"):
+    with pytest.raises(
+        ValueError,
+        match=r"cannot carry encoder type 'scaled_difference' \(class ScaledDifferenceEncoder "
+        r"from test_encoder_registry.py\).*reads the global 'SCALE', a Tensor",
+    ):
         model.save_pretrained(tmp_path / "scaled")
     # typed in at run time: no source to copy
     namespace = {"FrameDifferenceEncoder": FrameDifferenceEncoder, "register_encoder": register_encoder}
@@ -265,8 +305,12 @@ def test_an_encoder_that_cannot_be_carried_is_refused_at_save_time_naming_it(tmp
 
 
 def test_a_folder_saved_without_custom_encoders_writes_none_and_sheds_old_copies(tmp_path):
-    DearForVideoClassification(config_with({"frame_difference": {"type": "frame_difference", "modality": "rgb"}})).save_pretrained(tmp_path)
-    assert (tmp_path / "custom_encoder_frame_difference.py").is_file() and (tmp_path / "modeling_dear_custom.py").is_file()
+    DearForVideoClassification(
+        config_with({"frame_difference": {"type": "frame_difference", "modality": "rgb"}})
+    ).save_pretrained(tmp_path)
+    assert (tmp_path / "custom_encoder_frame_difference.py").is_file() and (
+        tmp_path / "modeling_dear_custom.py"
+    ).is_file()
     DearForVideoClassification(DearConfig.from_preset("tiny-s4v-rgb", num_labels=5)).save_pretrained(tmp_path)
     assert not list(tmp_path.glob("custom_encoder_*.py")) and not (tmp_path / "modeling_dear_custom.py").exists()
     assert json.loads((tmp_path / "config.json").read_text())["auto_map"]["AutoModelForVideoClassification"] == (
