@@ -89,7 +89,9 @@ class DearConfig(PreTrainedConfig):
             `depth_videomamba`, and any name described in `encoder_configs`.
         encoder_configs (`dict[str, dict]`, *optional*): for encoders beyond the built-in three (or to override
             them), `{"type": <registered encoder type>, "modality": <what it reads>, **options}`; the model takes a
-            modality's frames as `pixel_values` (rgb), `depth_pixel_values`, or `<modality>_pixel_values`.
+            modality's frames as `pixel_values` (rgb), `depth_pixel_values`, or `<modality>_pixel_values`, the
+            processor as `videos` or `<modality>=`, a dataset in the column `video` or `<modality>` (`modalities`
+            lists what the encoders read; see `input_name` and `modality_column`).
         fusion_streams (`list[str]`, *optional*): gated cross-attention streams, each named after the encoder it
             fuses with the RGB encoder `rgb_side4video`. `None` builds every stream the encoders allow; `[]` fuses nothing and
             averages the encoders' own heads (late fusion; with one encoder, the unimodal model).
