@@ -7,7 +7,7 @@ import json
 import logging
 
 from ...hub.cards import render_dataset_card
-from .atomic_write import write_atomic, write_json
+from ...atomic_write import write_atomic, write_json
 from .shards import read_manifest
 
 logger = logging.getLogger(__name__)
