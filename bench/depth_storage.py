@@ -9,7 +9,7 @@ Clips are SSv2-shaped (240×427, 45 frames, 12 fps):
 
 * "smooth": a depth-model-like field: a tilted table plane, a slowly drifting low-frequency relief, two
   objects with soft (2-3 px) edges moving across, and camera shake; what DPT/Depth Anything produce.
-* "synthetic": ground-truth depth of `synthetic_data.render_clip` (hard object edges: the worst case for a
+* "synthetic": ground-truth depth of `data.synthetic.render_clip` (hard object edges: the worst case for a
   lossy codec), 240×428.
 
 The RGB reference is the VP9 WebM of `bench/data_pipeline.ssv2_like_clip` (SSv2-like bits per frame).
@@ -101,7 +101,7 @@ def smooth_depth_clip(seed: int, num_frames: int = FRAMES, height: int = HEIGHT,
 
 
 def synthetic_depth_clip(seed: int) -> np.ndarray:
-    from modeling_dear.synthetic_data import render_clip
+    from modeling_dear.data.synthetic import render_clip
 
     return render_clip(seed % 6, seed, height=HEIGHT, width=428, min_frames=FRAMES, max_frames=FRAMES).depth
 

@@ -1,4 +1,4 @@
-"""Peak memory of the SSv2 preparation (`modeling_dear.prepare_ssv2`) against the length of a video.
+"""Peak memory of the SSv2 preparation (`modeling_dear.data.ssv2`) against the length of a video.
 
 Each run prepares a one-video download (a 320×240 clip of 45 or 2,500 frames, H.264 MP4) with a tiny random
 DPT in a fresh process and prints that process's peak RSS (`ru_maxrss`, decode included: `--num_workers 0`
@@ -64,13 +64,14 @@ def child(args) -> None:
     import torch
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import modeling_dear.prepare_ssv2 as module
+    import modeling_dear.data.ssv2.shards as shards
+    from modeling_dear.data.ssv2 import prepare_ssv2
 
     torch.set_num_threads(1)
     if args.unstreamed:
-        module.STREAM_ABOVE_FRAMES = 10**9
+        shards.STREAM_ABOVE_FRAMES = 10**9
     start = time.perf_counter()
-    summary = module.prepare_ssv2(
+    summary = prepare_ssv2(
         args.videos, args.labels, args.output, args.model, splits=("validation",), batch_size=16,
         num_workers=args.num_workers, encode_threads=1, progress=False,
     )

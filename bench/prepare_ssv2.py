@@ -1,4 +1,4 @@
-"""Throughput of the SSv2 preparation (`modeling_dear.prepare_ssv2`) on CPU, and the projected cost of the
+"""Throughput of the SSv2 preparation (`modeling_dear.data.ssv2`) on CPU, and the projected cost of the
 full SSv2 on one GPU.
 
 1. The miniature download of tests/test_prepare_ssv2.py (40×64 clips of 5-8 frames), end to end with a
@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import av  # noqa: E402,F401  (before decord: see video_io._import_decord)
 
+from modeling_dear.data.ssv2 import prepare_ssv2  # noqa: E402
 from modeling_dear.dataset_schema import ssv2_label_names  # noqa: E402
-from modeling_dear.prepare_ssv2 import prepare_ssv2  # noqa: E402
 from modeling_dear.video_io import encode_depth_video, encode_video, open_video  # noqa: E402
 
 SSV2_VIDEOS = 220_847

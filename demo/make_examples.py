@@ -4,7 +4,7 @@
     python demo/make_examples.py            # writes demo/examples/*.webm and *_depth.mp4 (about 70 kB in all)
 
 "Moving something towards the camera" and "... away from the camera" share a seed, so their RGB videos are
-byte-identical and only their depth differs (see modeling_dear/synthetic_data.py): on the page, an RGB-only
+byte-identical and only their depth differs (see modeling_dear/data/synthetic/): on the page, an RGB-only
 model must give them the same answer, DEAR need not.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from modeling_dear.synthetic_data import DEFAULT_FPS, encode_rgb, render_clip
+from modeling_dear.data.synthetic import DEFAULT_FPS, encode_rgb, render_clip
 from modeling_dear.video_io import encode_depth_video
 
 # (class, seed): seeds outside the synthetic dataset's own seed sequences, so these clips are not training clips

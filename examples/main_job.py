@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The main job: does depth help? RGB-only vs full DEAR, trained and tested on the built-in synthetic data.
 
-1. generates (or reuses) the synthetic depth-sensitive dataset (modeling_dear.synthetic_data);
+1. generates (or reuses) the synthetic depth-sensitive dataset (modeling_dear.data.synthetic);
 2. trains the tiny preset twice with `accelerate launch examples/run_ssv2.py`: RGB only (`tiny-s4v-rgb`) and
    full DEAR (`tiny`: RGB + depth Side4Video + depth VideoMamba), same data, schedule and seed;
 3. tests both with 2 clips x 3 crops, then compares them class by class (modeling_dear.evaluation.per_class_comparison);
@@ -61,8 +61,8 @@ def run_training(preset: str, output_dir: Path, args, data_cache: Path) -> None:
 
 
 def summarise(output: Path, label_names: list[str]) -> dict:
+    from modeling_dear.data.synthetic import DEPTH_SENSITIVE_CLASSES
     from modeling_dear.evaluation.per_class_comparison import compare_predictions, write_comparison
-    from modeling_dear.synthetic_data import DEPTH_SENSITIVE_CLASSES
 
     comparisons = compare_predictions(output / "RGB" / "predictions.jsonl", output / "DEAR" / "predictions.jsonl")
     paths = write_comparison(comparisons, output / "depth_analysis", names=("RGB", "DEAR"))
@@ -132,12 +132,10 @@ def main(argv: list[str] | None = None):
     output = Path(args.output)
     data_cache = output / "synthetic_data"
     start = time.perf_counter()
-    from modeling_dear.synthetic_data import load_or_generate_synthetic
+    from modeling_dear.data.synthetic import SyntheticSpec, load_or_generate_synthetic
 
-    dataset = load_or_generate_synthetic(
-        cache_dir=data_cache, num_train_per_class=args.train_per_class,
-        num_validation_per_class=args.eval_per_class, seed=0, progress=True, num_proc=os.cpu_count(),
-    )
+    spec = SyntheticSpec(num_train_per_class=args.train_per_class, num_validation_per_class=args.eval_per_class, seed=0)
+    dataset = load_or_generate_synthetic(spec, cache_dir=data_cache, progress=True, num_proc=os.cpu_count())
     label_names = dataset["train"].features["label"].names
     print(f"synthetic data: {', '.join(f'{k} {len(v)}' for k, v in dataset.items())} clips, "
           f"{len(label_names)} classes ({time.perf_counter() - start:.0f} s)", flush=True)

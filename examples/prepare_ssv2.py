@@ -13,7 +13,7 @@ Eight GPUs (each process takes every 8th shard), straight from the 20 archive pa
 
 Run the same command again to resume after a crash or Ctrl-C: finished shards are kept. The result loads
 offline with `datasets.load_dataset("/data/ssv2_depth")` and trains with
-`examples/run_ssv2.py --dataset /data/ssv2_depth`. The logic lives in `modeling_dear.prepare_ssv2`.
+`examples/run_ssv2.py --dataset /data/ssv2_depth`. The logic lives in `modeling_dear.data.ssv2`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
+from modeling_dear.data.ssv2 import DEFAULT_SHARD_SIZE, SPLITS, SSv2InputError, partial_state, prepare_ssv2
 from modeling_dear.depth_estimation import DEFAULT_DEPTH_MODEL, DEFAULT_NORMALIZATION
-from modeling_dear.prepare_ssv2 import DEFAULT_SHARD_SIZE, SPLITS, SSv2InputError, prepare_ssv2
 
 
 @dataclass
@@ -77,9 +77,7 @@ class PrepareArguments:
 def main(argv=None) -> int:
     parser = HfArgumentParser(PrepareArguments)
     (args,) = parser.parse_args_into_dataclasses(args=argv)
-    from modeling_dear.prepare_ssv2 import _partial_state
-
-    state = _partial_state()
+    state = partial_state()
     logging.basicConfig(
         format=f"%(asctime)s [process {state.process_index}] %(levelname)s %(name)s: %(message)s",
         level=logging.INFO,

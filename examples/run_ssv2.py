@@ -133,14 +133,14 @@ def load_video_dataset(data_args: DataArguments):
     import datasets
 
     if data_args.dataset == "synthetic":
-        from modeling_dear.synthetic_data import load_or_generate_synthetic
+        from modeling_dear.data.synthetic import SyntheticSpec, load_or_generate_synthetic
 
-        return load_or_generate_synthetic(
-            cache_dir=data_args.synthetic_cache_dir,
+        spec = SyntheticSpec(
             num_train_per_class=data_args.synthetic_train_per_class,
             num_validation_per_class=data_args.synthetic_eval_per_class,
             seed=data_args.synthetic_seed,
         )
+        return load_or_generate_synthetic(spec, cache_dir=data_args.synthetic_cache_dir)
     path = Path(data_args.dataset).expanduser()
     if (path / "dataset_dict.json").is_file():
         return datasets.load_from_disk(str(path))

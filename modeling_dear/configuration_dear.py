@@ -12,7 +12,7 @@ from transformers import AutoConfig, CLIPVisionConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
 from .configuration_videomamba import VideoMambaConfig
-from .video_transforms import CLIP_MEAN, CLIP_STD
+from .video_transforms import CLIP_MEAN, CLIP_STD, COLORMAPS
 
 RGB_SIDE4VIDEO = "rgb_side4video"
 DEPTH_SIDE4VIDEO = "depth_side4video"
@@ -29,8 +29,7 @@ BUILTIN_ENCODER_SPECS = {
 STREAMS = (DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA)
 RGB = "rgb"
 DEPTH = "depth"
-DEPTH_COLORMAPS = ("inferno", "gray")
-# the same choices as depth_estimation.NORMALIZATIONS, kept here so that configs load without torch
+# How depth maps are scaled to uint8 (depth_estimation.normalize_depth); defined here so that configs load without torch
 DEPTH_NORMALIZATIONS = ("clip", "frame")
 DEPTH_PREPROCESSING_KEYS = ("size", "keep_aspect_ratio", "ensure_multiple_of", "image_mean", "image_std", "rescale_factor")
 
@@ -233,8 +232,8 @@ class DearConfig(PreTrainedConfig):
                 f"encoder(s) {idle} would run without reaching the logits: with fusion_streams {self.fusion_streams} "
                 f"only {self.logit_sources} are classified; add a stream for them or remove them from encoders"
             )
-        if self.depth_colormap not in DEPTH_COLORMAPS:
-            raise ValueError(f"depth_colormap must be one of {DEPTH_COLORMAPS}, got {self.depth_colormap!r}")
+        if self.depth_colormap not in COLORMAPS:
+            raise ValueError(f"depth_colormap must be one of {COLORMAPS}, got {self.depth_colormap!r}")
         patch_size = self.clip_config.patch_size
         if self.uses_side4video and self.image_size % patch_size:
             raise ValueError(f"image_size {self.image_size} is not a multiple of the backbone patch size {patch_size}")

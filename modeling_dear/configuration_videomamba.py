@@ -17,6 +17,9 @@ import math
 
 from transformers import PreTrainedConfig
 
+# Positions per block of the CPU selective scan; why 64: selective_scan.resolve_scan_block_size.
+DEFAULT_SCAN_BLOCK_SIZE = 64
+
 
 # Released VideoMamba sizes with their SSv2 drop-path rates (docs/videomamba.md §1, §3).
 VIDEOMAMBA_VARIANTS = {
@@ -80,7 +83,7 @@ class VideoMambaConfig(PreTrainedConfig):
     dt_max: float = 0.1
     dt_init_floor: float = 1e-4
     residual_in_fp32: bool = True
-    scan_block_size: int = 64
+    scan_block_size: int = DEFAULT_SCAN_BLOCK_SIZE
     use_mamba_kernels: bool = True
 
     def __post_init__(self, **kwargs):

@@ -26,10 +26,11 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from .configuration_dear import DEPTH_NORMALIZATIONS
+
 DEFAULT_DEPTH_MODEL = "Intel/dpt-hybrid-midas"  # the paper's MiDaS choice
 FAST_DEPTH_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"  # 25 M parameters, Apache-2.0
 
-NORMALIZATIONS = ("clip", "frame")
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +98,8 @@ def normalize_depth_tensor(prediction: torch.Tensor, normalize: str = DEFAULT_NO
     """Float inverse depth (T, H, W) → uint8 tensor on the same device, min-max over the whole clip (`"clip"`)
     or each frame (`"frame"`). A constant prediction maps to 0. `DearForVideoClassification` computes its
     on-the-fly depth with this same function, so stored and on-the-fly depth agree level for level."""
-    if normalize not in NORMALIZATIONS:
-        raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
+    if normalize not in DEPTH_NORMALIZATIONS:
+        raise ValueError(f"normalize must be one of {DEPTH_NORMALIZATIONS}, got {normalize!r}")
     prediction = torch.as_tensor(prediction).float()
     if prediction.ndim != 3:
         raise ValueError(f"normalize_depth expects (T, H, W), got {tuple(prediction.shape)}")
@@ -297,8 +298,8 @@ class DepthEstimator:
     ):
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
 
-        if normalize not in NORMALIZATIONS:
-            raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
+        if normalize not in DEPTH_NORMALIZATIONS:
+            raise ValueError(f"normalize must be one of {DEPTH_NORMALIZATIONS}, got {normalize!r}")
         if isinstance(model, (str, os.PathLike)):
             from .model_sources import check_model_source
 

@@ -42,8 +42,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .configuration_videomamba import DEFAULT_SCAN_BLOCK_SIZE
 
-DEFAULT_SCAN_BLOCK_SIZE = 64
+
 # Matches torch.nn.functional.softplus' default, which the CUDA kernel also uses.
 SOFTPLUS_THRESHOLD = 20.0
 

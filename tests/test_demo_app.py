@@ -24,7 +24,7 @@ from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPi
 from modeling_dear import DearConfig, DearForVideoClassification, DearVideoProcessor  # noqa: E402
 from modeling_dear.depth_estimation import read_depth_preprocessing  # noqa: E402
 from modeling_dear.pipeline_dear import frames_from_pixel_values  # noqa: E402
-from modeling_dear.synthetic_data import SYNTHETIC_CLASSES  # noqa: E402
+from modeling_dear.data.synthetic import SYNTHETIC_CLASSES  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "demo" / "app.py"

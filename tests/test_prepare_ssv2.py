@@ -19,13 +19,13 @@ import pytest
 pytest.importorskip("av")
 torch = pytest.importorskip("torch")
 
-from modeling_dear.dataset_schema import COLUMNS, ssv2_label_names, video_features  # noqa: E402
-from modeling_dear.prepare_ssv2 import (  # noqa: E402
+from modeling_dear.data.ssv2 import (  # noqa: E402
     REPORT_FILE,
     SSv2InputError,
     normalize_template,
     prepare_ssv2,
 )
+from modeling_dear.dataset_schema import COLUMNS, ssv2_label_names, video_features  # noqa: E402
 from modeling_dear.video_io import encode_video, probe_video, read_depth_frames  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -426,7 +426,7 @@ def test_decode_workers_exit_when_the_main_process_is_killed(download, tmp_path)
     # the state in which a kill -9 used to leave the workers blocked forever
     script = f"""
 import sys, time
-from modeling_dear.prepare_ssv2 import prepare_ssv2
+from modeling_dear.data.ssv2 import prepare_ssv2
 
 class Stuck:
     name, normalize = "stuck", "clip"
@@ -464,7 +464,7 @@ prepare_ssv2({str(download / "videos")!r}, {str(download / "labels")!r}, {str(tm
 
 @pytest.mark.parametrize("normalize", ["clip", "frame"])
 def test_long_videos_stream_in_chunks_with_the_same_depth(download, tiny_dpt, tmp_path, monkeypatch, normalize):
-    import modeling_dear.prepare_ssv2 as module
+    import modeling_dear.data.ssv2.shards as module
     from modeling_dear.depth_estimation import DepthEstimator
     from modeling_dear.video_io import open_video
 

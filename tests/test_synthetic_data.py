@@ -12,7 +12,8 @@ import pytest
 av = pytest.importorskip("av")
 torch = pytest.importorskip("torch")
 
-from modeling_dear import synthetic_data as sd  # noqa: E402
+from modeling_dear.data import synthetic as sd  # noqa: E402
+from modeling_dear.data.synthetic import SyntheticSpec  # noqa: E402
 from modeling_dear.dataset_schema import COLUMNS, video_features  # noqa: E402
 
 SMALL = dict(num_train_per_class=2, num_validation_per_class=1, num_test_per_class=1, height=32, width=48,
@@ -21,7 +22,7 @@ SMALL = dict(num_train_per_class=2, num_validation_per_class=1, num_test_per_cla
 
 @pytest.fixture(scope="module")
 def small():
-    return sd.generate_synthetic_dataset(seed=3, **SMALL)
+    return sd.generate_synthetic_dataset(SyntheticSpec(seed=3, **SMALL))
 
 
 def _decode_rgb(data: bytes) -> np.ndarray:
@@ -70,15 +71,15 @@ def test_frames_are_aligned_and_depth_is_lossless(small):
             assert depth.shape == (row["num_frames"], row["height"], row["width"])
     # the stored depth is exactly what the renderer produced: the clip's seed reproduces it
     row = small["train"][5]
-    clip = sd.render_clip(row["label"], sd._clip_seed(3, "train", row["label"], 0), 32, 48, 6, 9)
+    clip = sd.render_clip(row["label"], sd.clip_seed(3, "train", row["label"], 0), 32, 48, 6, 9)
     np.testing.assert_array_equal(_decode_depth(row["depth"]["bytes"], 32, 48), clip.depth)
     assert clip.depth.min() == 0 and clip.depth.max() == 255  # min-max over the clip
     assert np.abs(_decode_rgb(row["video"]["bytes"]).astype(int) - clip.frames).mean() < 6  # lossy VP9, but close
 
 
 def test_same_seed_same_bytes_different_seed_different_bytes(small):
-    again = sd.generate_synthetic_dataset(seed=3, **SMALL)
-    other = sd.generate_synthetic_dataset(seed=4, **SMALL)
+    again = sd.generate_synthetic_dataset(SyntheticSpec(seed=3, **SMALL))
+    other = sd.generate_synthetic_dataset(SyntheticSpec(seed=4, **SMALL))
     for name in small:
         assert small[name].data.table.equals(again[name].data.table)
         assert small[name]["video"] != other[name]["video"]
@@ -86,17 +87,18 @@ def test_same_seed_same_bytes_different_seed_different_bytes(small):
 
 
 def test_worker_processes_do_not_change_the_bytes(small):
-    parallel = sd.generate_synthetic_dataset(seed=3, num_proc=2, **SMALL)
+    parallel = sd.generate_synthetic_dataset(SyntheticSpec(seed=3, **SMALL), num_proc=2)
     for name in small:
         assert small[name].data.table.equals(parallel[name].data.table)
 
 
 def test_cache_reuses_and_card(tmp_path):
-    args = dict(SMALL, num_train_per_class=1, num_validation_per_class=1, num_test_per_class=1)
-    first = sd.load_or_generate_synthetic(cache_dir=tmp_path, seed=5, **args)
+    spec = SyntheticSpec(**dict(SMALL, num_train_per_class=1, num_validation_per_class=1, num_test_per_class=1), seed=5)
+    first = sd.load_or_generate_synthetic(spec, cache_dir=tmp_path)
     (entry,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert entry.name == spec.cache_key
     stamp = (entry / "dataset_dict.json").stat().st_mtime_ns
-    second = sd.load_or_generate_synthetic(cache_dir=tmp_path, seed=5, **args)
+    second = sd.load_or_generate_synthetic(spec, cache_dir=tmp_path)
     assert (entry / "dataset_dict.json").stat().st_mtime_ns == stamp  # loaded, not regenerated
     assert first["train"]["video"] == second["train"]["video"]
     from huggingface_hub import DatasetCard
@@ -109,23 +111,25 @@ def test_cache_reuses_and_card(tmp_path):
 
 
 def test_interrupted_cache_resumes_at_the_unfinished_split(tmp_path, monkeypatch):
-    args = dict(SMALL, num_train_per_class=1, num_validation_per_class=1, num_test_per_class=1, seed=6)
-    real = sd._generate_splits
+    from modeling_dear.data.synthetic import cache
+
+    spec = SyntheticSpec(**dict(SMALL, num_train_per_class=1, num_validation_per_class=1, num_test_per_class=1), seed=6)
+    real = cache.generate_splits
     asked = []
 
-    def interrupted(params, splits, num_proc, progress):
+    def interrupted(spec, splits, num_proc, progress):
         asked.append(list(splits))
-        for split, dataset in real(params, splits, num_proc, progress):
+        for split, dataset in real(spec, splits, num_proc, progress):
             yield split, dataset
             raise KeyboardInterrupt  # stopped after the first split
 
-    monkeypatch.setattr(sd, "_generate_splits", interrupted)
+    monkeypatch.setattr(cache, "generate_splits", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        sd.load_or_generate_synthetic(cache_dir=tmp_path, **args)
-    monkeypatch.setattr(sd, "_generate_splits", lambda *a: asked.append(list(a[1])) or real(*a))
-    resumed = sd.load_or_generate_synthetic(cache_dir=tmp_path, **args)
+        sd.load_or_generate_synthetic(spec, cache_dir=tmp_path)
+    monkeypatch.setattr(cache, "generate_splits", lambda *a: asked.append(list(a[1])) or real(*a))
+    resumed = sd.load_or_generate_synthetic(spec, cache_dir=tmp_path)
     assert asked == [["train", "validation", "test"], ["validation", "test"]]
-    fresh = sd.generate_synthetic_dataset(**args)
+    fresh = sd.generate_synthetic_dataset(spec)
     for name in fresh:
         assert resumed[name]["video"] == fresh[name]["video"]
     assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
@@ -144,6 +148,56 @@ def test_command_line_writes_dataset_and_card(tmp_path, capsys):
     assert "24 clips" in capsys.readouterr().out
     with pytest.raises(SystemExit):  # refuses to overwrite without being told
         sd.main(args)
+
+
+def test_the_cards_command_re_creates_the_dataset(tmp_path):
+    """The card's "re-create with" command, run as written (`python -m ...`), gives the same bytes."""
+    import shlex
+    import subprocess
+    import sys
+
+    from datasets import load_from_disk
+
+    out = tmp_path / "first"
+    assert sd.main(["--output", str(out), "--seed", "2", "--train-per-class", "1", "--validation-per-class", "0",
+                    "--test-per-class", "0", "--height", "24", "--width", "32", "--min-frames", "4",
+                    "--max-frames", "5", "--label-test-split"]) == 0
+    (command,) = re.findall(r"^python -m .*$", (out / "README.md").read_text(), flags=re.MULTILINE)
+    again = tmp_path / "again"
+    words = [str(again) if w == "DIR" else w for w in shlex.split(command)]
+    assert words[:3] == ["python", "-m", "modeling_dear.data.synthetic"] and "--label-test-split" in words
+    subprocess.run([sys.executable, *words[1:]], check=True, capture_output=True)
+    assert load_from_disk(str(again))["train"].data.table.equals(load_from_disk(str(out))["train"].data.table)
+    assert (again / "generation.json").read_text() == (out / "generation.json").read_text()
+
+
+def test_spec_is_one_frozen_checked_object():
+    spec = SyntheticSpec(num_train_per_class=np.int64(3), height=32, width=48, fps=np.float32(12))
+    assert (spec.num_train_per_class, spec.fps) == (3, 12.0) and type(spec.num_train_per_class) is int
+    with pytest.raises(AttributeError):  # frozen: a spec cannot drift from the data it named
+        spec.seed = 1
+    assert SyntheticSpec(num_validation_per_class=0).splits == ["train", "test"]
+    assert [SyntheticSpec().labelled(s) for s in sd.SPLITS] == [True, True, False]
+    assert SyntheticSpec(label_test_split=True).labelled("test")
+    with pytest.raises(ValueError, match="even height and width, got 33x48"):
+        SyntheticSpec(height=33, width=48)
+    with pytest.raises(ValueError, match="min_frames <= max_frames, got 9, 8"):
+        SyntheticSpec(min_frames=9, max_frames=8)
+    with pytest.raises(TypeError, match="expected a SyntheticSpec .* got int 24"):
+        sd.generate_synthetic_dataset(24)  # the old signature's first argument
+    with pytest.raises(TypeError, match="expected a SyntheticSpec"):
+        sd.load_or_generate_synthetic({"seed": 0})
+
+
+def test_cache_keys_did_not_change():
+    """Caches written before the spec object existed stay valid: the keys of the main job's data (40 training and
+    12 validation clips per class) and of the defaults are those the 13-argument functions computed."""
+    assert SyntheticSpec(num_train_per_class=40, num_validation_per_class=12).cache_key == "v3-556d50351ed1d802"
+    assert SyntheticSpec().cache_key == "v3-805b05903f078273"
+    assert SyntheticSpec().to_dict() == {
+        "generator_version": 3, "num_per_class": {"train": 24, "validation": 8, "test": 4}, "seed": 0,
+        "height": 96, "width": 128, "fps": 12.0, "min_frames": 12, "max_frames": 20, "label_test_split": False,
+    }
 
 
 def test_flip_pairs_differ_only_by_left_and_right():
@@ -186,7 +240,7 @@ def _probe_input(clip: sd.SyntheticClip, modality: str) -> np.ndarray:
 def _probe_accuracy(clips_a, clips_b, modality: str, folds: int = 3, steps: int = 50) -> float:
     from torch import nn
 
-    x = torch.tensor(np.stack([_probe_input(c, modality) for pair in zip(clips_a, clips_b) for c in pair]))
+    x = torch.tensor(np.stack([_probe_input(c, modality) for pair in zip(clips_a, clips_b, strict=True) for c in pair]))
     y = torch.tensor([0, 1] * len(clips_a))
     fold = (torch.arange(len(y)) // 2) % folds
     correct = 0

@@ -1,0 +1,7 @@
+"""The one error of the SSv2 preparation that is the user's to fix: a download that is incomplete or malformed."""
+
+from __future__ import annotations
+
+
+class SSv2InputError(ValueError):
+    """The SSv2 download is incomplete or malformed. The message starts with the file at fault."""
