@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
 
 
 def model_card_for(config, training_args, data_args, results, model_args=None):
-    from modeling_dear.model_card import build_model_card
+    from modeling_dear.hub.model_card import build_model_card
 
     test, evaluation = results.get("test", {}), results.get("eval", {})
     if "test_top1" in test:

@@ -11,7 +11,7 @@ import torch
 from transformers import TrainerCallback, TrainingArguments
 
 from modeling_dear import DearConfig, DearForVideoClassification
-from modeling_dear.dataset_schema import video_features
+from modeling_dear.data.schema import video_features
 from modeling_dear.frozen_weights import FROZEN_WEIGHTS_FILE
 from modeling_dear.training import DearTrainer
 from modeling_dear.video_io import encode_depth_video, encode_video

@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ...dataset_schema import COLUMNS
+from ..schema import COLUMNS
 from ...atomic_write import write_atomic, write_json
 from .decoding import DecodedVideo, DecodeVideos, decode_loader
 from .labels import Annotation

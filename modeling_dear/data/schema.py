@@ -41,7 +41,7 @@ def ssv2_label_names() -> list[str]:
 
 def modality_columns(modalities=("rgb", "depth")) -> list[str]:
     """The video columns a dataset for these modalities holds, RGB's (`video`) first."""
-    from .configuration_dear import RGB, modality_column
+    from ..configuration_dear import RGB, modality_column
 
     return [modality_column(m) for m in dict.fromkeys((RGB, *modalities))]
 
