@@ -322,10 +322,6 @@ class DearConfig(PreTrainedConfig):
         return DEPTH in self.modalities
 
     @property
-    def needs_rgb(self) -> bool:
-        return RGB in self.modalities
-
-    @property
     def estimates_depth(self) -> bool:
         """Whether the model builds a depth estimator: it has a depth encoder and a bundled depth model."""
         return self.needs_depth and self.depth_estimator_config is not None

@@ -17,13 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..schema import ssv2_label_names
+from ..schema import SPLITS, ssv2_label_names
 from .errors import SSv2InputError
 
 logger = logging.getLogger(__name__)
 
-SPLITS = ("train", "validation", "test")
-LABEL_FILES = ("labels", "train", "validation", "test")
 
 
 @dataclass(frozen=True)
