@@ -31,8 +31,8 @@ import numpy as np
 import torch
 from common import ssv2_like_clip
 
+from modeling_dear.data.schema import ssv2_label_names
 from modeling_dear.data.ssv2 import prepare_ssv2
-from modeling_dear.dataset_schema import ssv2_label_names
 from modeling_dear.testing_utils import save_tiny_dpt, smooth_moving_frames
 from modeling_dear.video_io import encode_depth_video, encode_video, open_video
 

@@ -32,6 +32,7 @@ from transformers import HfArgumentParser, TrainingArguments, set_seed
 from transformers.trainer_utils import IntervalStrategy
 
 from modeling_dear import DearConfig, DearForVideoClassification, DearVideoProcessor
+from modeling_dear.configuration_dear import modality_column
 from modeling_dear.model_sources import check_model_source
 from modeling_dear.modeling_side4video import convert_to_sync_batchnorm
 from modeling_dear.training import (
@@ -173,18 +174,12 @@ def build_processor(config: DearConfig, data_args: DataArguments, model_args: Mo
             return DearVideoProcessor.from_pretrained(model_args.model_name_or_path)
         except OSError:
             logger.warning("%s has no processor; building one from the config", model_args.model_name_or_path)
-    # the recipe's 256x320 resize before the 224 crop, scaled to the model's frame size
-    scale = config.image_size / 224
-    return DearVideoProcessor(
-        num_frames=config.num_frames,
-        size={"shortest_edge": config.image_size},
-        crop_size={"height": config.image_size, "width": config.image_size},
-        train_size={"height": round(256 * scale), "width": round(320 * scale)},
-        depth_colormap=config.depth_colormap,
+    # the model's clip, modalities and classes; the recipe's 256x320 resize before the 224 crop, scaled to its frames
+    return DearVideoProcessor.from_model_config(
+        config,
         crop_scale=[data_args.crop_scale_min, 1.0],
         randaugment_num_ops=data_args.randaugment_num_ops,
         randaugment_magnitude=data_args.randaugment_magnitude,
-        id2label=config.id2label,
         decode_backend=data_args.decode_backend,
     )
 
@@ -287,10 +282,9 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         dataset = raw[split_name]
         if limit is not None:
             dataset = dataset.select(range(min(limit, len(dataset))))
-        keep = [c for c in ("video_id", "video", "depth", "label") if c in dataset.column_names]
-        if not config.needs_depth:
-            keep = [c for c in keep if c != "depth"]
-        return dataset.select_columns(keep)
+        # the id, the label and the column of each modality the model reads (video, depth, ...)
+        wanted = ("video_id", *dict.fromkeys(modality_column(m) for m in ("rgb", *config.modalities)), "label")
+        return dataset.select_columns([c for c in wanted if c in dataset.column_names])
 
     train_dataset = prepare(splits["train"], data_args.max_train_samples) if training_args.do_train else None
     eval_dataset = prepare(splits["eval"], data_args.max_eval_samples) if training_args.do_eval else None
@@ -311,19 +305,19 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         steps_per_epoch = math.ceil(len(train_dataset) / videos_per_step)
         training_args.warmup_steps = int(math.ceil(data_args.warmup_epochs * steps_per_epoch))
 
-    use_depth = config.needs_depth
+    modalities = config.modalities  # the collators read the dataset column of each
     trainer = DearTrainer(
         model=model,
         args=training_args,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=processor,
-        data_collator=VideoCollator(processor, mode="train", use_depth=use_depth,
+        data_collator=VideoCollator(processor, mode="train", modalities=modalities,
                                     repeats=data_args.repeated_augmentation, seed=training_args.seed, rank=training_args.process_index,
                                     # on an accelerator the CPU workers only decode; augmentation runs batched on the device
                                     augment_on_device=training_args.device.type != "cpu"),
-        eval_collator=VideoCollator(processor, mode="val", use_depth=use_depth, seed=training_args.seed, rank=training_args.process_index),
-        test_collator=VideoCollator(processor, mode="test", use_depth=use_depth, seed=training_args.seed, rank=training_args.process_index),
+        eval_collator=VideoCollator(processor, mode="val", modalities=modalities, seed=training_args.seed, rank=training_args.process_index),
+        test_collator=VideoCollator(processor, mode="test", modalities=modalities, seed=training_args.seed, rank=training_args.process_index),
         compute_metrics=video_accuracy_metrics(config.id2label),
         callbacks=callbacks,
         max_skipped_fraction=data_args.max_undecodable_fraction,
@@ -367,7 +361,7 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
 
 
 def model_card_for(config, training_args, data_args, results, model_args=None):
-    from modeling_dear.model_card import build_model_card
+    from modeling_dear.hub.model_card import build_model_card
 
     test, evaluation = results.get("test", {}), results.get("eval", {})
     if "test_top1" in test:

@@ -27,6 +27,8 @@ BUILTIN_ENCODER_SPECS = {
 }
 # A fusion stream pairs the RGB encoder (rgb_side4video) with one other encoder and is named after that encoder.
 STREAMS = (DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA)
+RGB = "rgb"
+DEPTH = "depth"
 # How depth maps are scaled to uint8 (depth_estimation.normalize_depth); defined here so that configs load without torch
 DEPTH_NORMALIZATIONS = ("clip", "frame")
 DEPTH_PREPROCESSING_KEYS = ("size", "keep_aspect_ratio", "ensure_multiple_of", "image_mean", "image_std", "rescale_factor")
@@ -45,6 +47,18 @@ DEAR_CUSTOM_PIPELINES = {
 # True when this file runs as part of the installed package, False when transformers runs the copy saved in
 # a model folder (trust_remote_code).
 _IMPORTED_AS_PACKAGE = __name__.startswith("modeling_dear.")
+
+
+
+def input_name(modality: str) -> str:
+    """The model input that carries a modality's frames: `pixel_values` for RGB, `<modality>_pixel_values` else."""
+    return "pixel_values" if modality == RGB else f"{modality}_pixel_values"
+
+
+def modality_column(modality: str) -> str:
+    """The dataset column that holds a modality's videos: `video` for RGB, the modality's own name else (`depth`)."""
+    return "video" if modality == RGB else modality
+
 
 # CLIP ViT-B/16, the frozen backbone of the paper (transformers' CLIPVisionConfig defaults are ViT-B/32).
 CLIP_VIT_B16 = {"patch_size": 16}
@@ -75,7 +89,9 @@ class DearConfig(PreTrainedConfig):
             `depth_videomamba`, and any name described in `encoder_configs`.
         encoder_configs (`dict[str, dict]`, *optional*): for encoders beyond the built-in three (or to override
             them), `{"type": <registered encoder type>, "modality": <what it reads>, **options}`; the model takes a
-            modality's frames as `pixel_values` (rgb), `depth_pixel_values`, or `<modality>_pixel_values`.
+            modality's frames as `pixel_values` (rgb), `depth_pixel_values`, or `<modality>_pixel_values`, the
+            processor as `videos` or `<modality>=`, a dataset in the column `video` or `<modality>` (`modalities`
+            lists what the encoders read; see `input_name` and `modality_column`).
         fusion_streams (`list[str]`, *optional*): gated cross-attention streams, each named after the encoder it
             fuses with the RGB encoder `rgb_side4video`. `None` builds every stream the encoders allow; `[]` fuses nothing and
             averages the encoders' own heads (late fusion; with one encoder, the unimodal model).
@@ -142,9 +158,9 @@ class DearConfig(PreTrainedConfig):
 
     def __post_init__(self, **kwargs):
         if self.id2label is None and kwargs.get("num_labels") is None:
-            # imported by name, not with `from .dataset_schema import`, which would make saved folders carry the
+            # imported by name, not with `from .data.schema import`, which would make saved folders carry the
             # dataset module (their configs always hold id2label, so they never get here)
-            ssv2_label_names = importlib.import_module(".dataset_schema", __package__).ssv2_label_names
+            ssv2_label_names = importlib.import_module(".data.schema", __package__).ssv2_label_names
             self.id2label = dict(enumerate(ssv2_label_names()))
         if self.id2label is not None and self.label2id is None:
             self.label2id = {name: int(index) for index, name in self.id2label.items()}
@@ -271,6 +287,10 @@ class DearConfig(PreTrainedConfig):
         """What the encoders read, each once, in encoder order ("rgb", "depth", ...)."""
         return list(dict.fromkeys(self.encoder_spec(name)["modality"] for name in self._in_fixed_order(self.encoders)))
 
+    def encoders_reading(self, modality: str) -> list[str]:
+        """The encoders that read `modality`, in encoder order."""
+        return [name for name in self._in_fixed_order(self.encoders) if self.encoder_spec(name)["modality"] == modality]
+
     @property
     def active_streams(self) -> list[str]:
         """The fusion streams this model builds, in a fixed order."""
@@ -300,11 +320,7 @@ class DearConfig(PreTrainedConfig):
 
     @property
     def needs_depth(self) -> bool:
-        return "depth" in self.modalities
-
-    @property
-    def needs_rgb(self) -> bool:
-        return "rgb" in self.modalities
+        return DEPTH in self.modalities
 
     @property
     def estimates_depth(self) -> bool:
@@ -340,6 +356,7 @@ class DearConfig(PreTrainedConfig):
             values = json.loads(config_file.read_text(encoding="utf-8"))
             values.pop("model_type", None)
             values.pop("description", None)
+            values.pop("paper_result", None)  # documentation: see paper_results()
             return cls(**{**values, **overrides})
         return cls.from_preset(str(name_or_path), **overrides)
 
@@ -363,6 +380,17 @@ def list_presets() -> list[str]:
     return sorted(path.stem for path in presets_directory().glob("*.json"))
 
 
+def paper_results() -> dict[frozenset, dict]:
+    """The paper's Table 1 (and the poster's depth-only rows), one row per preset that carries a `paper_result`,
+    keyed by the set of its encoders: `{"variant", "encoders", "fusion", "ssv2_top1"}` (display strings)."""
+    rows = {}
+    for name in list_presets():
+        values = json.loads((presets_directory() / f"{name}.json").read_text(encoding="utf-8"))
+        if "paper_result" in values:
+            rows[frozenset(load_preset_dict(name).get("encoders", ENCODERS))] = {"preset": name, **values["paper_result"]}
+    return rows
+
+
 def load_preset_dict(name: str) -> dict:
     """The preset's keyword arguments, following `"extends"` to the preset it is based on."""
     path = presets_directory() / f"{name}.json"
@@ -370,6 +398,7 @@ def load_preset_dict(name: str) -> dict:
         raise ValueError(f"unknown preset {name!r}; available presets: {', '.join(list_presets())}")
     values = json.loads(path.read_text(encoding="utf-8"))
     values.pop("description", None)
+    values.pop("paper_result", None)  # documentation: see paper_results()
     base = values.pop("extends", None)
     if base is None:
         return values
@@ -382,4 +411,4 @@ def load_preset_dict(name: str) -> dict:
     return merged
 
 
-__all__ = ["DearConfig", "list_presets", "load_preset_dict", "ENCODERS", "STREAMS"]
+__all__ = ["DearConfig", "list_presets", "load_preset_dict", "input_name", "modality_column", "ENCODERS", "STREAMS"]

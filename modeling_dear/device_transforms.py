@@ -1,10 +1,10 @@
 """The training augmentation as batched tensor ops on the training device.
 
 `DearVideoProcessor.decode_for_training` does on the CPU only what must run there: it decodes the sampled frames
-of each video and its depth video and draws each clip's random choices (`TrainAugmentation.sample`, the same
+of each video and of its depth (or other-modality) videos and draws each clip's random choices (`TrainAugmentation.sample`, the same
 draws in the same order as the CPU path). `DeviceTrainAugmentation` then applies them to the whole batch
-wherever the batch lives: resize to the training size, RandAugment (geometric ops on RGB and depth with the
-same parameters, photometric ops on RGB only), the resized crop, the flip, the depth colour map and the
+wherever the batch lives: resize to the training size, RandAugment (geometric ops on RGB, depth and any other
+modality with the same parameters, photometric ops on RGB only), the resized crop, the flip, the depth colour map and the
 normalisation. Each step reproduces Pillow's arithmetic (bilinear sampling and fills of its affine transforms,
 its lookup tables for the photometric ops, uint8 rounding after every op), so both paths give the same clips
 up to interpolation details at crop borders (see tests/test_device_transforms.py for the tolerances).
@@ -208,12 +208,18 @@ class DeviceTrainAugmentation:
     """Applies `TrainAugmentation`'s drawn choices to a decoded batch as tensor ops, where the batch is.
 
     Takes what `DearVideoProcessor.decode_for_training` returns (moved to the device): `frames` (B, T, H, W, 3)
-    uint8, `depth_frames` (B, T, H, W) uint8 (optional), `frame_sizes` (B, 2) each clip's true (H, W) in the
-    zero-padded arrays, and the encoded choices (`encode_params`). Returns `pixel_values` and
-    `depth_pixel_values` (B, T, 3, h, w) float32, normalised as `DearVideoProcessor` makes them.
+    uint8, `depth_frames` (B, T, H, W) uint8 and `<modality>_frames` (B, T, H, W, 3) uint8 of other modalities
+    (optional), `frame_sizes` (B, 2) each clip's true (H, W) in the zero-padded arrays, and the encoded choices
+    (`encode_params`). Returns `pixel_values`, `depth_pixel_values` and `<modality>_pixel_values` (B, T, 3, h, w)
+    float32, normalised as `DearVideoProcessor` makes them.
     """
 
     INPUT_KEYS = ("frames", "depth_frames", "frame_sizes", "augment_ops", "augment_values", "crop_boxes", "flips")
+
+    @staticmethod
+    def modality_frame_keys(batch) -> list[str]:
+        """The keys of `batch` that hold frames of a modality other than RGB and depth (`<modality>_frames`)."""
+        return [key for key in batch if key.endswith("_frames") and key != "depth_frames"]
 
     def __init__(self, augmentation: TrainAugmentation, image_mean, image_std, depth_colormap: str = "inferno"):
         self.augmentation = augmentation
@@ -226,33 +232,45 @@ class DeviceTrainAugmentation:
         return cls(processor._train_augmentation(), processor.image_mean, processor.image_std, processor.depth_colormap)
 
     def __call__(self, batch: dict) -> dict:
-        rgb, dep = self.augment(batch)
+        rgb, aligned = self.augment_modalities(batch)
         mean = torch.tensor(self.image_mean, device=rgb.device).view(1, 1, 3, 1, 1) * 255.0
         std = torch.tensor(self.image_std, device=rgb.device).view(1, 1, 3, 1, 1) * 255.0
         out = {"pixel_values": ((rgb - mean) / std).contiguous()}
-        if dep is not None:
-            # colour map by lookup, then the same normalisation as RGB
-            lut = torch.from_numpy(np.asarray(colormap_lut(self.depth_colormap), dtype=np.float32)).to(dep.device)
-            colored = lut[dep[:, :, 0].long()].permute(0, 1, 4, 2, 3)  # (B, T, 3, h, w)
-            out["depth_pixel_values"] = ((colored - mean) / std).contiguous()
+        for key, clips in aligned.items():
+            if key == "depth_frames":
+                # colour map by lookup, then the same normalisation as RGB
+                lut = torch.from_numpy(np.asarray(colormap_lut(self.depth_colormap), dtype=np.float32)).to(clips.device)
+                clips = lut[clips[:, :, 0].long()].permute(0, 1, 4, 2, 3)  # (B, T, 3, h, w)
+            out[key.removesuffix("_frames") + "_pixel_values"] = ((clips - mean) / std).contiguous()
         return out
 
     def augment(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The augmented clips before colour map and normalisation: RGB (B, T, 3, h, w) and depth (B, T, 1, h, w),
         float tensors holding the integers 0..255 the CPU path's uint8 arrays hold."""
+        rgb, aligned = self.augment_modalities(batch)
+        return rgb, aligned.get("depth_frames")
+
+    def augment_modalities(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """As `augment`, for every modality in the batch: RGB, and by batch key (`depth_frames`, `<modality>_frames`)
+        the aligned clips, depth (B, T, 1, h, w) and other modalities (B, T, 3, h, w)."""
         frames = batch["frames"]
-        depth = batch.get("depth_frames")
         sizes = batch["frame_sizes"].tolist()
         batch_size, num_frames = frames.shape[:2]
         resize = tuple(self.augmentation.resize)
 
         # 1. each clip from its own size to the training size (the only per-clip loop besides the crop)
-        rgb = torch.stack(
-            [_resize(frames[b, :, :h, :w].permute(0, 3, 1, 2).float(), resize) for b, (h, w) in enumerate(sizes)]
-        )  # (B, T, 3, H', W')
-        dep = None
-        if depth is not None:
-            dep = torch.stack([_resize(depth[b, :, None, :h, :w].float(), resize) for b, (h, w) in enumerate(sizes)])
+        def resized(clips):  # (B, T, H, W, C) uint8 -> (B, T, C, H', W') float
+            return torch.stack(
+                [_resize(clips[b, :, :h, :w].permute(0, 3, 1, 2).float(), resize) for b, (h, w) in enumerate(sizes)]
+            )
+
+        rgb = resized(frames)  # (B, T, 3, H', W')
+        aligned = {}
+        if batch.get("depth_frames") is not None:
+            aligned["depth_frames"] = resized(batch["depth_frames"][..., None])
+        for key in self.modality_frame_keys(batch):
+            aligned[key] = resized(batch[key])
+        fills = {key: _DEPTH_FILL if key == "depth_frames" else _RGB_FILL[0] for key in aligned}
 
         # 2. RandAugment, slot by slot: the clips that drew the same op in a slot are transformed together
         ops, values = batch["augment_ops"].tolist(), batch["augment_values"]
@@ -271,8 +289,8 @@ class DeviceTrainAugmentation:
                         [_op_matrix(name, float(values[b, slot]), width, height) for b in clips], dtype=torch.float64
                     ).repeat_interleave(num_frames, dim=0)
                     rgb[index] = pil_affine(rgb[index].flatten(0, 1), matrices, _RGB_FILL[0]).unflatten(0, (-1, num_frames))
-                    if dep is not None:
-                        dep[index] = pil_affine(dep[index].flatten(0, 1), matrices, _DEPTH_FILL).unflatten(0, (-1, num_frames))
+                    for key, clips in aligned.items():
+                        clips[index] = pil_affine(clips[index].flatten(0, 1), matrices, fills[key]).unflatten(0, (-1, num_frames))
                 else:
                     rgb[index] = _photometric(rgb[index].flatten(0, 1), name, clip_values).unflatten(0, (-1, num_frames))
 
@@ -286,10 +304,10 @@ class DeviceTrainAugmentation:
         flips = batch["flips"].to(rgb.device).view(-1, 1, 1, 1, 1)
         rgb = crop_resize(rgb)
         rgb = torch.where(flips, rgb.flip(-1), rgb)
-        if dep is not None:
-            dep = crop_resize(dep)
-            dep = torch.where(flips, dep.flip(-1), dep)
-        return rgb, dep
+        for key, clips in aligned.items():
+            clips = crop_resize(clips)
+            aligned[key] = torch.where(flips, clips.flip(-1), clips)
+        return rgb, aligned
 
 
 __all__ = ["DeviceTrainAugmentation", "encode_params", "pil_affine"]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import torch
 
+from .atomic_write import write_atomic
+
 FROZEN_WEIGHTS_FILE = "_frozen_weights.safetensors"
 FROZEN_WEIGHTS_POINTER = "_frozen_weights.json"
 # Frozen modules of DearForVideoClassification, by parameter-name prefix.
@@ -30,12 +32,6 @@ def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def _write_atomically(path: Path, write) -> None:
-    temporary = path.with_name(path.name + f".tmp-{os.getpid()}")
-    write(temporary)
-    os.replace(temporary, path)
-
-
 def write_frozen_weights(run_dir: str | os.PathLike, checkpoint_dir: str | os.PathLike, frozen: dict[str, torch.Tensor]) -> None:
     """Write `frozen` once into `run_dir` (again only if it changed) and point `checkpoint_dir` at it."""
     from safetensors.torch import save_file
@@ -46,10 +42,10 @@ def write_frozen_weights(run_dir: str | os.PathLike, checkpoint_dir: str | os.Pa
     if not frozen_file.is_file() or not run_pointer.is_file() or json.loads(run_pointer.read_text()).get("sha256") != digest:
         run_dir.mkdir(parents=True, exist_ok=True)
         tensors = {name: tensor.contiguous() for name, tensor in frozen.items()}
-        _write_atomically(frozen_file, lambda path: save_file(tensors, str(path)))
-        _write_atomically(run_pointer, lambda path: path.write_text(json.dumps({"sha256": digest})))
+        write_atomic(frozen_file, lambda path: save_file(tensors, str(path)))
+        write_atomic(run_pointer, lambda path: path.write_text(json.dumps({"sha256": digest})))
     pointer = {"file": os.path.relpath(frozen_file, checkpoint_dir), "sha256": digest, "keys": len(frozen)}
-    _write_atomically(checkpoint_dir / FROZEN_WEIGHTS_POINTER, lambda path: path.write_text(json.dumps(pointer, indent=2)))
+    write_atomic(checkpoint_dir / FROZEN_WEIGHTS_POINTER, lambda path: path.write_text(json.dumps(pointer, indent=2)))
 
 
 def read_frozen_weights(checkpoint_dir: str | os.PathLike) -> dict[str, torch.Tensor] | None:

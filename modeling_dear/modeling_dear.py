@@ -25,11 +25,11 @@ from transformers.processing_utils import Unpack
 from transformers.utils import ModelOutput, TransformersKwargs
 from transformers.utils.generic import can_return_tuple
 
-from .configuration_dear import RGB_SIDE4VIDEO, DearConfig
+from .configuration_dear import RGB_SIDE4VIDEO, DearConfig, input_name
 from .depth_estimation import normalize_depth_tensor, prepare_depth_input, read_depth_preprocessing, resize_prediction
 from .frozen_weights import apply_frozen_weights, read_frozen_weights
 from .model_sources import check_model_type, folder_model_type
-from .modeling_encoders import build_encoder
+from .modeling_encoders import build_encoder, save_custom_encoders
 from .modeling_fusion import GatedCrossAttentionBlock, GatedCrossAttentionStream
 from .modeling_side4video import Side4VideoSideNetwork
 from .video_transforms import colormap_lut
@@ -90,11 +90,6 @@ class DearVideoClassifierOutput(ModelOutput):
     attentions: tuple[torch.FloatTensor, ...] | None = None
     encoder_hidden_states: dict[str, torch.FloatTensor] | None = None
     fused_hidden_states: dict[str, tuple[torch.FloatTensor, torch.FloatTensor]] | None = None
-
-
-def input_name(modality: str) -> str:
-    """The forward argument that carries a modality's frames: `pixel_values` for RGB, `<modality>_pixel_values` else."""
-    return "pixel_values" if modality == "rgb" else f"{modality}_pixel_values"
 
 
 def check_forward_kwargs(model: nn.Module, kwargs: dict, extra_inputs: tuple[str, ...] = ()) -> None:
@@ -296,7 +291,26 @@ class DearPreTrainedModel(PreTrainedModel):
         return loaded
 
     def save_pretrained(self, save_directory, *args, **kwargs):
-        super().save_pretrained(save_directory, *args, **kwargs)
+        # With push_to_hub=True, transformers uploads at the end of its save_pretrained, before the files below
+        # exist: hold that upload back until they are written (they are newer than its timestamps, so they go too).
+        held_uploads = self.__dict__["_held_uploads"] = []
+        try:
+            super().save_pretrained(save_directory, *args, **kwargs)
+        finally:
+            del self.__dict__["_held_uploads"]
+        self._carry_code(save_directory, **kwargs)
+        for upload_args, upload_kwargs in held_uploads:
+            PreTrainedModel._upload_modified_files(self, *upload_args, **upload_kwargs)
+
+    def _upload_modified_files(self, *args, **kwargs):
+        held_uploads = self.__dict__.get("_held_uploads")
+        if held_uploads is not None:
+            held_uploads.append((args, kwargs))
+            return None
+        return super()._upload_modified_files(*args, **kwargs)
+
+    def _carry_code(self, save_directory, **kwargs):
+        """The code a `trust_remote_code` load of the folder needs beyond what transformers copies itself."""
         if self._auto_class is not None and kwargs.get("is_main_process", True):
             # config.custom_pipelines names pipeline_dear.DearVideoClassificationPipeline: the folder must hold
             # that file (and what it imports) for pipeline(..., trust_remote_code=True) to find it.
@@ -305,6 +319,9 @@ class DearPreTrainedModel(PreTrainedModel):
             from .pipeline_dear import DearVideoClassificationPipeline
 
             custom_object_save(DearVideoClassificationPipeline, save_directory)
+            # encoders registered from outside the package (a user's module) travel too, registered before the model
+            # classes are built: config.json's auto_map then names those through modeling_dear_custom.py
+            save_custom_encoders(self.config, save_directory, model_module=type(self).__module__.split(".")[-1])
 
     def _dear_model(self) -> "DearModel":
         return self if isinstance(self, DearModel) else self.dear

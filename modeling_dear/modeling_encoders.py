@@ -8,12 +8,23 @@ hidden states of the one frozen CLIP backbone that `DearModel` owns and runs (Si
 
 `config.encoders` names the encoders; `config.encoder_spec(name)` says which registered type builds each one and
 for which modality. A new encoder type is a `DearEncoder` subclass registered with `@register_encoder("type")`;
-see README, "Adding an encoder".
+see README, "Adding an encoder". `save_custom_encoders` carries such a class into a saved folder, so that the folder
+loads with `trust_remote_code=True` where the file defining it is not importable.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
+import copy
+import inspect
+import json
+import re
+import symtable
+import sys
+import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -43,9 +54,20 @@ def build_encoder(config, name: str) -> DearEncoder:
     spec = dict(config.encoder_spec(name))
     encoder_type = spec.pop("type")
     if encoder_type not in ENCODER_TYPES:
+        carried = any(
+            str(reference).startswith(CUSTOM_MODELING_MODULE + ".")
+            for reference in (getattr(config, "auto_map", None) or {}).values()
+        )
+        hint = (
+            f"; the folder it was saved to carries that class ({CUSTOM_ENCODER_PREFIX}*.py), which "
+            "AutoModelForVideoClassification.from_pretrained(folder, trust_remote_code=True) runs"
+            if carried
+            else ""
+        )
         raise ValueError(
             f"encoder {name!r} has type {encoder_type!r}, which no class is registered for (registered: "
             f"{sorted(ENCODER_TYPES)}); register one with @register_encoder({encoder_type!r}) before building the model"
+            + hint
         )
     encoder = ENCODER_TYPES[encoder_type](config, **spec)
     if encoder.modality != spec["modality"] or not isinstance(encoder.hidden_size, int):
@@ -162,4 +184,223 @@ class VideoMambaEncoder(DearEncoder):
         )
 
 
-__all__ = ["DearEncoder", "DearEncoderOutput", "ENCODER_TYPES", "register_encoder", "build_encoder"]
+# ----------------------------------------------------------------------------------------------------------------------
+# Registered encoders from outside the package, carried into saved folders
+#
+# A saved folder holds the package modules its model imports (transformers copies them, following relative imports),
+# so that it loads with `trust_remote_code=True` without the package. An encoder class registered from elsewhere (a
+# user's module, a test file) is none of them. `save_custom_encoders` writes, for each such class, a module with its
+# source and what that source uses (imports of the modules, classes and functions it names, the definitions of its
+# own module's helpers it calls, literal constants), registering it as the encoder type(s) the config uses; and a
+# module that imports those before the model classes. `config.json`'s `auto_map` then names the model classes
+# through that module, so that loading the model registers the encoders first.
+
+CUSTOM_ENCODER_PREFIX = "custom_encoder_"
+CUSTOM_MODELING_MODULE = "modeling_dear_custom"
+
+
+class EncoderNotCarried(ValueError):
+    """A registered encoder class whose code cannot be written into a saved folder."""
+
+
+def custom_encoder_classes(config) -> dict[type, list[str]]:
+    """The registered classes that build `config`'s encoders and are not DEAR's own, each with its encoder types."""
+    classes: dict[type, list[str]] = {}
+    for name in config.encoders:
+        encoder_type = config.encoder_spec(name)["type"]
+        cls = ENCODER_TYPES.get(encoder_type)
+        if cls is not None and cls.__module__ != __name__ and encoder_type not in classes.get(cls, []):
+            classes.setdefault(cls, []).append(encoder_type)
+    return classes
+
+
+def _is_literal(value) -> bool:
+    try:
+        again = ast.literal_eval(repr(value))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return type(again) is type(value) and again == value
+
+
+def _global_names(node: ast.stmt) -> list[str]:
+    """The global names a class or function definition reads (annotations aside: the copy does not evaluate them)."""
+    node = copy.deepcopy(node)
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            sub.returns = None
+        elif isinstance(sub, ast.arg):
+            sub.annotation = None
+        elif isinstance(sub, ast.AnnAssign):
+            sub.annotation = ast.Constant(None)
+    names: list[str] = []
+
+    def collect(table):
+        for symbol in table.get_symbols():
+            if symbol.is_referenced() and symbol.is_global() and symbol.get_name() not in names:
+                names.append(symbol.get_name())
+        for child in table.get_children():
+            collect(child)
+
+    collect(symtable.symtable(ast.unparse(node), "<encoder>", "exec"))
+    return names
+
+
+def _is_register_encoder_call(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (isinstance(target, ast.Name) and target.id == "register_encoder") or (
+        isinstance(target, ast.Attribute) and target.attr == "register_encoder"
+    )
+
+
+def encoder_module_source(cls: type, encoder_types: list[str], carried: set[str]) -> str:
+    """The text of a module that defines `cls` as its own module does and registers it as `encoder_types`, importing
+    only what `cls` uses: other modules by name, this package's modules listed in `carried` relatively.
+
+    Raises `EncoderNotCarried`, naming the encoder type and the fix, when something `cls` uses cannot be written so:
+    its source is unavailable (a class typed into an interactive session), or it reads a global that is neither a
+    module, nor a class or function importable by name or defined in its module, nor a literal."""
+    package = __package__
+    module = sys.modules.get(cls.__module__)
+    where = Path(getattr(module, "__file__", None) or cls.__module__).name
+    imports: dict[str, str] = {}
+    definitions: list[str] = []
+    defined: dict[str, object] = {}
+
+    def fail(reason: str):
+        raise EncoderNotCarried(
+            f"cannot carry encoder type {encoder_types[0]!r} (class {cls.__qualname__} from {where}) into the saved "
+            f"folder for trust_remote_code loading: {reason}. Define the encoder in a .py file, using only modules, "
+            "classes and functions importable by name (torch, ...), DEAR's own classes, literal constants and "
+            "functions or classes of that file; or load the folder without trust_remote_code in a process that "
+            "imports the class first"
+        )
+
+    def bind(name: str, value, user: str) -> None:
+        if name in imports or name in defined:
+            if name in defined and defined[name] is not value:
+                fail(f"two different objects are both called {name!r}")
+            return
+        if inspect.ismodule(value):
+            if value.__name__ == package or value.__name__.startswith(package + "."):
+                fail(f"{user} uses the module {value.__name__} as {name!r}; import the names it needs from it instead")
+            imports[name] = f"import {value.__name__}" + ("" if name == value.__name__ else f" as {name}")
+            return
+        value_module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+        if (inspect.isclass(value) or inspect.isfunction(value)) and value_module == cls.__module__:
+            define(value, name)
+            return
+        if isinstance(value_module, str) and isinstance(qualname, str) and callable(value):
+            alias = "" if name == qualname else f" as {name}"
+            if value_module == package or value_module.startswith(package + "."):
+                submodule = value_module[len(package) + 1 :]
+                if submodule not in carried:
+                    fail(f"{user} uses {qualname} from {value_module}, a module that saved folders do not carry")
+                imports[name] = f"from .{submodule} import {qualname}{alias}"
+                return
+            if (
+                "." not in qualname
+                and value_module != "__main__"
+                and getattr(sys.modules.get(value_module), qualname, None) is value
+            ):
+                imports[name] = f"from {value_module} import {qualname}{alias}"
+                return
+        if _is_literal(value):
+            defined[name] = value
+            definitions.append(f"{name} = {value!r}")
+            return
+        fail(
+            f"{user} reads the global {name!r}, a {type(value).__name__} that is neither importable by name nor a literal"
+        )
+
+    def define(obj, name: str) -> None:
+        defined[name] = obj  # first, so that a definition that refers to itself or back does not recurse forever
+        try:
+            source = textwrap.dedent(inspect.getsource(obj))
+        except (OSError, TypeError) as error:
+            fail(f"the source of {obj.__qualname__} is not available ({error})")
+        node = ast.parse(source).body[0]
+        # the registration is written once, at the end; other decorators stay
+        node.decorator_list = [d for d in node.decorator_list if not _is_register_encoder_call(d)]
+        namespace = vars(sys.modules[obj.__module__])
+        for global_name in _global_names(node):
+            if global_name == obj.__name__:
+                continue
+            if global_name in namespace:
+                bind(global_name, namespace[global_name], obj.__qualname__)
+            elif not hasattr(builtins, global_name):
+                fail(f"{obj.__qualname__} reads {global_name!r}, which its module does not define")
+        lines = source.splitlines()
+        decorators = [f"@{ast.get_source_segment(source, d)}" for d in node.decorator_list]
+        definitions.append("\n".join([*decorators, *lines[node.lineno - 1 : node.end_lineno]]))
+        if name != obj.__name__:
+            definitions.append(f"{name} = {obj.__name__}")
+
+    define(cls, cls.__name__)
+    registrations = "\n".join(f"_register_encoder({encoder_type!r})({cls.__name__})" for encoder_type in encoder_types)
+    docstring = textwrap.fill(
+        f"Encoder type{'s' if len(encoder_types) > 1 else ''} {', '.join(map(repr, encoder_types))} of this model (class {cls.__qualname__} from {where}), "
+        "which is not part of the DEAR package: copied here by save_pretrained with what it uses, so that this folder "
+        "loads with trust_remote_code=True where that file is not importable. Change the original and save the model "
+        "again rather than editing this copy.",
+        width=116,
+    )
+    ordered = sorted(imports.values(), key=lambda line: (line.startswith("from ."), line.startswith("from "), line))
+    return (
+        f'"""{docstring}"""\n\nfrom __future__ import annotations\n\n'
+        + "".join(f"{line}\n" for line in ordered)
+        + "from .modeling_encoders import register_encoder as _register_encoder\n\n\n"
+        + "\n\n\n".join(definitions)
+        + f"\n\n\n{registrations}\n"
+    )
+
+
+def save_custom_encoders(config, folder, model_module: str = "modeling_dear") -> str | None:
+    """Write the encoder classes of `config` that are not DEAR's own into `folder` (see `encoder_module_source`),
+    with a `modeling_dear_custom.py` that imports them, then the model classes of `model_module`; point `auto_map`
+    of `folder/config.json` at it. Returns that module's name, or None when every encoder is DEAR's own.
+
+    Raises `EncoderNotCarried` (a `ValueError`) naming the encoder type and the fix when a class cannot be carried."""
+    folder = Path(folder)
+    for stale in [*folder.glob(f"{CUSTOM_ENCODER_PREFIX}*.py"), folder / f"{CUSTOM_MODELING_MODULE}.py"]:
+        stale.unlink(missing_ok=True)  # from an earlier save of another model into the same folder
+    classes = custom_encoder_classes(config)
+    if not classes:
+        return None
+    carried = {path.stem for path in folder.glob("*.py")}
+    written = []
+    for cls, encoder_types in classes.items():
+        module_name = CUSTOM_ENCODER_PREFIX + re.sub(r"\W", "_", encoder_types[0])
+        source = encoder_module_source(cls, encoder_types, carried)
+        written.append((module_name, cls.__name__, encoder_types, source))
+    config_file = folder / "config.json"
+    saved = json.loads(config_file.read_text(encoding="utf-8"))
+    auto_map = saved.get("auto_map") or {}
+    model_classes = sorted({ref.split(".", 1)[1] for ref in auto_map.values() if ref.startswith(model_module + ".")})
+    for module_name, _, _, source in written:
+        (folder / f"{module_name}.py").write_text(source, encoding="utf-8")
+    (folder / f"{CUSTOM_MODELING_MODULE}.py").write_text(
+        '"""The model classes of this folder, imported after its encoders that are not part of the DEAR package are\n'
+        'registered: config.json\'s auto_map names the model classes through this module."""\n\n'
+        + "".join(
+            f"from .{module_name} import {class_name}  # noqa: F401 (registers {', '.join(map(repr, types))})\n"
+            for module_name, class_name, types, _ in written
+        )
+        + (f"from .{model_module} import {', '.join(model_classes)}  # noqa: F401\n" if model_classes else ""),
+        encoding="utf-8",
+    )
+    saved["auto_map"] = {
+        key: f"{CUSTOM_MODELING_MODULE}.{ref.split('.', 1)[1]}" if ref.startswith(model_module + ".") else ref
+        for key, ref in auto_map.items()
+    }
+    config_file.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return CUSTOM_MODELING_MODULE
+
+
+__all__ = [
+    "DearEncoder",
+    "DearEncoderOutput",
+    "ENCODER_TYPES",
+    "register_encoder",
+    "build_encoder",
+    "save_custom_encoders",
+]

@@ -4,8 +4,8 @@ transformers' stock video-classification pipeline decodes the first `num_frames`
 PyAV (frames 0..7 of an SSv2 clip: the first 0.7 s of 4 s) and hands them to the image processor. A DEAR
 model was trained on frames spread over the whole clip, so this pipeline lets the model's saved
 `DearVideoProcessor` decode and sample the video itself: TSN segment centres (or the stride rule) from its
-settings, its resize and crop, its normalisation, and the depth videos it may be given. When the model
-bundles a depth estimator, depth is computed inside the model from the sampled frames.
+settings, its resize and crop, its normalisation, and the depth (or other-modality) videos it may be given. When
+the model bundles a depth estimator, depth is computed inside the model from the sampled frames.
 
 Saved DEAR checkpoints carry this file and a `custom_pipelines` entry in `config.json`, so
 `pipeline("video-classification", model=folder, trust_remote_code=True)` resolves to it without the package.
@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from transformers import Pipeline
 
+from .configuration_dear import DEPTH, RGB, modality_column
 from .processing_dear import DearVideoProcessor
 
 PROCESSOR_FILE = "preprocessor_config.json"
@@ -68,8 +69,10 @@ class DearVideoClassificationPipeline(Pipeline):
     Video classification with a DEAR model (`DearForVideoClassification`).
 
     Inputs: a path to a video file (WebM, MP4, anything PyAV or decord reads), its bytes, a binary file object,
-    or decoded frames as a (T, H, W, 3) uint8 array; or a list of those. Frames are sampled across the whole
-    clip by the processor's `sampling` setting (TSN segment centres by default).
+    or decoded frames as a (T, H, W, 3) uint8 array; or a dict of one clip's videos by dataset column, `{"video":
+    ..., "depth": ..., "<modality>": ...}` (the RGB video under `"video"`, each other modality the model reads
+    under its name, as a dataset row holds them); or a list of those. Frames are sampled across the whole clip by
+    the processor's `sampling` setting (TSN segment centres by default).
 
     Call arguments:
         top_k (`int`, defaults to 5): how many labels to return (at most `num_labels`).
@@ -77,6 +80,9 @@ class DearVideoClassificationPipeline(Pipeline):
             scores of the processor's `num_test_clips` × `num_test_crops` views (the paper's 2 × 3 protocol).
         depth: a depth video (or (T, H, W) uint8 depth) aligned with the input, for a model that bundles no depth
             estimator; with an estimator, depth is computed from the sampled frames when this is left out.
+        <modality> (e.g. `flow=...`): the video of another modality the model's encoders read (see
+            `config.modalities`), aligned with the input; required for every such modality. For a list of inputs,
+            give each clip's videos in its dict instead.
         function_to_apply (`str`): `"softmax"` (default), `"sigmoid"` or `"none"`, as transformers' pipeline.
         frame_sampling_rate (`int`): as transformers' pipeline, frames this many apart (centred in the video, the
             processor's `sampling="stride"`) instead of the processor's own sampling.
@@ -98,7 +104,7 @@ class DearVideoClassificationPipeline(Pipeline):
 
     def __init__(self, model, image_processor=None, **kwargs):
         config = model.config
-        if not hasattr(config, "needs_depth") or not hasattr(config, "logit_sources"):
+        if not hasattr(config, "needs_depth") or not hasattr(config, "modalities"):
             raise ValueError(
                 f"DearVideoClassificationPipeline runs DEAR models; got a {type(model).__name__} "
                 f"(model_type {getattr(config, 'model_type', None)!r})"
@@ -130,13 +136,39 @@ class DearVideoClassificationPipeline(Pipeline):
                 f"the processor normalises with mean {processor.image_mean} / std {processor.image_std}, the model's "
                 f"depth estimation expects {config.image_mean} / {config.image_std}"
             )
+        lacking = [m for m in config.modalities if m not in getattr(processor, "modalities", config.modalities)]
+        if lacking:
+            problems.append(
+                f"the model reads modalities {config.modalities}, the processor takes {processor.modalities} (no "
+                f"{lacking}): save DearVideoProcessor.from_model_config(model.config) beside the model"
+            )
         if problems:
             raise ValueError(f"{_source_of(self.model) or 'model'}: processor and model disagree: " + "; ".join(problems))
 
+    @property
+    def other_modalities(self) -> list[str]:
+        """The modalities besides RGB and depth that the model reads: each a call argument of its name."""
+        return [m for m in self.model.config.modalities if m not in (RGB, DEPTH)]
+
     def _sanitize_parameters(
-        self, top_k=None, mode=None, depth=None, function_to_apply=None, num_frames=None, frame_sampling_rate=None
+        self,
+        top_k=None,
+        mode=None,
+        depth=None,
+        function_to_apply=None,
+        num_frames=None,
+        frame_sampling_rate=None,
+        **modality_videos,
     ):
         preprocess_params, postprocess_params = {}, {}
+        unknown = [name for name in modality_videos if name not in self.other_modalities]
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected argument(s) {unknown}; it takes top_k, mode, depth, "
+                "function_to_apply, num_frames, frame_sampling_rate"
+                + (f" and the videos of the model's modalities {self.other_modalities}" if self.other_modalities else "")
+            )
+        preprocess_params.update({name: video for name, video in modality_videos.items() if video is not None})
         # transformers' VideoClassificationPipeline arguments: a DEAR model's clip length is fixed by its weights
         # (temporal position embeddings), and the stride maps onto the processor's fixed-stride sampling
         if num_frames is not None and int(num_frames) != self.model.config.num_frames:
@@ -167,12 +199,23 @@ class DearVideoClassificationPipeline(Pipeline):
             postprocess_params["function_to_apply"] = function_to_apply
         return preprocess_params, {}, postprocess_params
 
-    def preprocess(self, video, mode: str = "val", depth=None, frame_sampling_rate: int | None = None):
+    def preprocess(self, video, mode: str = "val", depth=None, frame_sampling_rate: int | None = None, **modality_videos):
         """Decode and sample one video with the processor: `pixel_values` (V, T, 3, H, W) for its V views (1 in
-        "val" mode), `depth_pixel_values` when `depth` is given, and `frame_indices` (V, T). `frame_sampling_rate`
-        switches to `num_frames` frames that many apart (the processor's `sampling="stride"`) instead of the
-        processor's own sampling."""
+        "val" mode), `depth_pixel_values` when `depth` is given, `<modality>_pixel_values` for the other modalities,
+        and `frame_indices` (V, T). `video` may be a dict of the clip's videos by column (`{"video": ..., "depth":
+        ..., "<modality>": ...}`). `frame_sampling_rate` switches to `num_frames` frames that many apart (the
+        processor's `sampling="stride"`) instead of the processor's own sampling."""
         config = self.model.config
+        if isinstance(video, dict):
+            video, depth, modality_videos = self._split_input(video, depth, modality_videos)
+        for modality in self.other_modalities:
+            if modality_videos.get(modality) is None:
+                readers = config.encoders_reading(modality)
+                raise ValueError(
+                    f"{_source_of(self.model) or 'this model'} has encoder(s) {readers} that read modality {modality!r}: "
+                    f"pass its video aligned with the RGB one, pipe(video, {modality}=<{modality} video>) or "
+                    f"pipe({{'video': video, {modality_column(modality)!r}: <{modality} video>}})"
+                )
         if config.needs_depth and depth is None and not config.estimates_depth:
             raise ValueError(
                 f"{_source_of(self.model) or 'this model'} has depth encoders {config.encoders} but bundles no depth "
@@ -189,16 +232,31 @@ class DearVideoClassificationPipeline(Pipeline):
         if frame_sampling_rate is not None:
             processor = copy.copy(processor)
             processor.sampling, processor.frame_stride = "stride", frame_sampling_rate
-        inputs = processor(video, depth=depth, mode=mode, return_tensors="pt", names=names)
-        model_inputs = {"pixel_values": inputs["pixel_values"].to(self.dtype), "frame_indices": inputs["frame_indices"]}
-        if "depth_pixel_values" in inputs:
-            model_inputs["depth_pixel_values"] = inputs["depth_pixel_values"].to(self.dtype)
+        inputs = processor(video, depth=depth, mode=mode, return_tensors="pt", names=names, **modality_videos)
+        model_inputs = {key: value.to(self.dtype) for key, value in inputs.items() if key.endswith("pixel_values")}
+        model_inputs["frame_indices"] = inputs["frame_indices"]
         return model_inputs
 
+    def _split_input(self, row: dict, depth, modality_videos: dict):
+        """A dict input (`{"video": ..., "depth": ..., "<modality>": ...}`) → the RGB video, depth, other modalities."""
+        columns = {modality_column(RGB): RGB, modality_column(DEPTH): DEPTH}
+        columns.update({modality_column(m): m for m in self.other_modalities})
+        unknown = [key for key in row if key not in columns]
+        if unknown or modality_column(RGB) not in row:
+            raise ValueError(
+                f"a dict input holds one clip's videos by column: {list(columns)} (the RGB video under "
+                f"{modality_column(RGB)!r}, required); got keys {list(row)}"
+            )
+        given = {columns[key]: value for key, value in row.items()}
+        twice = [m for m in given if m != RGB and (depth if m == DEPTH else modality_videos.get(m)) is not None]
+        if twice:
+            raise ValueError(f"{twice} given both in the input dict and as call arguments; give each once")
+        depth = given.get(DEPTH, depth)
+        modality_videos = {**modality_videos, **{m: v for m, v in given.items() if m not in (RGB, DEPTH)}}
+        return given[RGB], depth, modality_videos
+
     def _forward(self, model_inputs):
-        outputs = self.model(
-            pixel_values=model_inputs["pixel_values"], depth_pixel_values=model_inputs.get("depth_pixel_values")
-        )
+        outputs = self.model(**{key: value for key, value in model_inputs.items() if key.endswith("pixel_values")})
         return {"logits": outputs.logits, "frame_indices": model_inputs["frame_indices"]}
 
     def postprocess(self, model_outputs, top_k: int = 5, function_to_apply: str | None = None):

@@ -6,7 +6,8 @@
 Prints the top-k labels with their scores, best first. With `--visualize`, also writes OUT_PREFIX.png (a grid:
 one row per frame the model saw, RGB | colour-mapped depth) and OUT_PREFIX.gif (the same pairs, animated).
 The model folder needs the `DearVideoProcessor` saved beside the model; depth comes from the model's bundled
-depth estimator, or from `--depth` (a depth video aligned with VIDEO) for models without one.
+depth estimator, or from `--depth` (a depth video aligned with VIDEO) for models without one. A model with an
+encoder of another modality takes its video as `--input MODALITY=VIDEO` (e.g. `--input flow=clip_flow.mp4`).
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="'val': one centre clip (default); 'test': average the processor's clips x crops views",
     )
     parser.add_argument("--depth", help="depth video aligned with VIDEO, for models that bundle no depth estimator")
+    parser.add_argument(
+        "--input", action="append", default=[], metavar="MODALITY=VIDEO",
+        help="the video of another modality the model reads (its config.modalities), aligned with VIDEO; repeatable",
+    )
     parser.add_argument("--visualize", metavar="OUT_PREFIX", help="write OUT_PREFIX.png and OUT_PREFIX.gif: RGB | depth")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -122,7 +127,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"--model {args.model} has depth encoders {config.encoders} but bundles no depth estimator: "
                 "pass --depth <depth video> (aligned with VIDEO)"
             )
-        model_inputs = pipe.preprocess(args.video, mode=args.mode, depth=args.depth)
+        others = {}
+        for item in args.input:
+            modality, _, path = item.partition("=")
+            if not path or not modality.isidentifier() or modality in ("rgb", "depth"):
+                raise UsageError(f"--input {item}: expected MODALITY=VIDEO for a modality besides rgb and depth (--depth)")
+            others[modality] = path
+        unknown = [m for m in others if m not in pipe.other_modalities]
+        if unknown:
+            raise UsageError(f"--input: the model reads no modality {unknown}; its modalities are {config.modalities}")
+        missing = [m for m in pipe.other_modalities if m not in others]
+        if missing:
+            raise UsageError(
+                f"--model {args.model} has encoders that read {missing}: pass "
+                + " ".join(f"--input {m}=<{m} video>" for m in missing) + " (aligned with VIDEO)"
+            )
+        model_inputs = pipe.preprocess(args.video, mode=args.mode, depth=args.depth, **others)
         _, _, postprocess_params = pipe._sanitize_parameters(top_k=args.top_k, mode=args.mode)
         results = pipe.postprocess(pipe.forward(model_inputs), **postprocess_params)
     except (VideoDecodingError, ValueError, OSError, TypeError) as error:

@@ -1,8 +1,10 @@
-"""`DearVideoProcessor`: videos (and optional depth videos) in, model-ready clip tensors out.
+"""`DearVideoProcessor`: videos (and the depth or other-modality videos aligned with them) in, model-ready clip
+tensors out.
 
 It decodes only the sampled frames, samples them (TSN segments or a fixed stride), applies the training
-or evaluation transforms identically to the RGB frames and their depth maps, colour-maps depth and
-normalises both with the CLIP statistics. It is a transformers image processor (saved as
+or evaluation transforms identically to the RGB frames and to the frames of every other modality (depth maps,
+or any modality a registered encoder reads), colour-maps depth and normalises everything with the CLIP
+statistics. It is a transformers image processor (saved as
 `preprocessor_config.json`, loaded with `from_pretrained` or `AutoImageProcessor`) that needs neither
 torchvision nor torchcodec.
 """
@@ -19,6 +21,7 @@ from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
 from transformers.models.auto.image_processing_auto import AutoImageProcessor
 from transformers.processing_utils import ImagesKwargs
 
+from .configuration_dear import DEPTH, RGB, input_name
 from .frame_sampling import MODES, SAMPLINGS, sample_frame_indices
 from .video_io import VideoDecodingError, check_aligned, from_dataset_video, open_video
 from .video_transforms import (
@@ -29,6 +32,7 @@ from .video_transforms import (
     colormap_depth,
     eval_views,
     normalize_clip,
+    resize_clip,
 )
 from .video_transforms import build_flip_label_map as _build_flip_label_map
 from .video_transforms import flip_label_pairs as _flip_label_pairs
@@ -39,6 +43,12 @@ from .video_transforms import flip_label_pairs as _flip_label_pairs
 SSV2_FLIP_LABEL_PAIRS = [[86, 87], [93, 94], [166, 167]]
 
 _PATH_TYPES = (str, os.PathLike, bytes, bytearray, memoryview)
+
+# What a processor takes when its modalities are not stated (and what processors saved before they were stated
+# took): RGB videos and, optionally, their depth.
+DEFAULT_MODALITIES = (RGB, DEPTH)
+# keyword arguments of `preprocess` that a modality's name must not shadow
+_RESERVED_NAMES = frozenset({"videos", "mode", "labels", "return_tensors", "seed", "names"})
 
 
 class DearVideoProcessorKwargs(ImagesKwargs, total=False):
@@ -59,6 +69,7 @@ class DearVideoProcessorKwargs(ImagesKwargs, total=False):
     crop_ratio: list[float]
     flip_label_pairs: list[list[int]]
     decode_backend: str
+    modalities: list[str]
 
 
 def _is_file_source(item) -> bool:
@@ -77,8 +88,8 @@ def _is_image(item) -> bool:
 
 
 def _split_batch(inputs, frame_ndim: int, what: str) -> list:
-    """A single video or a batch of them → list of videos. `frame_ndim` is a frame's ndim (3 for RGB
-    (H, W, 3), 2 for depth (H, W)); a video is one more, a batch two more."""
+    """A single video or a batch of them → list of videos. `frame_ndim` is a frame's ndim (3 for RGB and other
+    modalities (H, W, 3), 2 for depth (H, W)); a video is one more, a batch two more."""
     inputs = _to_numpy(from_dataset_video(inputs))
     if _is_file_source(inputs):
         return [inputs]
@@ -92,7 +103,7 @@ def _split_batch(inputs, frame_ndim: int, what: str) -> list:
             f"got shape {inputs.shape}"
         )
     if isinstance(inputs, (list, tuple)):
-        inputs = [from_dataset_video(item) for item in inputs]  # rows of a dataset's `video` / `depth` column
+        inputs = [from_dataset_video(item) for item in inputs]  # rows of a dataset's `video` / `depth` / ... column
         if len(inputs) == 0:
             raise ValueError(f"{what}: got an empty list")
         first = _to_numpy(inputs[0])
@@ -104,8 +115,10 @@ def _split_batch(inputs, frame_ndim: int, what: str) -> list:
     raise TypeError(f"{what}: unsupported input type {type(inputs).__name__}")
 
 
-def _frames_array(video, name: str, depth: bool) -> np.ndarray:
-    """Decoded frames (a list of PIL images/arrays or an array) → uint8 (T, H, W, 3), or (T, H, W) for depth."""
+def _frames_array(video, name: str, modality: str) -> np.ndarray:
+    """Decoded frames (a list of PIL images/arrays or an array) → uint8 (T, H, W, 3), or (T, H, W) for depth.
+    Frames of a modality other than RGB and depth may have one channel, (T, H, W, 1): it is repeated to three."""
+    depth = modality == DEPTH
     if isinstance(video, (list, tuple)):
         frames = []
         for frame in video:
@@ -120,7 +133,14 @@ def _frames_array(video, name: str, depth: bool) -> np.ndarray:
     video = np.asarray(_to_numpy(video))
     if depth and video.ndim == 4 and video.shape[-1] == 1:
         video = video[..., 0]
-    expected = "(T, H, W) uint8 depth" if depth else "(T, H, W, 3) uint8 RGB"
+    if modality not in (RGB, DEPTH) and video.ndim == 4 and video.shape[-1] == 1:
+        video = np.repeat(video, 3, axis=-1)
+    if depth:
+        expected = "(T, H, W) uint8 depth"
+    elif modality == RGB:
+        expected = "(T, H, W, 3) uint8 RGB"
+    else:
+        expected = f"(T, H, W, 3) or (T, H, W, 1) uint8 {modality}"
     if video.dtype != np.uint8 or video.ndim != (3 if depth else 4) or (not depth and video.shape[-1] != 3):
         raise VideoDecodingError(name, f"expected {expected} frames, got {video.shape} {video.dtype}")
     if len(video) == 0:
@@ -131,9 +151,9 @@ def _frames_array(video, name: str, depth: bool) -> np.ndarray:
 class _Clip:
     """One input video (file or decoded frames) behind a common interface: a frame count and a reader."""
 
-    def __init__(self, item, name: str, depth: bool, backend: str):
+    def __init__(self, item, name: str, modality: str, backend: str):
         self.name = name
-        self.depth = depth
+        self.depth = modality == DEPTH
         self.file = None
         self.frames = None
         if _is_file_source(item):
@@ -141,7 +161,7 @@ class _Clip:
             self.num_frames = self.file.info.num_frames
             self.size = (self.file.info.height, self.file.info.width)
         else:
-            self.frames = _frames_array(item, name, depth)
+            self.frames = _frames_array(item, name, modality)
             self.num_frames = len(self.frames)
             self.size = self.frames.shape[1:3]
 
@@ -155,7 +175,23 @@ class _Clip:
 
 class DearVideoProcessor(BaseImageProcessor):
     r"""
-    Turns videos (and the depth videos aligned with them) into DEAR's inputs.
+    Turns videos (and the depth or other-modality videos aligned with them) into DEAR's inputs.
+
+    Each modality in `modalities` is one input: RGB is `videos` and becomes `pixel_values`; every other modality is
+    the keyword argument of its name (`depth=...`, `flow=...`) and becomes `<modality>_pixel_values`. How its frames
+    become the 3 normalised channels an encoder reads depends on the modality:
+
+    - `rgb`: (H, W, 3) uint8 frames, normalised with `image_mean` / `image_std`.
+    - `depth`: (H, W) uint8 inverse depth (a grey depth video, see `video_io.encode_depth_video`), colour-mapped with
+      `depth_colormap`, then normalised as RGB.
+    - any other modality (a registered encoder's, e.g. `flow`, `infrared`): (H, W, 3) uint8 frames, or (H, W, 1)
+      whose one channel is repeated to three (a video file is decoded as RGB; a grey one gives three equal
+      channels), normalised as RGB. Frames of another size than the RGB frames are resized to it.
+
+    Every modality's frames must be aligned with the RGB video frame for frame (same count); they get the same frame
+    indices, resize, crop, flip and the geometric RandAugment ops, so that they stay aligned (the photometric ops
+    are for RGB only). Note that a horizontal flip mirrors the frames of every modality as images: it does not, for
+    instance, negate the x component of an optical flow.
 
     Args:
         num_frames (`int`, *optional*, defaults to 8):
@@ -186,9 +222,12 @@ class DearVideoProcessor(BaseImageProcessor):
             Classes a horizontal flip exchanges. `id2label` (a dict or list of class names) computes them.
         decode_backend (`str`, *optional*, defaults to `"auto"`):
             `"decord"`, `"pyav"`, or `"auto"` (decord, with PyAV as fallback).
+        modalities (`list[str]`, *optional*, defaults to `["rgb", "depth"]`):
+            The modalities this processor takes (`rgb`, the `videos` argument, is always one: it is added first when
+            left out). `DearVideoProcessor.from_model_config(config)` takes the model's (`config.modalities`). Saved
+            and loaded with the processor; processors saved before this setting existed take RGB and depth.
     """
 
-    model_input_names = ["pixel_values", "depth_pixel_values"]
     valid_kwargs = DearVideoProcessorKwargs
 
     def __init__(
@@ -213,6 +252,7 @@ class DearVideoProcessor(BaseImageProcessor):
         flip_label_pairs: list[list[int]] | None = None,
         id2label: dict | list | None = None,
         decode_backend: str = "auto",
+        modalities: list[str] | None = None,
         **kwargs,
     ):
         kwargs.pop("image_processor_type", None)
@@ -242,7 +282,34 @@ class DearVideoProcessor(BaseImageProcessor):
             else [list(pair) for pair in SSV2_FLIP_LABEL_PAIRS]
         )
         self.decode_backend = decode_backend
+        modalities = list(modalities) if modalities is not None else list(DEFAULT_MODALITIES)
+        self.modalities = modalities if RGB in modalities else [RGB, *modalities]
         self._validate()
+
+    @classmethod
+    def from_model_config(cls, config, **kwargs) -> DearVideoProcessor:
+        """A processor for the model `config` (a `DearConfig`) describes: its clip length and frame size, its
+        modalities, normalisation, depth colour map and (through `id2label`) the classes a flip exchanges; the
+        training resize is the recipe's 256x320, scaled with the frame size. `kwargs` override any setting."""
+        scale = config.image_size / 224
+        settings = {
+            "num_frames": config.num_frames,
+            "size": {"shortest_edge": config.image_size},
+            "crop_size": {"height": config.image_size, "width": config.image_size},
+            "train_size": {"height": round(256 * scale), "width": round(320 * scale)},
+            "image_mean": config.image_mean,
+            "image_std": config.image_std,
+            "depth_colormap": config.depth_colormap,
+            "modalities": list(config.modalities),
+        }
+        if "flip_label_pairs" not in kwargs:
+            settings["id2label"] = config.id2label
+        return cls(**{**settings, **kwargs})
+
+    @property
+    def model_input_names(self) -> list[str]:
+        """The inputs this processor makes, one per modality: `pixel_values`, `depth_pixel_values`, ..."""
+        return [input_name(modality) for modality in self.modalities]
 
     def _validate(self) -> None:
         problems = []
@@ -261,6 +328,15 @@ class DearVideoProcessor(BaseImageProcessor):
                 problems.append(f"{field} must be {{'height': int, 'width': int}}, got {getattr(self, field)}")
         if len(self.image_mean) != 3 or len(self.image_std) != 3:
             problems.append("image_mean and image_std need 3 values each")
+        if not all(isinstance(m, str) and m.isidentifier() for m in self.modalities):
+            problems.append(f"modalities must be names such as 'rgb', 'depth', 'flow' (identifiers), got {self.modalities}")
+        elif len(set(self.modalities)) != len(self.modalities):
+            problems.append(f"modalities lists a modality twice: {self.modalities}")
+        elif set(self.modalities) & _RESERVED_NAMES:
+            problems.append(
+                f"modalities {sorted(set(self.modalities) & _RESERVED_NAMES)} would shadow arguments of preprocess "
+                f"({sorted(_RESERVED_NAMES)}); name the modality otherwise"
+            )
         if problems:
             raise ValueError(f"{type(self).__name__}: " + "; ".join(problems))
 
@@ -300,6 +376,7 @@ class DearVideoProcessor(BaseImageProcessor):
         return_tensors: str | None = "pt",
         seed: int | np.random.Generator | None = None,
         names: list[str] | None = None,
+        **modality_videos,
     ) -> BatchFeature:
         """
         Args:
@@ -315,35 +392,41 @@ class DearVideoProcessor(BaseImageProcessor):
             return_tensors: "pt", "np" or None (numpy).
             seed: an int or `numpy.random.Generator` for train-mode randomness; None draws fresh entropy.
             names: one name per video for error messages (e.g. dataset ids of in-memory videos).
+            **modality_videos: the videos of each other modality in `modalities`, by its name (`flow=...`),
+                aligned with `videos` as depth is: paths/bytes of videos, (T, H, W, 3) or (T, H, W, 1) uint8
+                arrays, or lists of frames (see the class docstring).
 
         Returns:
             `BatchFeature` with `pixel_values` (B, T, 3, H, W) float32, `depth_pixel_values` (same shape,
-            when `depth` is given), `frame_indices` (B, T) and `labels` (B,) when given. In test mode the
-            first dimension is B·num_views with each video's views contiguous (clip-major: clip 0's
-            left/centre/right crops, then clip 1's), `frame_indices` follows it, `labels` stays (B,), and
-            `num_views` says how many views each video has.
+            when `depth` is given) and `<modality>_pixel_values` for each other modality given, `frame_indices`
+            (B, T) and `labels` (B,) when given. In test mode the first dimension is B·num_views with each video's
+            views contiguous (clip-major: clip 0's left/centre/right crops, then clip 1's), `frame_indices`
+            follows it, `labels` stays (B,), and `num_views` says how many views each video has.
 
         Raises:
-            `VideoDecodingError` (a `ValueError`) naming the video when it cannot be read, its depth is not
-            aligned with it, or decoded frames are fewer than `num_frames`.
+            `VideoDecodingError` (a `ValueError`) naming the video when it cannot be read, another modality's
+            video is not aligned with it, or decoded frames are fewer than `num_frames`; `TypeError` for a
+            keyword argument that is none of this processor's modalities.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        video_list, depth_list, label_list = self._batch_arguments(videos, depth, labels, names)
+        extras = self._modality_arguments(depth, modality_videos)
+        video_list, extra_lists, label_list = self._batch_arguments(videos, extras, labels, names)
 
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         flip_map = self.flip_label_map
-        pixel_values, depth_values, frame_indices, out_labels = [], [], [], []
+        pixel_values, extra_values, frame_indices, out_labels = [], {m: [] for m in extra_lists}, [], []
         for i, video in enumerate(video_list):
             name = str(names[i]) if names is not None else self._default_name(video, i, "videos")
             views, indices, flipped = self._process_one(
-                video, None if depth_list is None else depth_list[i], name, mode, rng
+                video, {m: items[i] for m, items in extra_lists.items()}, name, mode, rng
             )
-            for (frames, depth_frames), view_indices in zip(views, indices):
+            for (frames, extra_frames), view_indices in zip(views, indices):
                 pixel_values.append(normalize_clip(frames, self.image_mean, self.image_std))
-                if depth_frames is not None:
-                    colored = colormap_depth(depth_frames, self.depth_colormap)
-                    depth_values.append(normalize_clip(colored, self.image_mean, self.image_std))
+                for modality, clip in extra_frames.items():
+                    if modality == DEPTH:
+                        clip = colormap_depth(clip, self.depth_colormap)
+                    extra_values[modality].append(normalize_clip(clip, self.image_mean, self.image_std))
                 frame_indices.append(view_indices)
             if label_list is not None:
                 label = label_list[i]
@@ -353,23 +436,37 @@ class DearVideoProcessor(BaseImageProcessor):
             "pixel_values": np.stack(pixel_values),
             "frame_indices": np.stack(frame_indices).astype(np.int64),
         }
-        if depth_list is not None:
-            data["depth_pixel_values"] = np.stack(depth_values)
+        for modality, values in extra_values.items():
+            data[input_name(modality)] = np.stack(values)
         if label_list is not None:
             data["labels"] = np.asarray(out_labels, dtype=np.int64)
         if mode == "test":
             data["num_views"] = self.num_views
         return BatchFeature(data=data, tensor_type=return_tensors)
 
+    def _modality_arguments(self, depth, modality_videos: dict) -> dict:
+        """The given inputs of the modalities other than RGB, by modality, in `modalities` order; a keyword that
+        names none of them is refused."""
+        given = {DEPTH: depth, **modality_videos} if depth is not None else dict(modality_videos)
+        unknown = [name for name in given if name not in self.modalities or name == RGB]
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got {', '.join(f'{name}=' for name in unknown)} but takes the videos of its "
+                f"modalities {self.modalities} (RGB as `videos`, the others by name) and mode, labels, return_tensors, "
+                "seed, names; a processor for a model with other modalities is "
+                "DearVideoProcessor.from_model_config(model.config), or set `modalities`"
+            )
+        return {m: given[m] for m in self.modalities if given.get(m) is not None}
+
     @staticmethod
-    def _batch_arguments(videos, depth, labels, names):
-        """Validated per-video lists: videos, depth inputs (or None), integer labels (or None)."""
+    def _batch_arguments(videos, extras: dict, labels, names):
+        """Validated per-video lists: videos, each other modality's inputs (by modality), integer labels (or None)."""
         video_list = _split_batch(videos, 3, "videos")
-        depth_list = None
-        if depth is not None:
-            depth_list = _split_batch(depth, 2, "depth")
-            if len(depth_list) != len(video_list):
-                raise ValueError(f"got {len(video_list)} videos but {len(depth_list)} depth inputs")
+        extra_lists = {}
+        for modality, inputs in extras.items():
+            extra_lists[modality] = _split_batch(inputs, 2 if modality == DEPTH else 3, modality)
+            if len(extra_lists[modality]) != len(video_list):
+                raise ValueError(f"got {len(video_list)} videos but {len(extra_lists[modality])} {modality} inputs")
         if names is not None and len(names) != len(video_list):
             raise ValueError(f"got {len(video_list)} videos but {len(names)} names")
         label_list = None
@@ -378,7 +475,7 @@ class DearVideoProcessor(BaseImageProcessor):
             if label_array.ndim != 1 or len(label_array) != len(video_list):
                 raise ValueError(f"got {len(video_list)} videos but labels of shape {label_array.shape}")
             label_list = label_array.tolist()
-        return video_list, depth_list, label_list
+        return video_list, extra_lists, label_list
 
     def decode_for_training(
         self,
@@ -387,6 +484,7 @@ class DearVideoProcessor(BaseImageProcessor):
         labels=None,
         seed: int | np.random.Generator | None = None,
         names: list[str] | None = None,
+        **modality_videos,
     ) -> BatchFeature:
         """The CPU half of `preprocess(mode="train")`: decode the sampled frames and draw each clip's augmentation.
 
@@ -394,29 +492,31 @@ class DearVideoProcessor(BaseImageProcessor):
         them, so `DeviceTrainAugmentation.from_processor(self)` applied to this batch (on any device) gives that
         method's clips. Labels of mirrored clips are already swapped.
 
-        Returns a `BatchFeature` of torch tensors: `frames` (B, T, H, W, 3) uint8 and `depth_frames` (B, T, H, W)
-        (when `depth` is given), zero-padded to the largest video of the batch, `frame_sizes` (B, 2) each video's
-        (H, W), `frame_indices` (B, T), `labels` (B,) when given, and the drawn choices (`augment_ops`,
-        `augment_values`, `crop_boxes`, `flips`; see `device_transforms.encode_params`).
+        Returns a `BatchFeature` of torch tensors: `frames` (B, T, H, W, 3) uint8, `depth_frames` (B, T, H, W)
+        (when `depth` is given) and `<modality>_frames` (B, T, H, W, 3) for each other modality given, zero-padded
+        to the largest video of the batch, `frame_sizes` (B, 2) each video's (H, W), `frame_indices` (B, T),
+        `labels` (B,) when given, and the drawn choices (`augment_ops`, `augment_values`, `crop_boxes`, `flips`;
+        see `device_transforms.encode_params`).
         """
         import torch
 
         from .device_transforms import encode_params
 
-        video_list, depth_list, label_list = self._batch_arguments(videos, depth, labels, names)
+        extras = self._modality_arguments(depth, modality_videos)
+        video_list, extra_lists, label_list = self._batch_arguments(videos, extras, labels, names)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         augmentation = self._train_augmentation()
         flip_map = self.flip_label_map
-        clips, depth_clips, params, frame_indices, out_labels = [], [], [], [], []
+        clips, extra_clips, params, frame_indices, out_labels = [], {m: [] for m in extra_lists}, [], [], []
         for i, video in enumerate(video_list):
             name = str(names[i]) if names is not None else self._default_name(video, i, "videos")
-            frames, depth_frames, indices, inverse = self._decode_one(
-                video, None if depth_list is None else depth_list[i], name, "train", rng
+            frames, extra_frames, indices, inverse = self._decode_one(
+                video, {m: items[i] for m, items in extra_lists.items()}, name, "train", rng
             )
             drawn = augmentation.sample(rng)
             clips.append(frames[inverse])
-            if depth_frames is not None:
-                depth_clips.append(depth_frames[inverse])
+            for modality, clip in extra_frames.items():
+                extra_clips[modality].append(clip[inverse])
             params.append(drawn)
             frame_indices.append(indices)
             if label_list is not None:
@@ -425,20 +525,21 @@ class DearVideoProcessor(BaseImageProcessor):
 
         height = max(clip.shape[1] for clip in clips)
         width = max(clip.shape[2] for clip in clips)
-        frames_out = torch.zeros(len(clips), self.num_frames, height, width, 3, dtype=torch.uint8)
-        for b, clip in enumerate(clips):
-            frames_out[b, :, : clip.shape[1], : clip.shape[2]] = torch.from_numpy(clip)
+
+        def padded(batch_clips):
+            out = torch.zeros(len(batch_clips), self.num_frames, height, width, *batch_clips[0].shape[3:], dtype=torch.uint8)
+            for b, clip in enumerate(batch_clips):
+                out[b, :, : clip.shape[1], : clip.shape[2]] = torch.from_numpy(clip)
+            return out
+
         data = {
-            "frames": frames_out,
+            "frames": padded(clips),
             "frame_sizes": torch.tensor([clip.shape[1:3] for clip in clips], dtype=torch.long),
             "frame_indices": torch.from_numpy(np.stack(frame_indices).astype(np.int64)),
             **encode_params(params, self.randaugment_num_ops),
         }
-        if depth_list is not None:
-            depth_out = torch.zeros(len(clips), self.num_frames, height, width, dtype=torch.uint8)
-            for b, clip in enumerate(depth_clips):
-                depth_out[b, :, : clip.shape[1], : clip.shape[2]] = torch.from_numpy(clip)
-            data["depth_frames"] = depth_out
+        for modality, batch_clips in extra_clips.items():
+            data[f"{modality}_frames"] = padded(batch_clips)
         if label_list is not None:
             data["labels"] = torch.tensor(out_labels, dtype=torch.long)
         return BatchFeature(data=data)
@@ -449,42 +550,53 @@ class DearVideoProcessor(BaseImageProcessor):
             return os.fspath(video)
         return f"{what}[{index}]"
 
-    def _process_one(self, video, depth, name: str, mode: str, rng: np.random.Generator):
-        frames, depth_frames, indices, inverse = self._decode_one(video, depth, name, mode, rng)
+    def _process_one(self, video, extras: dict, name: str, mode: str, rng: np.random.Generator):
+        """One video's views: a list of (RGB frames, {modality: its frames}), the frame indices of each view, and
+        whether the (training) clip was mirrored."""
+        frames, extra_frames, indices, inverse = self._decode_one(video, extras, name, mode, rng)
         crop = (self.crop_size["height"], self.crop_size["width"])
         if mode == "train":
-            frames, depth_frames, flipped = self._train_augmentation()(
-                frames[inverse], None if depth_frames is None else depth_frames[inverse], rng
-            )
-            return [(frames, depth_frames)], [indices], flipped
+            augmentation = self._train_augmentation()
+            params = augmentation.sample(rng)
+            frames, _ = augmentation.apply(frames[inverse], None, params)
+            aligned = {m: augmentation.apply_aligned(clip[inverse], params) for m, clip in extra_frames.items()}
+            return [(frames, aligned)], [indices], params.flipped
         clips = [indices] if mode == "val" else list(indices)
         crops = 1 if mode == "val" else self.num_test_crops
+        depth = extra_frames.get(DEPTH)
         views, view_indices = [], []
+
+        def cut(clip, clip_inverse, other=None):
+            return eval_views(clip[clip_inverse], None if other is None else other[clip_inverse],
+                              short_side=self.size["shortest_edge"], crop_size=crop, num_crops=crops)
+
         for clip_indices, clip_inverse in zip(clips, [inverse] if mode == "val" else list(inverse)):
-            for view in eval_views(
-                frames[clip_inverse],
-                None if depth_frames is None else depth_frames[clip_inverse],
-                short_side=self.size["shortest_edge"],
-                crop_size=crop,
-                num_crops=crops,
-            ):
-                views.append(view)
+            rgb_views = cut(frames, clip_inverse, depth)
+            # other modalities have the RGB frames' size (see _decode_one), so they get the same boxes
+            other_views = {
+                m: [view for view, _ in cut(clip, clip_inverse)] for m, clip in extra_frames.items() if m != DEPTH
+            }
+            for index, (rgb_view, depth_view) in enumerate(rgb_views):
+                aligned = {m: depth_view if m == DEPTH else other_views[m][index] for m in extra_frames}
+                views.append((rgb_view, aligned))
                 view_indices.append(clip_indices)
         return views, view_indices, False
 
-    def _decode_one(self, video, depth, name: str, mode: str, rng: np.random.Generator):
-        """Sample the frame indices and decode each distinct sampled frame once (RGB, and depth at the RGB size)."""
-        clip = _Clip(video, name, depth=False, backend=self.decode_backend)
-        depth_clip = None
-        if depth is not None:
-            depth_name = os.fspath(depth) if isinstance(depth, (str, os.PathLike)) else f"depth of {name}"
-            depth_clip = _Clip(depth, depth_name, depth=True, backend=self.decode_backend)
-            if clip.file is not None and depth_clip.file is not None:
-                check_aligned(clip.file.info, depth_clip.file.info, name)
-            elif clip.num_frames != depth_clip.num_frames:
+    def _decode_one(self, video, extras: dict, name: str, mode: str, rng: np.random.Generator):
+        """Sample the frame indices and decode each distinct sampled frame once: RGB, depth at the RGB size, other
+        modalities resized to the RGB frames' size when theirs differs."""
+        clip = _Clip(video, name, RGB, backend=self.decode_backend)
+        others = {}
+        for modality, item in extras.items():
+            other_name = os.fspath(item) if isinstance(item, (str, os.PathLike)) else f"{modality} of {name}"
+            other = _Clip(item, other_name, modality, backend=self.decode_backend)
+            if modality == DEPTH and clip.file is not None and other.file is not None:
+                check_aligned(clip.file.info, other.file.info, name)
+            elif clip.num_frames != other.num_frames:
                 raise VideoDecodingError(
-                    name, f"depth has {depth_clip.num_frames} frames but the RGB video has {clip.num_frames}"
+                    name, f"{modality} has {other.num_frames} frames but the RGB video has {clip.num_frames}"
                 )
+            others[modality] = other
         if clip.frames is not None and clip.num_frames < self.num_frames:
             # Decoded frames are usually a clip sampled upstream; padding them with repeats would hide a
             # sampling mistake, whereas short video files are padded (see frame_sampling).
@@ -503,8 +615,16 @@ class DearVideoProcessor(BaseImageProcessor):
         unique, inverse = np.unique(indices, return_inverse=True)
         inverse = inverse.reshape(indices.shape)
         frames = clip.read(unique)
-        depth_frames = None if depth_clip is None else depth_clip.read(unique, size=tuple(clip.size))
-        return frames, depth_frames, indices, inverse
+        extra_frames = {}
+        for modality, other in others.items():
+            if modality == DEPTH:
+                extra_frames[modality] = other.read(unique, size=tuple(clip.size))
+            else:
+                other_frames = other.read(unique)
+                if other_frames.shape[1:3] != frames.shape[1:3]:
+                    other_frames = resize_clip(other_frames, tuple(frames.shape[1:3]))
+                extra_frames[modality] = other_frames
+        return frames, extra_frames, indices, inverse
 
 
 def _register() -> None:

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from transformers import PreTrainedModel, Trainer
 
-from .configuration_dear import DearConfig
+from .configuration_dear import DEPTH, RGB, DearConfig, input_name, modality_column
 from .device_transforms import DeviceTrainAugmentation
 from .frozen_weights import (
     FROZEN_PREFIXES,
@@ -60,14 +60,25 @@ SUB_CONFIG_ARCHITECTURE_FIELDS = {
 
 
 def check_dataset_fits_model(dataset, config: DearConfig, split_name: str, needs_labels: bool = True) -> None:
-    """Raise before training when a split cannot feed this model: missing columns, labels, class count."""
+    """Raise before training when a split cannot feed this model: missing columns, labels, class count.
+
+    The columns a model needs follow `config.modalities`: `video` (RGB; always, as the processor samples the clip
+    from it), then each other modality's column, named after the modality (`depth`, `flow`, ...)."""
     columns = set(dataset.column_names)
-    required = {"video"} | ({"depth"} if config.needs_depth else set()) | ({"label"} if needs_labels else set())
-    missing = sorted(required - columns)
+    missing = []
+    if modality_column(RGB) not in columns:
+        missing.append(f"{modality_column(RGB)!r} (the RGB videos)")
+    for modality in config.modalities:
+        column = modality_column(modality)
+        if modality != RGB and column not in columns:
+            readers = config.encoders_reading(modality)
+            missing.append(f"{column!r} (the model has a {modality} encoder): {', '.join(readers)} "
+                           f"read{'s' if len(readers) == 1 else ''} it")
+    if needs_labels and "label" not in columns:
+        missing.append("'label'")
     if missing:
-        why = " (the model has a depth encoder)" if "depth" in missing else ""
-        raise ValueError(f"dataset split '{split_name}' has no column {', '.join(map(repr, missing))}{why}; "
-                         f"its columns are {sorted(columns)}")
+        raise ValueError(f"dataset split '{split_name}' has no column " + "; no column ".join(missing)
+                         + f"; its columns are {sorted(columns)}")
     if not needs_labels:
         return
     label_feature = dataset.features.get("label")
@@ -96,6 +107,11 @@ def check_dataset_fits_model(dataset, config: DearConfig, split_name: str, needs
 class VideoCollator:
     """Turns dataset rows (encoded video and depth bytes) into model inputs through `DearVideoProcessor`.
 
+    `modalities` (e.g. `config.modalities`) says which columns each row gives: `video` for RGB (always read) and, for
+    every other modality, the column of its name (`depth`, `flow`, ...), each handed to the processor under the
+    modality's name; the batch holds `pixel_values` and `<modality>_pixel_values`. Left out, `use_depth` decides:
+    RGB and depth (the default), or RGB only (`use_depth=False`).
+
     `mode="train"` augments each video `repeats` times (repeated augmentation: the batch holds `repeats`
     differently augmented copies of every video); "val" takes the centre view; "test" the processor's
     multi-view set, returned with `num_views`.
@@ -107,14 +123,39 @@ class VideoCollator:
 
     processor: object
     mode: str = "val"
-    use_depth: bool = True
+    use_depth: bool | None = None
     repeats: int = 1
     seed: int = 0
     rank: int = 0  # the process index: each process of a distributed run augments differently
     augment_on_device: bool = False
+    modalities: list[str] | None = None
     _calls: int = field(default=0, init=False, repr=False)
     _device_augmentation: object = field(default=None, init=False, repr=False)
     _last_good_rows: list | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self):
+        if self.modalities is None:
+            self.modalities = [RGB, DEPTH] if self.use_depth in (None, True) else [RGB]
+        else:
+            modalities = list(self.modalities)
+            self.modalities = modalities if RGB in modalities else [RGB, *modalities]
+            if self.use_depth is not None and bool(self.use_depth) != (DEPTH in self.modalities):
+                raise ValueError(
+                    f"VideoCollator: use_depth={self.use_depth} contradicts modalities={self.modalities}; "
+                    "give modalities alone"
+                )
+        accepted = getattr(self.processor, "modalities", None)
+        if accepted is not None and any(m not in accepted for m in self.modalities):
+            raise ValueError(
+                f"VideoCollator: modalities {self.modalities} include {[m for m in self.modalities if m not in accepted]}, "
+                f"which the processor does not take (its modalities are {list(accepted)}); build it with "
+                "DearVideoProcessor.from_model_config(config)"
+            )
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """The dataset column read for each modality (`video` for RGB, the modality's name else)."""
+        return {modality: modality_column(modality) for modality in self.modalities}
 
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
         repeats = self.repeats if self.mode == "train" else 1
@@ -132,13 +173,19 @@ class VideoCollator:
         processed, failed, skipped = [], [], []
         for index, row in enumerate(rows):
             name = str(row.get("video_id", index))
+            missing = [column for column in self.columns.values() if column not in row]
+            if missing:
+                raise ValueError(
+                    f"VideoCollator: the rows have no column {missing} (modalities {self.modalities}); "
+                    f"their columns are {sorted(row)}"
+                )
             try:
-                for column in ("video", "depth") if self.use_depth else ("video",):
+                for column in self.columns.values():
                     if row.get(column) is None:
                         raise VideoDecodingError(name, f"the row's '{column}' is empty (null)")
                 videos = {
-                    "videos": [row["video"]] * repeats,
-                    "depth": [row["depth"]] * repeats if self.use_depth else None,
+                    "videos": [row[modality_column(RGB)]] * repeats,
+                    **{modality: [row[column]] * repeats for modality, column in self.columns.items() if modality != RGB},
                     "labels": [labels[index]] * repeats if labels is not None else None,
                     "seed": rng,
                     "names": [name] * repeats,
@@ -178,10 +225,9 @@ class VideoCollator:
             placeholder = self._placeholder()
             processed = [batch if batch is not None else placeholder for batch in processed]
         inputs = {"pixel_values": torch.cat([batch["pixel_values"] for batch in processed])}
-        if self.use_depth:
-            inputs["depth_pixel_values"] = torch.cat(
-                [batch.get("depth_pixel_values", batch["pixel_values"]) for batch in processed]
-            )
+        for modality in self.modalities[1:]:
+            key = input_name(modality)
+            inputs[key] = torch.cat([batch.get(key, batch["pixel_values"]) for batch in processed])
         if labels is not None:
             if self.mode == "train":
                 inputs["labels"] = torch.cat([batch["labels"] for batch in processed])
@@ -201,7 +247,7 @@ class VideoCollator:
         views = int(self.processor.num_views) if self.mode == "test" else 1
         crop = self.processor.crop_size
         values = torch.zeros(views, self.processor.num_frames, 3, crop["height"], crop["width"])
-        return {"pixel_values": values, "depth_pixel_values": values}
+        return {input_name(modality): values for modality in self.modalities}
 
     def device_inputs(self, batch: dict) -> dict:
         """Model inputs from an `augment_on_device` batch, computed where the batch's tensors are."""
@@ -218,12 +264,14 @@ def _concatenate_decoded(batches: list) -> dict[str, torch.Tensor]:
     height = max(int(batch["frames"].shape[2]) for batch in batches)
     width = max(int(batch["frames"].shape[3]) for batch in batches)
     inputs = {}
-    for key in (*DeviceTrainAugmentation.INPUT_KEYS, "labels"):
+    keys = (*DeviceTrainAugmentation.INPUT_KEYS, *DeviceTrainAugmentation.modality_frame_keys(batches[0]), "labels")
+    for key in keys:
         if key not in batches[0]:
             continue
         parts = [batch[key] for batch in batches]
-        if key in ("frames", "depth_frames"):
-            padding = [(0, 0, 0, width - part.shape[3], 0, height - part.shape[2]) if key == "frames"
+        if key.endswith("frames"):
+            # (B, T, H, W, C) for RGB and other modalities, (B, T, H, W) for depth
+            padding = [(0, 0, 0, width - part.shape[3], 0, height - part.shape[2]) if part.ndim == 5
                        else (0, width - part.shape[3], 0, height - part.shape[2]) for part in parts]
             parts = [torch.nn.functional.pad(part, pad) for part, pad in zip(parts, padding)]
         inputs[key] = torch.cat(parts)

@@ -476,20 +476,22 @@ class TrainAugmentation:
     def apply(self, frames: np.ndarray, depth: np.ndarray | None, params: AugmentationParams):
         """Apply drawn choices to a clip (and its depth): resize, RandAugment, resized crop, flip."""
         frames = resize_clip(frames, self.resize)
-        if depth is not None:
-            depth = resize_clip(depth, self.resize)
         if params.ops:
             frames = apply_randaugment(frames, list(params.ops))
-            if depth is not None:
-                depth = apply_randaugment(depth, list(params.ops))
         frames = resized_crop_clip(frames, params.box, self.crop_size)
-        if depth is not None:
-            depth = resized_crop_clip(depth, params.box, self.crop_size)
         if params.flipped:
             frames = flip_clip(frames)
-            if depth is not None:
-                depth = flip_clip(depth)
-        return frames, depth
+        return frames, None if depth is None else self.apply_aligned(depth, params)
+
+    def apply_aligned(self, clip: np.ndarray, params: AugmentationParams) -> np.ndarray:
+        """Apply drawn choices to a clip aligned with the RGB frames (depth (T, H, W), or any other modality's
+        (T, H, W, 3)): the same resize, geometric RandAugment ops, resized crop and flip, so that it stays aligned;
+        the photometric ops are the RGB frames' own."""
+        clip = resize_clip(clip, self.resize)
+        if params.ops:
+            clip = apply_randaugment(clip, list(params.ops), geometric_only=True)
+        clip = resized_crop_clip(clip, params.box, self.crop_size)
+        return flip_clip(clip) if params.flipped else clip
 
     def __call__(self, frames: np.ndarray, depth: np.ndarray | None = None, rng=None):
         """Returns (frames, depth or None, flipped): uint8 crops of `crop_size` (h, w) and whether they were mirrored

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from conftest import run_without_package
 
-from modeling_dear.dataset_schema import video_features
+from modeling_dear.data.schema import video_features
 from modeling_dear.video_io import encode_depth_video, encode_video, probe_video
 
 CLASSES = ["a", "b"]
@@ -65,3 +65,11 @@ def test_processor_and_video_io_take_the_rows_as_they_come(rows):
     with pytest.raises(ValueError, match="neither bytes nor path"):
         probe_video({"bytes": None, "path": None})
 
+
+
+def test_a_modality_column_is_named_after_the_modality():
+    import datasets
+
+    features = video_features(CLASSES, modalities=["rgb", "flow"])
+    assert features["flow"] == datasets.Video(decode=False) and "depth" not in features and "depth_model" not in features
+    assert list(video_features(CLASSES)) == list(video_features(CLASSES, modalities=["rgb", "depth"]))

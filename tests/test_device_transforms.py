@@ -119,3 +119,24 @@ def test_collator_on_device_and_trainer_hook_give_the_cpu_batch(make_frames):
     torch.testing.assert_close(inputs["labels"], on_cpu["labels"])
     for key in ("pixel_values", "depth_pixel_values"):
         assert (inputs[key] - on_cpu[key]).abs().mean() < 1.0 / (255 * 0.26), key
+
+
+def test_device_path_carries_other_modalities_like_depth(make_frames):
+    """A modality besides RGB and depth (`flow`): decoded as `flow_frames`, augmented on the device with RGB's geometric
+    ops and fill, normalised like RGB; the CPU path's clips, videos of different sizes in one batch."""
+    processor = DearVideoProcessor(num_frames=4, train_size={"height": 64, "width": 80}, crop_size={"height": 56, "width": 56},
+                                   randaugment_magnitude=9, modalities=["rgb", "depth", "flow"])
+    videos = [make_frames(12, 48 + 6 * i, 70 + 4 * i, seed=i) for i in range(4)]
+    flows = [make_frames(12, 48 + 6 * i, 70 + 4 * i, seed=10 + i) for i in range(4)]
+    depth = [video[..., 0].copy() for video in videos]
+    for seed in range(3):
+        expected = processor(videos, depth=depth, flow=flows, mode="train", seed=seed)
+        decoded = processor.decode_for_training(videos, depth=depth, flow=flows, seed=seed)
+        assert decoded["flow_frames"].shape == decoded["frames"].shape and decoded["flow_frames"].dtype == torch.uint8
+        got = DeviceTrainAugmentation.from_processor(processor)(dict(decoded))
+        assert set(got) == {"pixel_values", "depth_pixel_values", "flow_pixel_values"}
+        for key in got:
+            difference = (got[key] - expected[key]).abs() * 255 * torch.tensor(processor.image_std).view(1, 1, 3, 1, 1)
+            assert difference.flatten(1).mean(1).max() < 1.0, (seed, key, difference.flatten(1).mean(1))
+        # the flow clips are flow's, not copies of RGB
+        assert (got["flow_pixel_values"] - got["pixel_values"]).abs().mean() > 0.1

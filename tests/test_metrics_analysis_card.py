@@ -9,7 +9,7 @@ from huggingface_hub import ModelCard
 from modeling_dear import DearConfig
 from modeling_dear.evaluation.per_class_comparison import compare_predictions, main as analysis_main, write_comparison
 from modeling_dear.evaluation import load_video_accuracy
-from modeling_dear.model_card import build_model_card
+from modeling_dear.hub.model_card import build_model_card
 
 
 def test_video_accuracy_against_a_hand_computation():
@@ -106,3 +106,18 @@ def test_model_card_of_the_rgb_variant_names_its_row():
     card = build_model_card(DearConfig.from_preset("s4v-rgb"), repo_id="x/s4v")
     assert "| S4V* (RGB only) | RGB S4V | none (S4V's own head) | 70.2 |" in card.text
     assert card.data.eval_results is None
+
+
+def test_model_card_of_another_modality_lists_it_and_passes_its_video():
+    config = DearConfig.from_preset(
+        "s4v-rgb", encoders=["rgb_side4video", "flow_s4v"], encoder_configs={"flow_s4v": {"type": "side4video", "modality": "flow"}}
+    )
+    card = build_model_card(config, repo_id="x/flow")
+    text = card.text
+    assert "over the modalities rgb, flow" in text and "depth maps estimated" not in text
+    assert "- flow: `flow_pixel_values`, read by `flow_s4v`" in text
+    assert "RGB ⇄\nflow" in text
+    assert 'processor("video.mp4", flow="video_flow.mp4", mode="val"' in text
+    assert 'flow_pixel_values=inputs["flow_pixel_values"]' in text and 'classifier("video.mp4", flow="video_flow.mp4", top_k=5)' in text
+    assert "## How depth was made" not in text and "Depth is *estimated*" not in text and "depth=" not in text
+    assert "flow" in card.data.tags and "depth" not in card.data.tags and "videomamba" not in card.data.tags

@@ -225,7 +225,16 @@ def test_model_without_estimator_asks_for_depth(tmp_path, videos, make_frames):
         plain(str(videos["webm"]))
     depth_video = videos["folder"] / "depth.mp4"
     depth_video.write_bytes(encode_depth_video(videos["frames"][..., 0].copy()))
-    assert len(plain(str(videos["webm"]), depth=str(depth_video), top_k=2)) == 2
+    by_argument = plain(str(videos["webm"]), depth=str(depth_video), top_k=2)
+    assert len(by_argument) == 2
+    # or the clip's videos as a dict of dataset columns
+    assert plain({"video": str(videos["webm"]), "depth": str(depth_video)}, top_k=2) == by_argument
+    with pytest.raises(ValueError, match=r"by column: \['video', 'depth'\].*got keys \['video', 'dpeth'\]"):
+        plain({"video": str(videos["webm"]), "dpeth": str(depth_video)})
+    with pytest.raises(ValueError, match=r"\['depth'\] given both in the input dict and as call arguments"):
+        plain({"video": str(videos["webm"]), "depth": str(depth_video)}, depth=str(depth_video))
+    with pytest.raises(TypeError, match=r"unexpected argument\(s\) \['flow'\]"):
+        plain(str(videos["webm"]), flow=str(depth_video))
 
 
 def _first_half(path):

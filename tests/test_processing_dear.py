@@ -170,3 +170,76 @@ def test_errors_name_the_video(processor, clip, make_frames):
         DearVideoProcessor(depth_colormap="jet")
     with pytest.raises(ValueError, match="labels"):
         processor([clip["frames"]] * 2, labels=[1])
+
+
+# --------------------------------------------------------------------------- modalities beyond RGB and depth
+
+
+@pytest.mark.parametrize("mode", ["train", "val", "test"])
+def test_another_modality_is_aligned_with_rgb_and_normalised_like_it(make_frames, mode):
+    # "flow" frames equal to the RGB frames: every view must match exactly (same indices, resize, crop, flip);
+    # single-channel frames are repeated to three
+    rgb = make_frames(20, 48, 64)
+    grey = rgb[..., :1].copy()
+    p = DearVideoProcessor(num_frames=T, randaugment_num_ops=0, modalities=["rgb", "depth", "flow", "infrared"])
+    for seed in range(3):
+        out = p([rgb, rgb[:18]], flow=[rgb, rgb[:18]], infrared=[grey, grey[:18]], mode=mode, seed=seed)
+        torch.testing.assert_close(out["flow_pixel_values"], out["pixel_values"], rtol=0, atol=0)
+        like_rgb = p(np.repeat(grey, 3, axis=-1), mode=mode, seed=seed)["pixel_values"]
+        torch.testing.assert_close(out["infrared_pixel_values"][:len(like_rgb)], like_rgb, rtol=0, atol=0)
+    # with RandAugment the geometric ops move both alike and the photometric ones are RGB's only
+    out = DearVideoProcessor(num_frames=T, randaugment_magnitude=9, modalities=["rgb", "flow"])(
+        rgb, flow=rgb, mode="train", seed=1
+    )
+    assert out["flow_pixel_values"].shape == out["pixel_values"].shape == (1, T, 3, 224, 224)
+
+
+def test_another_modality_from_files_depth_beside_it_and_its_size(clip, make_frames):
+    p = DearVideoProcessor(num_frames=T, modalities=["rgb", "depth", "flow"])
+    small = make_frames(20, 24, 32, seed=3)
+    both = p(clip["video"], depth=clip["depth_video"], flow=encode_video(small), mode="val")
+    assert set(both) == {"pixel_values", "depth_pixel_values", "flow_pixel_values", "frame_indices"}
+    # depth is untouched by the other modality
+    torch.testing.assert_close(both["depth_pixel_values"], p(clip["video"], depth=clip["depth_video"], mode="val")["depth_pixel_values"])
+    # flow frames of another size are resized to the RGB frames' size before the shared crop
+    from modeling_dear.video_transforms import resize_clip
+
+    as_big = p(clip["frames"], flow=resize_clip(small, (48, 64)), mode="val")["flow_pixel_values"]
+    torch.testing.assert_close(p(clip["frames"], flow=small, mode="val")["flow_pixel_values"], as_big, rtol=0, atol=0)
+
+
+def test_modalities_are_saved_and_unknown_ones_refused(tmp_path, clip):
+    from modeling_dear import DearConfig
+
+    config = DearConfig.from_preset(
+        "tiny-s4v-rgb", encoders=["rgb_side4video", "flow_s4v"], encoder_configs={"flow_s4v": {"type": "side4video", "modality": "flow"}},
+        id2label={0: "push left", 1: "push right"},
+    )
+    p = DearVideoProcessor.from_model_config(config)
+    assert p.modalities == ["rgb", "flow"] and p.model_input_names == ["pixel_values", "flow_pixel_values"]
+    assert (p.num_frames, p.crop_size, p.train_size) == (8, {"height": 64, "width": 64}, {"height": 73, "width": 91})
+    assert p.flip_label_pairs == [[0, 1]]
+    p.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "preprocessor_config.json").read_text())["modalities"] == ["rgb", "flow"]
+    assert DearVideoProcessor.from_pretrained(tmp_path).modalities == ["rgb", "flow"]
+    # a processor saved before modalities were stated takes RGB and depth, as then
+    saved = json.loads((tmp_path / "preprocessor_config.json").read_text())
+    del saved["modalities"]
+    (tmp_path / "preprocessor_config.json").write_text(json.dumps(saved))
+    assert DearVideoProcessor.from_pretrained(tmp_path).modalities == ["rgb", "depth"]
+    assert DearVideoProcessor(modalities=["depth"]).modalities == ["rgb", "depth"]  # `videos` is always RGB
+
+    with pytest.raises(TypeError, match=r"got flwo= but takes the videos of its modalities \['rgb', 'flow'\]"):
+        p(clip["frames"], flwo=clip["frames"])
+    with pytest.raises(TypeError, match=r"got depth= .*from_model_config"):
+        p(clip["frames"], depth=clip["depth"])
+    with pytest.raises(VideoDecodingError, match="flow has 19 frames but the RGB video has 20"):
+        p(clip["frames"], flow=clip["frames"][:19])
+    with pytest.raises(VideoDecodingError, match=r"expected \(T, H, W, 3\) or \(T, H, W, 1\) uint8 flow frames"):
+        p(clip["frames"], flow=clip["frames"][..., :2])
+    with pytest.raises(ValueError, match="got 1 videos but 2 flow inputs"):
+        p(clip["frames"], flow=[clip["frames"], clip["frames"]])
+    for modalities, message in ((["rgb", "optical-flow"], "identifiers"), (["rgb", "flow", "flow"], "twice"),
+                                (["rgb", "labels"], "shadow")):
+        with pytest.raises(ValueError, match=message):
+            DearVideoProcessor(modalities=modalities)

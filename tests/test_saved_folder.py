@@ -49,6 +49,7 @@ CARRIED_MODULES = {
     "device_transforms.py",
     "selective_scan.py",
     "frozen_weights.py",
+    "atomic_write.py",
     "depth_estimation.py",
     "processing_dear.py",
     "frame_sampling.py",

@@ -11,7 +11,7 @@ import torch
 from transformers import TrainerCallback, TrainingArguments
 
 from modeling_dear import DearConfig, DearForVideoClassification
-from modeling_dear.dataset_schema import video_features
+from modeling_dear.data.schema import video_features
 from modeling_dear.frozen_weights import FROZEN_WEIGHTS_FILE
 from modeling_dear.training import DearTrainer
 from modeling_dear.video_io import encode_depth_video, encode_video
@@ -273,3 +273,21 @@ def test_frozen_weights_digest_covers_scalar_buffers():
 
     # a bundled depth model with BatchNorm has 0-d num_batches_tracked buffers
     assert tensor_digest({"n": torch.tensor(3)}) != tensor_digest({"n": torch.tensor(4)})
+
+
+def test_collator_modalities_name_the_columns_and_must_fit_the_processor():
+    from modeling_dear import DearVideoProcessor
+    from modeling_dear.training import VideoCollator
+
+    processor = DearVideoProcessor(num_frames=4)  # takes RGB and depth, as every processor saved before modalities
+    assert VideoCollator(processor).modalities == ["rgb", "depth"]
+    assert VideoCollator(processor, use_depth=False).columns == {"rgb": "video"}
+    assert VideoCollator(processor, modalities=["depth"]).columns == {"rgb": "video", "depth": "depth"}
+    with pytest.raises(ValueError, match=r"use_depth=False contradicts modalities=\['rgb', 'depth'\]"):
+        VideoCollator(processor, use_depth=False, modalities=["rgb", "depth"])
+    with pytest.raises(ValueError, match=r"include \['flow'\], which the processor does not take.*from_model_config"):
+        VideoCollator(processor, modalities=["rgb", "flow"])
+    flow_collator = VideoCollator(DearVideoProcessor(num_frames=4, modalities=["rgb", "flow"]), modalities=["rgb", "flow"])
+    assert flow_collator.columns == {"rgb": "video", "flow": "flow"}
+    with pytest.raises(ValueError, match=r"the rows have no column \['flow'\]"):
+        flow_collator([{"video_id": "0", "video": b"", "label": 0}])

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import logging
 
-from .atomic_write import write_atomic, write_json
+from ...hub.cards import render_dataset_card
+from ...atomic_write import write_atomic, write_json
 from .shards import read_manifest
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ def write_card_and_report(output_dir, work_dir, shards, plan, features, splits, 
     from datasets.info import DatasetInfo, DatasetInfosDict
     from datasets.splits import SplitDict, SplitInfo
     from datasets.utils.metadata import MetadataConfigs
-    from huggingface_hub import DatasetCard, DatasetCardData
+    from huggingface_hub import DatasetCardData
 
     rows = {s: 0 for s in splits}
     nbytes = {s: 0 for s in splits}
@@ -62,36 +63,18 @@ def write_card_and_report(output_dir, work_dir, shards, plan, features, splits, 
     for s in present:
         split_dict.add(SplitInfo(name=s, num_examples=rows[s], num_bytes=nbytes[s]))
     DatasetInfosDict({"default": DatasetInfo(features=features, splits=split_dict)}).to_dataset_card_data(card_data)
-    body = _CARD.format(
-        depth_model=plan["depth_model"], normalize=plan["normalize"], codec=plan["depth_codec"],
-        options=json.dumps(plan["depth_codec_options"]), rows=", ".join(f"{s} {rows[s]:,}" for s in present),
-        frames=f"{frames:,}", failed=len(broken), missing=len(missing), report=REPORT_FILE,
+    card = render_dataset_card(
+        card_data,
+        "ssv2_dataset_card.md",
+        depth_model=plan["depth_model"],
+        normalize=plan["normalize"],
+        codec=plan["depth_codec"],
+        options=json.dumps(plan["depth_codec_options"]),
+        rows=", ".join(f"{s} {rows[s]:,}" for s in present),
+        frames=f"{frames:,}",
+        failed=len(broken),
+        missing=len(missing),
+        report=REPORT_FILE,
     )
-    card = DatasetCard(f"---\n{card_data.to_yaml()}\n---\n{body}")
     write_atomic(output_dir / "README.md", lambda p: card.save(str(p)), work_dir / "tmp", tag)
 
-
-_CARD = """
-# Something-Something V2 with estimated depth (DEAR)
-
-Built locally from the user's own SSv2 download with `examples/prepare_ssv2.py` of DEAR. SSv2 is distributed
-by Qualcomm under a research licence that forbids redistribution: do not upload this folder.
-
-Rows: {rows} ({frames} frames). {failed} videos could not be read and {missing} ids had no video file; they
-are listed in `{report}`.
-
-## Columns
-
-- `video`: the original WebM/VP9 bytes; `video_id`, `num_frames`, `fps`, `height`, `width` from its container.
-- `depth`: one depth frame per RGB frame, relative inverse depth (larger = nearer) from `{depth_model}`,
-  min-max normalised to 0..255 per {normalize}, stored in the luma plane of a full-range H.264 MP4
-  ({codec}, options {options}); read it with `modeling_dear.video_io.read_depth_frames`.
-- `label`: class id (`ClassLabel`, the 174 templates of labels.json); -1 on the unlabelled test split.
-- `template` (with `[something]` placeholders), `placeholders` (the objects' names); empty on test.
-- `depth_model`: the depth estimator.
-
-```python
-from datasets import load_dataset
-dataset = load_dataset("path/to/this/folder")
-```
-"""

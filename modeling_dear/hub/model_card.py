@@ -1,36 +1,17 @@
-"""Hub model cards for trained DEAR models, rendered from `hub_cards/dear_model_card.md`."""
+"""Hub model cards for trained DEAR models, rendered from `hub_cards/dear_model_card.md`; the paper's row for
+the model's encoders comes from the presets (`configuration_dear.paper_results`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .configuration_dear import DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA, RGB_SIDE4VIDEO, DearConfig
-
-# The rows of the paper's Table 1 (and the poster's depth-only rows), keyed by the set of encoders.
-TABLE_1 = {
-    frozenset({RGB_SIDE4VIDEO}): ("S4V* (RGB only)", "RGB S4V", "none (S4V's own head)", "70.2"),
-    frozenset({RGB_SIDE4VIDEO, DEPTH_VIDEOMAMBA}): ("RGB + Depth(VideoMamba)", "RGB S4V, VideoMamba", "v", "70.0"),
-    frozenset({RGB_SIDE4VIDEO, DEPTH_SIDE4VIDEO}): ("RGB + Depth", "RGB S4V, depth S4V", "s", "70.3"),
-    frozenset({RGB_SIDE4VIDEO, DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA}): (
-        "RGB + Depth + Depth(VideoMamba) (DEAR)", "all three", "s, v, mean", "70.8 (paper), 71.0 (poster)"
-    ),
-    frozenset({DEPTH_SIDE4VIDEO}): ("depth only (S4V)", "depth S4V", "none", "56.0 (poster)"),
-    frozenset({DEPTH_VIDEOMAMBA}): ("depth only (VideoMamba-Tiny)", "VideoMamba", "none", "52.0 (poster)"),
-}
-
-
-def template_path() -> Path:
-    candidates = [Path(__file__).parent / "hub_cards", Path(__file__).parents[1] / "hub_cards"]
-    for folder in candidates:
-        if (folder / "dear_model_card.md").is_file():
-            return folder / "dear_model_card.md"
-    raise FileNotFoundError(f"dear_model_card.md not found in {[str(c) for c in candidates]}")
-
+from ..configuration_dear import DEPTH, RGB, DearConfig, input_name, paper_results
+from .cards import render_model_card
 
 def table_1_row(config: DearConfig) -> tuple[str, str, str, str]:
-    key = frozenset(config.encoders)
-    if key in TABLE_1 and (config.fusion_streams is None or len(config.encoders) == 1):
-        return TABLE_1[key]
+    row = paper_results().get(frozenset(config.encoders))
+    if row is not None and (config.fusion_streams is None or len(config.encoders) == 1):
+        return row["variant"], row["encoders"], row["fusion"], row["ssv2_top1"]
     streams = ", ".join(config.logit_sources)
     return ("custom", ", ".join(config.encoders), streams or "none", "not in the paper")
 
@@ -42,6 +23,20 @@ SSV2_LICENSE_LINK = "https://developer.qualcomm.com/software/ai-datasets/somethi
 
 def _is_hub_id(source: str | None) -> bool:
     return bool(source) and not Path(source).expanduser().exists() and source.count("/") == 1
+
+
+def modality_text(config: DearConfig) -> str:
+    """One line per modality: its model input and the encoders that read it."""
+    lines = []
+    for modality in config.modalities:
+        readers = ", ".join(f"`{name}`" for name in config.encoders_reading(modality))
+        lines.append(f"- {modality}: `{input_name(modality)}`, read by {readers}")
+    return "\n".join(lines)
+
+
+def usage_inputs(config: DearConfig) -> list[str]:
+    """The modalities besides RGB whose videos the usage code passes (all but depth that the model estimates)."""
+    return [m for m in config.modalities if m != RGB and not (m == DEPTH and config.estimates_depth)]
 
 
 def backbone_text(config: DearConfig, backbone_source: str | None) -> tuple[str, str]:
@@ -87,7 +82,7 @@ def build_model_card(
     this one was trained from (a Hub id; local paths are left out of the metadata); `usage_source`: what the usage
     code loads (default `repo_id`; e.g. the evaluated model when the run saved no weights of its own).
     """
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+    from huggingface_hub import EvalResult, ModelCardData
 
     variant_name, encoders, streams, paper = table_1_row(config)
     metrics = dict(metrics or {})
@@ -114,21 +109,32 @@ def build_model_card(
         pipeline_tag="video-classification",
         license=license,
         datasets=datasets or [eval_dataset_id],
-        tags=["video-classification", "action-recognition", "depth", "dear", "side4video", "videomamba"],
+        tags=[
+            "video-classification", "action-recognition", *[m for m in config.modalities if m != RGB], "dear",
+            *[t for t in ("side4video", "videomamba") if any(config.encoder_spec(n)["type"] == t for n in config.encoders)],
+        ],
         model_name=repo_id.split("/")[-1],
         eval_results=eval_results or None,
         base_model=base_model if _is_hub_id(base_model) else None,
         **license_fields,
     )
     backbone_description, backbone_limitation = backbone_text(config, backbone_source)
-    return ModelCard.from_template(
+    fused_modalities = list(dict.fromkeys(config.encoder_spec(stream)["modality"] for stream in config.active_streams))
+    return render_model_card(
         card_data,
-        template_path=str(template_path()),
+        "dear_model_card.md",
         model_name=repo_id.split("/")[-1],
         repo_id=repo_id,
         usage_source=usage_source or repo_id,
         usage_note=usage_note + ("\n\n" if usage_note else ""),
         needs_depth_video=config.needs_depth and not config.estimates_depth,
+        usage_inputs=usage_inputs(config),
+        modalities=modality_text(config),
+        # the paper's RGB-and-depth wording, unless the model reads another modality
+        other_modalities=[m for m in config.modalities if m not in (RGB, DEPTH)],
+        has_depth=config.needs_depth,
+        modalities_list=", ".join(config.modalities),
+        fused_modalities=", ".join(fused_modalities),
         variant_name=variant_name,
         variant_description=f"encoders {encoders}; streams {streams}.",
         table_row=" | ".join((variant_name, encoders, streams, paper)),

@@ -6,12 +6,17 @@ import csv
 from pathlib import Path
 
 SSV2_LABELS_FILE = Path(__file__).with_name("ssv2_labels.csv")
+# The splits of an SSv2-style dataset, in this order (the synthetic data seeds clips by a split's index here).
+SPLITS = ("train", "validation", "test")
 
 # Columns every prepared split carries. `video` and `depth` hold whole encoded files so that a dataset
 # is self-contained: `video` as the source ships it (WebM/VP9 for SSv2), `depth` a frame-aligned grey
 # video (see `video_io.encode_depth_video`). Both are `datasets.Video(decode=False)`: rows give
 # `{"bytes": ..., "path": ...}` (the processor and `video_io` take that as it is), nothing is decoded on
 # access (no torchcodec needed), and the Hub's dataset viewer shows them as videos.
+#
+# A modality's column is named after it (`configuration_dear.modality_column`): `video` for RGB, `depth`, and
+# `<modality>` for the modality of any other encoder (`flow`, ...), each a frame-aligned video of the same kind.
 COLUMNS = (
     "video_id",
     "video",
@@ -36,15 +41,23 @@ def ssv2_label_names() -> list[str]:
     return [name for _, name in rows]
 
 
-def video_features(label_names: list[str]):
-    """`datasets.Features` for a split with labels (the test split uses the same features, label = -1)."""
+def modality_columns(modalities=("rgb", "depth")) -> list[str]:
+    """The video columns a dataset for these modalities holds, RGB's (`video`) first."""
+    from ..configuration_dear import RGB, modality_column
+
+    return [modality_column(m) for m in dict.fromkeys((RGB, *modalities))]
+
+
+def video_features(label_names: list[str], modalities=("rgb", "depth")):
+    """`datasets.Features` for a split with labels (the test split uses the same features, label = -1), with one
+    `Video(decode=False)` column per modality (`video`, `depth`, `<modality>`: see `modality_columns`); `depth_model`
+    only with depth."""
     from datasets import ClassLabel, Features, List, Value, Video
 
     return Features(
         {
             "video_id": Value("string"),
-            "video": Video(decode=False),
-            "depth": Video(decode=False),
+            **{column: Video(decode=False) for column in modality_columns(modalities)},
             "label": ClassLabel(names=list(label_names)),
             "template": Value("string"),
             "placeholders": List(Value("string")),
@@ -52,6 +65,7 @@ def video_features(label_names: list[str]):
             "fps": Value("float32"),
             "height": Value("int32"),
             "width": Value("int32"),
-            "depth_model": Value("string"),
+            # which model estimated the depth column
+            **({"depth_model": Value("string")} if "depth" in modalities else {}),
         }
     )

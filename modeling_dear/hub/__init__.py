@@ -1,0 +1,1 @@
+"""What DEAR publishes on the Hub: model and dataset cards, each rendered from a template in `hub_cards/`."""
