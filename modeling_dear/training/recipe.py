@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 
 def load_video_dataset(data_args: DataArguments):
+    """The `DatasetDict` `--dataset` names: the synthetic data (generated once, then cached), a `save_to_disk`
+    folder, or a folder of data files such as `dear-prepare-ssv2` writes."""
     import datasets
 
     if data_args.dataset == "synthetic":
@@ -59,6 +61,7 @@ def load_video_dataset(data_args: DataArguments):
 
 
 def build_config(model_args: ModelArguments, label_names: list[str] | None) -> DearConfig:
+    """The saved model's config, a config file as is, or a preset with the dataset's classes (`label_names`)."""
     if model_args.model_name_or_path:
         config = DearConfig.from_pretrained(model_args.model_name_or_path)
     elif Path(model_args.preset).suffix == ".json" or Path(model_args.preset).is_dir():
@@ -78,6 +81,7 @@ def build_config(model_args: ModelArguments, label_names: list[str] | None) -> D
 
 
 def build_processor(config: DearConfig, data_args: DataArguments, model_args: ModelArguments) -> DearVideoProcessor:
+    """The saved model's processor when it has one, else one for `config` with the recipe's augmentation."""
     if model_args.model_name_or_path:
         try:
             return DearVideoProcessor.from_pretrained(model_args.model_name_or_path)
@@ -94,6 +98,7 @@ def build_processor(config: DearConfig, data_args: DataArguments, model_args: Mo
 
 
 def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoClassification:
+    """The saved model, or a new one with the pretrained encoders the arguments (or the config) name."""
     if model_args.model_name_or_path:
         return DearForVideoClassification.from_pretrained(model_args.model_name_or_path, config=config)
     model = DearForVideoClassification(config)
@@ -287,6 +292,7 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
 
 
 def model_card_for(config, training_args, data_args, results, model_args=None):
+    """The model card of a run: its test (else evaluation) metrics, data, backbone, schedule and usage code."""
     from ..model_card import build_model_card
 
     test, evaluation = results.get("test", {}), results.get("eval", {})
