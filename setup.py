@@ -22,7 +22,7 @@ setup(
         "modeling_dear.hub_cards": "hub_cards",
     },
     package_data={
-        "modeling_dear": ["*.csv"],
+        "modeling_dear.data": ["*.csv"],
         "modeling_dear.configuration": ["presets/*.json", "accelerate/*.yaml", "deepspeed/*.json"],
         "modeling_dear.hub_cards": ["*.md"],
     },

@@ -50,7 +50,7 @@ def write_clip(path: Path, num_frames: int) -> None:
 
 def write_labels(folder: Path, video_id: str) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from modeling_dear.dataset_schema import ssv2_label_names
+    from modeling_dear.data.schema import ssv2_label_names
 
     names = ssv2_label_names()
     folder.mkdir(parents=True)

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import av  # noqa: E402,F401  (before decord: see video_io._import_decord)
 
 from modeling_dear.data.ssv2 import prepare_ssv2  # noqa: E402
-from modeling_dear.dataset_schema import ssv2_label_names  # noqa: E402
+from modeling_dear.data.schema import ssv2_label_names  # noqa: E402
 from modeling_dear.video_io import encode_depth_video, encode_video, open_video  # noqa: E402
 
 SSV2_VIDEOS = 220_847

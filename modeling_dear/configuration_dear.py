@@ -157,9 +157,9 @@ class DearConfig(PreTrainedConfig):
 
     def __post_init__(self, **kwargs):
         if self.id2label is None and kwargs.get("num_labels") is None:
-            # imported by name, not with `from .dataset_schema import`, which would make saved folders carry the
+            # imported by name, not with `from .data.schema import`, which would make saved folders carry the
             # dataset module (their configs always hold id2label, so they never get here)
-            ssv2_label_names = importlib.import_module(".dataset_schema", __package__).ssv2_label_names
+            ssv2_label_names = importlib.import_module(".data.schema", __package__).ssv2_label_names
             self.id2label = dict(enumerate(ssv2_label_names()))
         if self.id2label is not None and self.label2id is None:
             self.label2id = {name: int(index) for index, name in self.id2label.items()}
@@ -322,10 +322,6 @@ class DearConfig(PreTrainedConfig):
         return DEPTH in self.modalities
 
     @property
-    def needs_rgb(self) -> bool:
-        return RGB in self.modalities
-
-    @property
     def estimates_depth(self) -> bool:
         """Whether the model builds a depth estimator: it has a depth encoder and a bundled depth model."""
         return self.needs_depth and self.depth_estimator_config is not None
@@ -359,6 +355,7 @@ class DearConfig(PreTrainedConfig):
             values = json.loads(config_file.read_text(encoding="utf-8"))
             values.pop("model_type", None)
             values.pop("description", None)
+            values.pop("paper_result", None)  # documentation: see paper_results()
             return cls(**{**values, **overrides})
         return cls.from_preset(str(name_or_path), **overrides)
 
@@ -382,6 +379,17 @@ def list_presets() -> list[str]:
     return sorted(path.stem for path in presets_directory().glob("*.json"))
 
 
+def paper_results() -> dict[frozenset, dict]:
+    """The paper's Table 1 (and the poster's depth-only rows), one row per preset that carries a `paper_result`,
+    keyed by the set of its encoders: `{"variant", "encoders", "fusion", "ssv2_top1"}` (display strings)."""
+    rows = {}
+    for name in list_presets():
+        values = json.loads((presets_directory() / f"{name}.json").read_text(encoding="utf-8"))
+        if "paper_result" in values:
+            rows[frozenset(load_preset_dict(name).get("encoders", ENCODERS))] = {"preset": name, **values["paper_result"]}
+    return rows
+
+
 def load_preset_dict(name: str) -> dict:
     """The preset's keyword arguments, following `"extends"` to the preset it is based on."""
     path = presets_directory() / f"{name}.json"
@@ -389,6 +397,7 @@ def load_preset_dict(name: str) -> dict:
         raise ValueError(f"unknown preset {name!r}; available presets: {', '.join(list_presets())}")
     values = json.loads(path.read_text(encoding="utf-8"))
     values.pop("description", None)
+    values.pop("paper_result", None)  # documentation: see paper_results()
     base = values.pop("extends", None)
     if base is None:
         return values

@@ -29,7 +29,6 @@ import torch
 from .configuration_dear import DEPTH_NORMALIZATIONS
 
 DEFAULT_DEPTH_MODEL = "Intel/dpt-hybrid-midas"  # the paper's MiDaS choice
-FAST_DEPTH_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"  # 25 M parameters, Apache-2.0
 
 
 logger = logging.getLogger(__name__)

@@ -291,7 +291,26 @@ class DearPreTrainedModel(PreTrainedModel):
         return loaded
 
     def save_pretrained(self, save_directory, *args, **kwargs):
-        super().save_pretrained(save_directory, *args, **kwargs)
+        # With push_to_hub=True, transformers uploads at the end of its save_pretrained, before the files below
+        # exist: hold that upload back until they are written (they are newer than its timestamps, so they go too).
+        held_uploads = self.__dict__["_held_uploads"] = []
+        try:
+            super().save_pretrained(save_directory, *args, **kwargs)
+        finally:
+            del self.__dict__["_held_uploads"]
+        self._carry_code(save_directory, **kwargs)
+        for upload_args, upload_kwargs in held_uploads:
+            PreTrainedModel._upload_modified_files(self, *upload_args, **upload_kwargs)
+
+    def _upload_modified_files(self, *args, **kwargs):
+        held_uploads = self.__dict__.get("_held_uploads")
+        if held_uploads is not None:
+            held_uploads.append((args, kwargs))
+            return None
+        return super()._upload_modified_files(*args, **kwargs)
+
+    def _carry_code(self, save_directory, **kwargs):
+        """The code a `trust_remote_code` load of the folder needs beyond what transformers copies itself."""
         if self._auto_class is not None and kwargs.get("is_main_process", True):
             # config.custom_pipelines names pipeline_dear.DearVideoClassificationPipeline: the folder must hold
             # that file (and what it imports) for pipeline(..., trust_remote_code=True) to find it.

@@ -59,7 +59,7 @@ SMOKE_TEST = textwrap.dedent(
 
     # the ecosystem pieces training uses
     import datasets
-    from modeling_dear.dataset_schema import video_features
+    from modeling_dear.data.schema import video_features
     table = datasets.Dataset.from_dict(
         {"video_id": ["1"], "video": [b"x"], "depth": [b"y"], "label": [0], "template": ["a"],
          "placeholders": [[]], "num_frames": [1], "fps": [1.0], "height": [1], "width": [1], "depth_model": ["m"]},

@@ -110,7 +110,7 @@ def colour_dataset(tmp_path_factory):
     import datasets
     import numpy
 
-    from modeling_dear.dataset_schema import video_features
+    from modeling_dear.data.schema import video_features
     from modeling_dear.video_io import encode_depth_video, encode_video
 
     root = tmp_path_factory.mktemp("colour_data")

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from modeling_dear import DearConfig, list_presets
-from modeling_dear.configuration_dear import load_preset_dict
+from modeling_dear.configuration_dear import load_preset_dict, paper_results
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_1 = {
@@ -33,6 +33,15 @@ def test_table_1_rows_are_presets_at_the_paper_shape():
         assert (config.num_frames, config.image_size, config.side_hidden_size) == (8, 224, 320)
         assert (config.clip_config.hidden_size, config.clip_config.num_hidden_layers, config.clip_config.patch_size) == (768, 12, 16)
     assert DearConfig.from_preset("dear").videomamba_config.hidden_size == 192  # VideoMamba-Tiny by default
+
+
+def test_paper_results_come_from_the_table_1_presets():
+    rows = paper_results()
+    assert {row["preset"] for row in rows.values()} == set(TABLE_1)  # tiny twins do not inherit a paper row
+    assert {key: row["preset"] for key, row in rows.items()} == {frozenset(e): name for name, e in TABLE_1.items()}
+    assert rows[frozenset(TABLE_1["s4v-rgb"])]["ssv2_top1"] == "70.2"
+    assert rows[frozenset(TABLE_1["dear"])]["ssv2_top1"].startswith("70.8")
+    assert "paper_result" not in DearConfig.from_preset("dear").to_dict()
 
 
 def test_tiny_variants_extend_tiny():

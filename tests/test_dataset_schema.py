@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from modeling_dear.dataset_schema import video_features
+from modeling_dear.data.schema import video_features
 from modeling_dear.video_io import encode_depth_video, encode_video, probe_video
 
 CLASSES = ["a", "b"]

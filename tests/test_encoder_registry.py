@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -316,3 +317,36 @@ def test_a_folder_saved_without_custom_encoders_writes_none_and_sheds_old_copies
     assert json.loads((tmp_path / "config.json").read_text())["auto_map"]["AutoModelForVideoClassification"] == (
         "modeling_dear.DearForVideoClassification"
     )
+
+
+def test_save_pretrained_with_push_to_hub_uploads_the_carried_code(tmp_path, monkeypatch):
+    """transformers uploads at the end of its save_pretrained; the custom encoder's file, the pipeline's file and the
+    auto_map that names them are written after that, so the upload must wait for them."""
+    from types import SimpleNamespace
+
+    from huggingface_hub import ModelCard
+
+    commits = []
+
+    class RecordingHub:
+        def create_repo(self, repo_id, **kwargs):
+            return SimpleNamespace(repo_id=repo_id)
+
+        def create_commit(self, repo_id, operations, **kwargs):
+            commits.append({op.path_in_repo: Path(op.path_or_fileobj).read_bytes() for op in operations})
+
+    monkeypatch.setattr("transformers.modeling_utils.hf_api", lambda: RecordingHub())
+    monkeypatch.setattr("transformers.utils.hub.hf_api", lambda: RecordingHub())
+    # the card transformers would otherwise fetch from the Hub before adding its tags
+    monkeypatch.setattr(
+        "transformers.modeling_utils.create_and_tag_model_card", lambda *args, **kwargs: ModelCard("# DEAR\n")
+    )
+    config = config_with({"frame_difference": {"type": "frame_difference", "modality": "rgb"}})
+    DearForVideoClassification(config).save_pretrained(tmp_path / "folder", push_to_hub=True, repo_id="me/dear")
+    assert len(commits) == 1, "one upload, after every file is written"
+    uploaded = commits[0]
+    assert {"custom_encoder_frame_difference.py", "modeling_dear_custom.py", "pipeline_dear.py"} <= set(uploaded)
+    assert json.loads(uploaded["config.json"])["auto_map"]["AutoModelForVideoClassification"].startswith(
+        "modeling_dear_custom."
+    )
+    assert uploaded["config.json"] == (tmp_path / "folder" / "config.json").read_bytes()

@@ -191,7 +191,7 @@ def test_card_metadata_names_the_pretrained_backbone_and_a_valid_licence(tmp_pat
     from huggingface_hub import ModelCard
 
     from modeling_dear import DearConfig
-    from modeling_dear.model_card import build_model_card
+    from modeling_dear.hub.model_card import build_model_card
 
     card = build_model_card(DearConfig.from_preset("dear"), repo_id="someone/dear-ssv2", license="other",
                             backbone_source="openai/clip-vit-base-patch16")

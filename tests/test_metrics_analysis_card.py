@@ -9,7 +9,7 @@ from huggingface_hub import ModelCard
 from modeling_dear import DearConfig
 from modeling_dear.evaluation.per_class_comparison import compare_predictions, main as analysis_main, write_comparison
 from modeling_dear.evaluation import load_video_accuracy
-from modeling_dear.model_card import build_model_card
+from modeling_dear.hub.model_card import build_model_card
 
 
 def test_video_accuracy_against_a_hand_computation():

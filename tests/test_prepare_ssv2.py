@@ -26,7 +26,7 @@ from modeling_dear.data.ssv2 import (  # noqa: E402
     normalize_template,
     prepare_ssv2,
 )
-from modeling_dear.dataset_schema import COLUMNS, ssv2_label_names, video_features  # noqa: E402
+from modeling_dear.data.schema import COLUMNS, ssv2_label_names, video_features  # noqa: E402
 from modeling_dear.video_io import encode_video, probe_video, read_depth_frames  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 
 from modeling_dear.data import synthetic as sd  # noqa: E402
 from modeling_dear.data.synthetic import SyntheticSpec  # noqa: E402
-from modeling_dear.dataset_schema import COLUMNS, video_features  # noqa: E402
+from modeling_dear.data.schema import COLUMNS, video_features  # noqa: E402
 
 SMALL = dict(num_train_per_class=2, num_validation_per_class=1, num_test_per_class=1, height=32, width=48,
              min_frames=6, max_frames=9)

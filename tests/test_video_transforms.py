@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from matplotlib import colormaps
 
-from modeling_dear.dataset_schema import ssv2_label_names
+from modeling_dear.data.schema import ssv2_label_names
 from modeling_dear.video_transforms import (
     CLIP_MEAN,
     CLIP_STD,

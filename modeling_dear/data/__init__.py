@@ -1,2 +1,2 @@
 """Dataset production: the SSv2 RGB-D preparation (`data.ssv2`) and the synthetic RGB-D dataset
-(`data.synthetic`). Both write rows with the columns of `modeling_dear.dataset_schema`."""
+(`data.synthetic`). Both write rows with the columns of `modeling_dear.data.schema`."""

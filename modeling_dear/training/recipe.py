@@ -293,7 +293,7 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
 
 def model_card_for(config, training_args, data_args, results, model_args=None):
     """The model card of a run: its test (else evaluation) metrics, data, backbone, schedule and usage code."""
-    from ..model_card import build_model_card
+    from ..hub.model_card import build_model_card
 
     test, evaluation = results.get("test", {}), results.get("eval", {})
     if "test_top1" in test:

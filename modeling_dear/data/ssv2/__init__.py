@@ -13,7 +13,7 @@ a frame-aligned depth video (`video_io.encode_depth_video`). The result is a fol
 `datasets.load_dataset(folder)` reads offline:
 
     <output_dir>/README.md                            dataset card: splits, data files, features
-    <output_dir>/data/train-00000-of-00338.parquet    rows with the columns of `dataset_schema.video_features`
+    <output_dir>/data/train-00000-of-00338.parquet    rows with the columns of `data.schema.video_features`
     <output_dir>/data/validation-...parquet, data/test-...parquet     (test: label = -1)
     <output_dir>/prepare_ssv2_report.json             videos that failed or were missing, with the reason
     <output_dir>/.prepare_ssv2/                       plan and per-shard manifests (hidden from `load_dataset`)

@@ -17,13 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...dataset_schema import ssv2_label_names
+from ..schema import SPLITS, ssv2_label_names
 from .errors import SSv2InputError
 
 logger = logging.getLogger(__name__)
 
-SPLITS = ("train", "validation", "test")
-LABEL_FILES = ("labels", "train", "validation", "test")
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,7 @@ def read_label_names(source: _LabelSource) -> list[str]:
         differing = sum(a != b for a, b in zip(names, packaged, strict=False)) + abs(len(names) - len(packaged))
         logger.warning(
             "%s: %d classes, %d differ from the package's SSv2 list (%s); using the file's",
-            where, len(names), differing, "modeling_dear/ssv2_labels.csv",
+            where, len(names), differing, "modeling_dear/data/ssv2_labels.csv",
         )
     return names
 

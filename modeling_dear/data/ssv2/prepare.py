@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...dataset_schema import video_features
+from ..schema import video_features
 from ...depth_estimation import DEFAULT_DEPTH_MODEL, DepthEstimator
 from ...video_io import DEPTH_CODEC
 from .archive import extract_archive, find_archive_parts, index_videos, require_archive, require_videos

@@ -14,7 +14,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ...dataset_schema import COLUMNS
+from ..schema import COLUMNS
+from ...configuration_dear import DEPTH_NORMALIZATIONS
 from ...atomic_write import write_atomic, write_json
 from .decoding import DecodedVideo, DecodeVideos, decode_loader
 from .labels import Annotation
@@ -115,7 +116,7 @@ def run_shards(mine, items, folder, estimator, model_name, features, codec_optio
 
     # long videos stream in chunks of whole forward batches, so that a chunk's frames are batched as they
     # would be on their own; stand-ins without `predict` (float depth) get whole clips as before
-    streams = callable(getattr(estimator, "predict", None)) and getattr(estimator, "normalize", None) in ("clip", "frame")
+    streams = callable(getattr(estimator, "predict", None)) and getattr(estimator, "normalize", None) in DEPTH_NORMALIZATIONS
     model_batch = max(1, int(getattr(estimator, "batch_size", batch_size) or batch_size))
     chunk_frames = model_batch * max(1, -(-STREAM_CHUNK_FRAMES // model_batch))
 

@@ -4,7 +4,7 @@ Every clip is a small 3-D scene (a textured ground plane, a textured back wall, 
 a pinhole camera that stays in place and only shakes in rotation, the way a hand-held phone does.
 A numpy ray caster draws it: the nearest hit along each pixel's ray wins (a z-buffer), so the true depth
 of every pixel comes for free. The rows follow the prepared SSv2 schema
-(`dataset_schema.video_features`) with `depth_model = "ground_truth"`; `depth` holds inverse depth,
+(`data.schema.video_features`) with `depth_model = "ground_truth"`; `depth` holds inverse depth,
 min-max normalised to 0..255 over the whole clip (larger = nearer), like a MiDaS estimate.
 
 The twelve classes (SSv2 template names) and which of them only depth can tell apart: `classes`.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ...dataset_schema import COLUMNS
+from ..schema import COLUMNS
 from ...hub.cards import render_dataset_card
 from .classes import DEPTH_SENSITIVE_CLASSES, DEPTH_SENSITIVE_PAIRS, FLIP_PAIRS, SYNTHETIC_CLASSES
 from .clips import DEPTH_MODEL, RGB_CODEC, RGB_CODEC_OPTIONS

@@ -1,11 +1,11 @@
 """Rendering a whole dataset from a `SyntheticSpec`: every clip of every split as a row of the prepared SSv2
-schema (`dataset_schema.video_features`), in worker processes when asked, as a `datasets.DatasetDict`."""
+schema (`data.schema.video_features`), in worker processes when asked, as a `datasets.DatasetDict`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...dataset_schema import COLUMNS, video_features
+from ..schema import COLUMNS, video_features
 from ...video_io import encode_depth_video
 from .classes import SYNTHETIC_CLASSES
 from .clips import DEPTH_MODEL, clip_seed, encode_rgb, render_clip
@@ -96,7 +96,7 @@ def generate_synthetic_dataset(spec: SyntheticSpec | None = None, *, num_proc: i
     """Render the synthetic dataset of `spec` (default `SyntheticSpec()`): a `datasets.DatasetDict` with its
     train / validation / test splits.
 
-    The features are `dataset_schema.video_features(SYNTHETIC_CLASSES)`. Like SSv2, the test split is
+    The features are `data.schema.video_features(SYNTHETIC_CLASSES)`. Like SSv2, the test split is
     unlabelled (label -1, empty template and placeholders) unless `spec.label_test_split`. A split asked for
     with 0 clips per class is left out. The same spec gives the same bytes whatever `num_proc`.
     """

@@ -1,36 +1,17 @@
-"""Hub model cards for trained DEAR models, rendered from `hub_cards/dear_model_card.md`."""
+"""Hub model cards for trained DEAR models, rendered from `hub_cards/dear_model_card.md`; the paper's row for
+the model's encoders comes from the presets (`configuration_dear.paper_results`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .configuration_dear import DEPTH, DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA, RGB, RGB_SIDE4VIDEO, DearConfig, input_name
-
-# The rows of the paper's Table 1 (and the poster's depth-only rows), keyed by the set of encoders.
-TABLE_1 = {
-    frozenset({RGB_SIDE4VIDEO}): ("S4V* (RGB only)", "RGB S4V", "none (S4V's own head)", "70.2"),
-    frozenset({RGB_SIDE4VIDEO, DEPTH_VIDEOMAMBA}): ("RGB + Depth(VideoMamba)", "RGB S4V, VideoMamba", "v", "70.0"),
-    frozenset({RGB_SIDE4VIDEO, DEPTH_SIDE4VIDEO}): ("RGB + Depth", "RGB S4V, depth S4V", "s", "70.3"),
-    frozenset({RGB_SIDE4VIDEO, DEPTH_SIDE4VIDEO, DEPTH_VIDEOMAMBA}): (
-        "RGB + Depth + Depth(VideoMamba) (DEAR)", "all three", "s, v, mean", "70.8 (paper), 71.0 (poster)"
-    ),
-    frozenset({DEPTH_SIDE4VIDEO}): ("depth only (S4V)", "depth S4V", "none", "56.0 (poster)"),
-    frozenset({DEPTH_VIDEOMAMBA}): ("depth only (VideoMamba-Tiny)", "VideoMamba", "none", "52.0 (poster)"),
-}
-
-
-def template_path() -> Path:
-    candidates = [Path(__file__).parent / "hub_cards", Path(__file__).parents[1] / "hub_cards"]
-    for folder in candidates:
-        if (folder / "dear_model_card.md").is_file():
-            return folder / "dear_model_card.md"
-    raise FileNotFoundError(f"dear_model_card.md not found in {[str(c) for c in candidates]}")
-
+from ..configuration_dear import DEPTH, RGB, DearConfig, input_name, paper_results
+from .cards import render_model_card
 
 def table_1_row(config: DearConfig) -> tuple[str, str, str, str]:
-    key = frozenset(config.encoders)
-    if key in TABLE_1 and (config.fusion_streams is None or len(config.encoders) == 1):
-        return TABLE_1[key]
+    row = paper_results().get(frozenset(config.encoders))
+    if row is not None and (config.fusion_streams is None or len(config.encoders) == 1):
+        return row["variant"], row["encoders"], row["fusion"], row["ssv2_top1"]
     streams = ", ".join(config.logit_sources)
     return ("custom", ", ".join(config.encoders), streams or "none", "not in the paper")
 
@@ -101,7 +82,7 @@ def build_model_card(
     this one was trained from (a Hub id; local paths are left out of the metadata); `usage_source`: what the usage
     code loads (default `repo_id`; e.g. the evaluated model when the run saved no weights of its own).
     """
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+    from huggingface_hub import EvalResult, ModelCardData
 
     variant_name, encoders, streams, paper = table_1_row(config)
     metrics = dict(metrics or {})
@@ -139,9 +120,9 @@ def build_model_card(
     )
     backbone_description, backbone_limitation = backbone_text(config, backbone_source)
     fused_modalities = list(dict.fromkeys(config.encoder_spec(stream)["modality"] for stream in config.active_streams))
-    return ModelCard.from_template(
+    return render_model_card(
         card_data,
-        template_path=str(template_path()),
+        "dear_model_card.md",
         model_name=repo_id.split("/")[-1],
         repo_id=repo_id,
         usage_source=usage_source or repo_id,

@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 
 SSV2_LABELS_FILE = Path(__file__).with_name("ssv2_labels.csv")
+# The splits of an SSv2-style dataset, in this order (the synthetic data seeds clips by a split's index here).
+SPLITS = ("train", "validation", "test")
 
 # Columns every prepared split carries. `video` and `depth` hold whole encoded files so that a dataset
 # is self-contained: `video` as the source ships it (WebM/VP9 for SSv2), `depth` a frame-aligned grey
@@ -41,7 +43,7 @@ def ssv2_label_names() -> list[str]:
 
 def modality_columns(modalities=("rgb", "depth")) -> list[str]:
     """The video columns a dataset for these modalities holds, RGB's (`video`) first."""
-    from .configuration_dear import RGB, modality_column
+    from ..configuration_dear import RGB, modality_column
 
     return [modality_column(m) for m in dict.fromkeys((RGB, *modalities))]
 
