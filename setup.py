@@ -50,5 +50,11 @@ setup(
         # (never `playwright install`: tests/test_demo_app.py uses /usr/bin/chromium)
         "demo": ["gradio>=5.0", "playwright>=1.40"],
     },
-    entry_points={"console_scripts": ["dear-predict=modeling_dear.predict:main"]},
+    entry_points={
+        "console_scripts": [
+            "dear-train=modeling_dear.cli.train:main",
+            "dear-predict=modeling_dear.cli.predict:main",
+            "dear-prepare-ssv2=modeling_dear.cli.prepare_ssv2:main",
+        ]
+    },
 )

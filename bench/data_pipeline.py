@@ -51,7 +51,7 @@ def decode_for_training_rate(processor, videos, depth, backend, repeats) -> floa
 
 def device_augmentation_rate(processor, videos, depth, batch_size=8, repeats=2) -> float:
     """Device side on this CPU: clips/s of `DeviceTrainAugmentation` on batches of decoded clips."""
-    from modeling_dear.device_transforms import DeviceTrainAugmentation
+    from modeling_dear.training import DeviceTrainAugmentation
 
     augment = DeviceTrainAugmentation.from_processor(processor)
     picks = [i % len(videos) for i in range(batch_size)]

@@ -7,7 +7,7 @@
 The page shows the top-5 classes, the frames the model sampled (RGB beside colour-mapped depth), each stream's
 own top classes and the time taken. All the work is the package's: `pipeline("dear-video-classification")`
 decodes, samples and normalises (and estimates depth when the model bundles an estimator), and
-`modeling_dear.predict` recovers and draws the frames. On a Hugging Face Space the model comes from the
+`modeling_dear.cli.predict` recovers and draws the frames. On a Hugging Face Space the model comes from the
 `DEAR_DEMO_MODEL` variable (see demo/README.md).
 """
 
@@ -32,7 +32,7 @@ from transformers import pipeline  # noqa: E402
 import modeling_dear  # noqa: E402,F401  (registers the DEAR pipeline and Auto classes)
 from modeling_dear.depth_estimation import save_depth_visualization  # noqa: E402
 from modeling_dear.model_sources import check_model_source, check_model_type, folder_model_type  # noqa: E402
-from modeling_dear.predict import save_rgb_visualization, seen_frames_and_depth  # noqa: E402
+from modeling_dear.cli.predict import save_rgb_visualization, seen_frames_and_depth  # noqa: E402
 from modeling_dear.video_io import VideoDecodingError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

@@ -489,18 +489,19 @@ class DearVideoProcessor(BaseImageProcessor):
         """The CPU half of `preprocess(mode="train")`: decode the sampled frames and draw each clip's augmentation.
 
         Frame indices and augmentation choices are drawn from `seed` exactly as `preprocess(mode="train")` draws
-        them, so `DeviceTrainAugmentation.from_processor(self)` applied to this batch (on any device) gives that
-        method's clips. Labels of mirrored clips are already swapped.
+        them, so `DeviceTrainAugmentation.from_processor(self)` (`modeling_dear.training`: training code, which
+        saved folders do not carry) applied to this batch (on any device) gives that method's clips. Labels of
+        mirrored clips are already swapped.
 
         Returns a `BatchFeature` of torch tensors: `frames` (B, T, H, W, 3) uint8, `depth_frames` (B, T, H, W)
         (when `depth` is given) and `<modality>_frames` (B, T, H, W, 3) for each other modality given, zero-padded
         to the largest video of the batch, `frame_sizes` (B, 2) each video's (H, W), `frame_indices` (B, T),
         `labels` (B,) when given, and the drawn choices (`augment_ops`, `augment_values`, `crop_boxes`, `flips`;
-        see `device_transforms.encode_params`).
+        see `video_transforms.encode_params`).
         """
         import torch
 
-        from .device_transforms import encode_params
+        from .video_transforms import encode_params
 
         extras = self._modality_arguments(depth, modality_videos)
         video_list, extra_lists, label_list = self._batch_arguments(videos, extras, labels, names)

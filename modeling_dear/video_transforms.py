@@ -511,6 +511,31 @@ class AugmentationParams:
     flipped: bool
 
 
+# Drawn choices as tensors, for augmentation on the training device (`DearVideoProcessor.decode_for_training`, then
+# `modeling_dear.training.device_augmentation`): each op by its index in RANDAUGMENT_OPS, NO_OP for a skipped slot.
+OP_INDEX = {name: index for index, name in enumerate(RANDAUGMENT_OPS)}
+NO_OP = -1
+
+
+def encode_params(params: list[AugmentationParams], num_ops: int) -> dict:
+    """Drawn choices → tensors that travel with the batch: `augment_ops` (B, num_ops) op index or -1 (skipped),
+    `augment_values` (B, num_ops) their parameters, `crop_boxes` (B, 4) (top, left, h, w), `flips` (B,)."""
+    import torch
+
+    ops = torch.full((len(params), max(num_ops, 1)), NO_OP, dtype=torch.long)
+    values = torch.zeros(len(params), max(num_ops, 1), dtype=torch.float64)
+    for row, clip in enumerate(params):
+        for slot, op in enumerate(clip.ops):
+            ops[row, slot] = OP_INDEX[op.name]
+            values[row, slot] = 0.0 if op.value is None else op.value
+    return {
+        "augment_ops": ops,
+        "augment_values": values,
+        "crop_boxes": torch.tensor([clip.box for clip in params], dtype=torch.long).view(-1, 4),
+        "flips": torch.tensor([clip.flipped for clip in params], dtype=torch.bool),
+    }
+
+
 def eval_views(
     frames: np.ndarray,
     depth: np.ndarray | None = None,

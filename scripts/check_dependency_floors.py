@@ -70,7 +70,9 @@ SMOKE_TEST = textwrap.dedent(
     from transformers import Trainer, TrainingArguments
     with tempfile.TemporaryDirectory() as out:
         Trainer(model=model, args=TrainingArguments(out, use_cpu=True, report_to=[]))
-    from modeling_dear.metrics.video_accuracy import VideoAccuracy  # noqa: F401
+    from modeling_dear.evaluation import load_video_accuracy
+    scores = load_video_accuracy().compute(predictions=[[0.9, 0.1], [0.2, 0.8]], references=[0, 1])
+    assert scores["top1"] == 1.0, scores
     # Pillow (training's RandAugment, predict's PNG/GIF) and matplotlib (analysis plots)
     from modeling_dear.video_transforms import TrainAugmentation
     augment = TrainAugmentation(resize=(72, 96), crop_size=(64, 64), randaugment_num_ops=4)

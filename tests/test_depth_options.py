@@ -1,10 +1,6 @@
 """DepthEstimator's speed options (bench/depth_extraction.py measures them): bf16 on CPU with a clean fp32
 fallback, input at the frames' aspect ratio for DPT-Hybrid, channels-last; and their command-line flags."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -14,7 +10,6 @@ from modeling_dear.depth_estimation import DepthEstimator, aspect_ratio_multiple
 from modeling_dear.testing_utils import tiny_hybrid_dpt
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +102,8 @@ def test_channels_last_gives_the_same_depth(hybrid, frames):
 
 
 def test_command_line_flags_reach_the_estimator(monkeypatch, tmp_path):
-    spec = importlib.util.spec_from_file_location("prepare_ssv2_cli_options", ROOT / "examples" / "prepare_ssv2.py")
-    cli = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = cli  # dataclasses look their module up
-    spec.loader.exec_module(cli)
+    from modeling_dear.cli import prepare_ssv2 as cli
+
     seen = {}
     monkeypatch.setattr(cli, "prepare_ssv2", lambda *args, **kwargs: seen.update(kwargs) or "done")
     base = ["--videos", str(tmp_path), "--labels", str(tmp_path), "--output_dir", str(tmp_path / "out")]

@@ -23,7 +23,7 @@ from modeling_dear import (
     DearVideoProcessor,
     register_encoder,
 )
-from modeling_dear.predict import main as predict_main
+from modeling_dear.cli.predict import main as predict_main
 from modeling_dear.training import VideoCollator, check_dataset_fits_model
 from modeling_dear.video_io import encode_video
 
@@ -139,7 +139,7 @@ def test_fourth_encoder_from_a_dataset_column_through_training_saving_reloading_
     torch.testing.assert_close(val_batch["flow_pixel_values"], direct["flow_pixel_values"], rtol=0, atol=0)
     assert not torch.equal(val_batch["flow_pixel_values"], val_batch["pixel_values"])  # the flow column, not RGB
     # the device path (the collator only decodes; the trainer augments on the device) gives the same batch, up to
-    # interpolation details (test_device_transforms.py measures them on larger clips)
+    # interpolation details (test_device_augmentation.py measures them on larger clips)
     on_device = VideoCollator(processor, mode="train", modalities=config.modalities, seed=0, augment_on_device=True)
     device_batch = on_device.device_inputs(on_device(rows))
     assert set(device_batch) == set(batch)

@@ -9,14 +9,16 @@ from pathlib import Path
 import datasets
 import pytest
 import torch
-from test_training import CLASSES, Recorder, arguments, colour_dataset, run_ssv2, tiny_config_file  # noqa: F401 (fixture)
+from conftest import CLASSES, Recorder, arguments, tiny_config_file
 from transformers import VideoMAEConfig, VideoMAEForVideoClassification
 from transformers.testing_utils import CaptureLogger
 from transformers.utils import logging as transformers_logging
 
 from modeling_dear import DearConfig, DearForVideoClassification, DearVideoProcessor
-from modeling_dear.predict import main as predict_main
+from modeling_dear.cli.predict import main as predict_main
 from modeling_dear.training import TooManyUndecodableVideos, checkpoint_problem, find_resumable_checkpoint
+from modeling_dear.training.arguments import parse_arguments
+from modeling_dear.training.recipe import run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -28,7 +30,7 @@ def trained_run(colour_dataset, tmp_path_factory):
     """A run of 4 steps with checkpoint-2 and checkpoint-4 (an RGB + depth model: frozen weights held apart)."""
     root = tmp_path_factory.mktemp("trained")
     config_file = tiny_config_file(root, "tiny-dear-rgb-depth")
-    run_ssv2.main(arguments(colour_dataset, root / "run", config_file, *COMMON, "--max_steps", "4"))
+    run(arguments(colour_dataset, root / "run", config_file, *COMMON, "--max_steps", "4"))
     return root / "run", config_file
 
 
@@ -88,8 +90,8 @@ def test_rerunning_after_a_kill_during_a_save_resumes_from_the_last_complete_che
 
     recorder = Recorder()
     with caplog.at_level(logging.WARNING, logger="modeling_dear.training"):
-        run_ssv2.main(arguments(colour_dataset, run_dir, trained_run[1], *COMMON, "--max_steps", "6",
-                                "--save_total_limit", "5"), callbacks=[recorder])
+        run(arguments(colour_dataset, run_dir, trained_run[1], *COMMON, "--max_steps", "6",
+                      "--save_total_limit", "5"), callbacks=[recorder])
     assert recorder.first_step == 4
     assert "skipping incomplete checkpoint" in caplog.text and "checkpoint-6" in caplog.text
     assert json.loads((run_dir / "trainer_state.json").read_text())["global_step"] == 6
@@ -130,11 +132,11 @@ def test_a_run_killed_at_any_stage_of_a_save_is_resumed_by_rerunning_it(colour_d
             patch.setattr(TrainerState, "save_to_json",
                           lambda self, path: kill_inside(path, b'{"best_global_step": null, "global_step": 6, "log_hi'))
         with pytest.raises(Killed):
-            run_ssv2.main(command)  # resumes from checkpoint-4, killed while saving checkpoint-6
+            run(command)  # resumes from checkpoint-4, killed while saving checkpoint-6
     assert (run_dir / "checkpoint-6").is_dir() and checkpoint_problem(run_dir / "checkpoint-6") is not None
 
     recorder = Recorder()
-    run_ssv2.main(command, callbacks=[recorder])  # the same command again
+    run(command, callbacks=[recorder])  # the same command again
     assert recorder.first_step == 4
     assert json.loads((run_dir / "trainer_state.json").read_text())["global_step"] == 8
     assert all(checkpoint_problem(run_dir / f"checkpoint-{step}") is None for step in (2, 4, 6, 8))
@@ -145,8 +147,8 @@ def test_an_explicit_incomplete_checkpoint_is_refused_in_one_line(colour_dataset
     shutil.copytree(trained_run[0], run_dir)
     _interrupt(run_dir / "checkpoint-4", "empty folder")
     with pytest.raises(ValueError, match=r"checkpoint-4 cannot be resumed from: config.json is missing"):
-        run_ssv2.main(arguments(colour_dataset, run_dir, trained_run[1], *COMMON, "--max_steps", "6",
-                                "--resume_from_checkpoint", str(run_dir / "checkpoint-4")))
+        run(arguments(colour_dataset, run_dir, trained_run[1], *COMMON, "--max_steps", "6",
+                      "--resume_from_checkpoint", str(run_dir / "checkpoint-4")))
 
 
 def test_loading_a_checkpoint_reports_only_genuinely_missing_weights(trained_run, tmp_path):
@@ -207,9 +209,9 @@ def test_training_skips_an_undecodable_row_logs_and_counts_it(dataset_with_broke
     recorder = LogRecorder()
     # 18 training videos, one broken: within a 10 % allowance; 6 steps of 3 = every row once
     with caplog.at_level(logging.WARNING, logger="modeling_dear.training"):
-        results = run_ssv2.main(arguments(dataset_with_broken_rows, tmp_path / "run", config_file, "--do_train", "--do_eval",
-                                          "--max_steps", "6", "--eval_strategy", "no", "--save_strategy", "no",
-                                          "--max_undecodable_fraction", "0.1"), callbacks=[recorder])
+        results = run(arguments(dataset_with_broken_rows, tmp_path / "run", config_file, "--do_train", "--do_eval",
+                                "--max_steps", "6", "--eval_strategy", "no", "--save_strategy", "no",
+                                "--max_undecodable_fraction", "0.1"), callbacks=[recorder])
     assert len(recorder.losses) == 6
     # evaluation (one view per video) leaves the broken validation video out of the accuracy and counts it
     assert results["eval"]["eval_failed_videos"] == 1 and 0 <= results["eval"]["eval_top1"] <= 1
@@ -222,13 +224,13 @@ def test_training_stops_when_undecodable_rows_pass_the_threshold(dataset_with_br
     config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
     # default allowance: 1 % of 18 videos, so the one broken video is too many
     with pytest.raises(TooManyUndecodableVideos, match=r"1 of 18 training videos cannot be decoded \(e.g. train-1-2\).*--max_undecodable_fraction 0.01"):
-        run_ssv2.main(arguments(dataset_with_broken_rows, tmp_path / "run", config_file, "--do_train", "--max_steps", "6",
-                                "--eval_strategy", "no", "--save_strategy", "no"))
+        run(arguments(dataset_with_broken_rows, tmp_path / "run", config_file, "--do_train", "--max_steps", "6",
+                      "--eval_strategy", "no", "--save_strategy", "no"))
 
 
 def test_prediction_marks_an_undecodable_row_failed_and_runs_no_evaluation(dataset_with_broken_rows, tmp_path):
     config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
-    results = run_ssv2.main(arguments(dataset_with_broken_rows, tmp_path / "run", config_file, "--do_predict"))
+    results = run(arguments(dataset_with_broken_rows, tmp_path / "run", config_file, "--do_predict"))
     # --do_predict alone: no evaluation pass (the recipe's eval_strategy used to turn do_eval on)
     assert set(results) == {"test"} and not (tmp_path / "run" / "eval_results.json").exists()
     rows = {row["video_id"]: row for row in map(json.loads, (tmp_path / "run" / "predictions.jsonl").read_text().splitlines())}
@@ -256,11 +258,11 @@ def test_a_row_without_depth_bytes_is_skipped_like_an_undecodable_one():
 
 def test_do_eval_still_runs_when_asked(colour_dataset, tmp_path):
     config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
-    _, _, training_args = run_ssv2.parse_arguments(arguments(colour_dataset, tmp_path / "run", config_file, "--do_predict"))
+    _, _, training_args = parse_arguments(arguments(colour_dataset, tmp_path / "run", config_file, "--do_predict"))
     assert training_args.do_predict and not training_args.do_eval
-    _, _, training_args = run_ssv2.parse_arguments(arguments(colour_dataset, tmp_path / "run", config_file, "--do_predict", "--do_eval"))
+    _, _, training_args = parse_arguments(arguments(colour_dataset, tmp_path / "run", config_file, "--do_predict", "--do_eval"))
     assert training_args.do_eval
-    _, _, training_args = run_ssv2.parse_arguments(arguments(colour_dataset, tmp_path / "run", config_file, "--do_train"))
+    _, _, training_args = parse_arguments(arguments(colour_dataset, tmp_path / "run", config_file, "--do_train"))
     assert training_args.do_eval  # evaluation during training, from the recipe's eval_strategy
 
 
@@ -285,8 +287,8 @@ def test_a_folder_of_another_model_type_is_refused(kind, videomae_folder, tiny_d
     with pytest.raises(ValueError, match=rf"holds a '{kind}' model, not a DEAR"):
         DearConfig.from_pretrained(folder)
     with pytest.raises(ValueError, match=rf"holds a '{kind}' model, not a DEAR"):
-        run_ssv2.main(arguments(colour_dataset, tmp_path / "run", tiny_config_file(tmp_path),
-                                "--model_name_or_path", str(folder), "--do_predict"))
+        run(arguments(colour_dataset, tmp_path / "run", tiny_config_file(tmp_path),
+                      "--model_name_or_path", str(folder), "--do_predict"))
     assert not (tmp_path / "run" / "predictions.jsonl").exists()
 
 
@@ -304,7 +306,7 @@ def test_a_local_folder_that_does_not_exist_says_so(tmp_path, capsys):
         with pytest.raises(FileNotFoundError, match=r"the folder does not exist"):
             DearForVideoClassification.from_pretrained(name)
     with pytest.raises(FileNotFoundError, match=rf"--model_name_or_path {missing}: the folder does not exist"):
-        run_ssv2.parse_arguments(["--model_name_or_path", str(missing), "--output_dir", str(tmp_path / "out")])
+        parse_arguments(["--model_name_or_path", str(missing), "--output_dir", str(tmp_path / "out")])
     from modeling_dear.depth_estimation import DepthEstimator
 
     with pytest.raises(FileNotFoundError, match=rf"depth model {missing}: the folder does not exist"):

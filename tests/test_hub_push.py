@@ -1,5 +1,5 @@
-"""What `run_ssv2.py` publishes: every revision it pushes to the Hub during training is a whole, loadable model,
-and the model card it writes is true for the run and its usage code runs.
+"""What the training recipe (`dear-train`, `examples/run_ssv2.py`) publishes: every revision it pushes to the Hub
+during training is a whole, loadable model, and the model card it writes is true for the run and its usage code runs.
 
 The Hub is replaced by a local folder: each `upload_folder` call is a commit whose resulting repository state is
 kept as a folder of its own (no network).
@@ -16,13 +16,13 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import WITHOUT_PACKAGE_PRELUDE
+from conftest import CLASSES, WITHOUT_PACKAGE_PRELUDE, arguments, tiny_config_file
 from huggingface_hub.utils import filter_repo_objects
 from safetensors import safe_open
-from test_training import CLASSES, arguments, colour_dataset, run_ssv2, tiny_config_file  # noqa: F401 (fixture)
 from transformers import TrainerCallback
 
 from modeling_dear import DearForVideoClassification
+from modeling_dear.training.recipe import run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -77,7 +77,7 @@ def test_every_pushed_revision_is_the_model_at_that_step(colour_dataset, tmp_pat
               "depth_pixel_values": torch.randn(2, 4, 3, 32, 32, generator=generator)}
     recorder = LogitsAtEachSave(inputs)
     # the recipe's save strategy (every epoch, last 2 checkpoints kept), 2 epochs of 6 steps
-    run_ssv2.main(
+    run(
         arguments(colour_dataset, tmp_path / "run", tiny_config_file(tmp_path), "--do_train", "--num_train_epochs", "2",
                   "--save_strategy", "epoch", "--eval_strategy", "no", "--repeated_augmentation", "1",
                   "--push_to_hub", "true", "--hub_model_id", "dear-test"),
@@ -163,8 +163,8 @@ def test_cards_of_a_trained_and_an_evaluation_only_folder_are_true_and_their_cod
 
     config_file = tiny_config_file(tmp_path, "tiny-dear-rgb-depth")
     common = ["--eval_strategy", "no", "--save_strategy", "no", "--repeated_augmentation", "1", "--max_eval_samples", "3"]
-    run_ssv2.main(arguments(colour_dataset, tmp_path / "run", config_file, "--do_train", "--do_eval", "--max_steps", "2",
-                            *common))
+    run(arguments(colour_dataset, tmp_path / "run", config_file, "--do_train", "--do_eval", "--max_steps", "2",
+                  *common))
     card = ModelCard.load(tmp_path / "run" / "README.md")
     assert "SchedulerType" not in card.text and "then cosine" in card.text  # the scheduler by name, not an enum repr
     assert "RANDOM weights" in card.text and "CLIP ViT-B/16" not in card.text
@@ -178,8 +178,8 @@ def test_cards_of_a_trained_and_an_evaluation_only_folder_are_true_and_their_cod
 
     # an evaluation-only run saves no weights: its card's code loads the model it evaluated
     evaluated = tmp_path / "evaluated"
-    run_ssv2.main(arguments(colour_dataset, evaluated, config_file, "--model_name_or_path", str(tmp_path / "run"),
-                            "--do_eval", *common))
+    run(arguments(colour_dataset, evaluated, config_file, "--model_name_or_path", str(tmp_path / "run"),
+                  "--do_eval", *common))
     assert not (evaluated / "model.safetensors").exists()
     card = ModelCard.load(evaluated / "README.md")
     assert f'from_pretrained("{tmp_path / "run"}"' in card.text and "trained nothing" in card.text

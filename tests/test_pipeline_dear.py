@@ -16,7 +16,7 @@ from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPi
 
 from modeling_dear import DearConfig, DearForVideoClassification, DearVideoClassificationPipeline, DearVideoProcessor
 from modeling_dear.depth_estimation import DepthEstimator, read_depth_preprocessing
-from modeling_dear.predict import main as predict_main
+from modeling_dear.cli.predict import main as predict_main
 from modeling_dear.video_io import VideoDecodingError, encode_depth_video, encode_video
 
 NUM_FRAMES, SIZE, NUM_LABELS = 8, 64, 5  # the "tiny" preset's clip: 8 frames of 64x64

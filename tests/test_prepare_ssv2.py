@@ -4,11 +4,11 @@ labels, frame alignment, reports, archive parts, resumption after an interruptio
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tarfile
 from pathlib import Path
@@ -19,6 +19,7 @@ import pytest
 pytest.importorskip("av")
 torch = pytest.importorskip("torch")
 
+from modeling_dear.cli import prepare_ssv2 as cli  # noqa: E402
 from modeling_dear.data.ssv2 import (  # noqa: E402
     REPORT_FILE,
     SSv2InputError,
@@ -197,19 +198,19 @@ def _split_archive(download: Path, folder: Path, num_parts: int = 2) -> list[Pat
     return parts
 
 
-def test_archive_parts_through_the_command_line(prepared, download, tiny_dpt, tmp_path):
+def test_archive_parts_through_the_example_script(prepared, download, tiny_dpt, tmp_path):
+    """`examples/prepare_ssv2.py` as users run it, in a process of its own, straight from the archive parts."""
     _split_archive(download, tmp_path / "download")
-    spec = importlib.util.spec_from_file_location("prepare_ssv2_cli", ROOT / "examples" / "prepare_ssv2.py")
-    cli = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = cli  # dataclasses look their module up
-    spec.loader.exec_module(cli)
     output = tmp_path / "ssv2_depth"
-    code = cli.main([
+    command = [
+        sys.executable, str(ROOT / "examples" / "prepare_ssv2.py"),
         "--videos", str(tmp_path / "download"), "--labels", str(download / "labels"), "--output_dir", str(output),
         "--depth_model", str(tiny_dpt), "--shard_size", "4", "--batch_size", "8", "--num_workers", "1",
         "--encode_threads", "1",
-    ])
-    assert code == 0
+    ]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
     dataset = _load(output, tmp_path / "cache")
     expected = prepared[2]
     for split in expected:
@@ -315,20 +316,11 @@ def test_chosen_splits_and_an_empty_split(download, tiny_dpt, tmp_path):
 # ------------------------------------------------------------------------------------------ failed starts
 
 
-def _cli():
-    spec = importlib.util.spec_from_file_location("prepare_ssv2_cli", ROOT / "examples" / "prepare_ssv2.py")
-    cli = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = cli  # dataclasses look their module up
-    spec.loader.exec_module(cli)
-    return cli
-
-
 def test_a_depth_model_that_cannot_load_writes_nothing(download, tiny_dpt, tmp_path, capsys):
     output = tmp_path / "ssv2_depth"
     common = ["--videos", str(download / "videos"), "--labels", str(download / "labels"),
               "--output_dir", str(output), "--shard_size", "2", "--batch_size", "8", "--num_workers", "0",
               "--encode_threads", "1"]
-    cli = _cli()
     for model, message in (
         (str(tmp_path / "no-such-dpt"), "no-such-dpt: the folder does not exist"),
         ("Intel/dpt-hybrid-midaz", "Intel/dpt-hybrid-midaz: the depth model cannot be loaded"),  # typo, offline

@@ -46,7 +46,6 @@ CARRIED_MODULES = {
     "modeling_fusion.py",
     "modeling_encoders.py",
     "modeling_attention.py",
-    "device_transforms.py",
     "selective_scan.py",
     "frozen_weights.py",
     "atomic_write.py",

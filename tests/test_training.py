@@ -1,105 +1,25 @@
-"""examples/run_ssv2.py and DearTrainer end to end on a tiny dataset: learning, freezing, resume, metrics, 6 views."""
+"""The training recipe (`modeling_dear.training.recipe`) and DearTrainer end to end on a tiny dataset: learning,
+freezing, resume, metrics, 6 views; `examples/run_ssv2.py` under `accelerate launch`, as users run it."""
 
-import importlib.util
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from transformers import TrainerCallback, TrainingArguments
+from conftest import CLASSES, Recorder, arguments, tiny_config_file
+from transformers import TrainingArguments
 
 from modeling_dear import DearConfig, DearForVideoClassification
-from modeling_dear.data.schema import video_features
 from modeling_dear.frozen_weights import FROZEN_WEIGHTS_FILE
 from modeling_dear.training import DearTrainer
-from modeling_dear.video_io import encode_depth_video, encode_video
+from modeling_dear.training.arguments import parse_arguments
+from modeling_dear.training.recipe import run
 
 ROOT = Path(__file__).resolve().parents[1]
-CLASSES = ["red things", "green things", "blue things"]
-
-
-def load_run_ssv2():
-    spec = importlib.util.spec_from_file_location("run_ssv2", ROOT / "examples" / "run_ssv2.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["run_ssv2"] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return module
-
-
-run_ssv2 = load_run_ssv2()
-
-
-@pytest.fixture(scope="module")
-def colour_dataset(tmp_path_factory):
-    """3 classes told apart by colour (and by depth level), 6 training and 3 validation videos each."""
-    import datasets
-
-    root = tmp_path_factory.mktemp("colour_data")
-    rng = np.random.default_rng(0)
-    splits = {}
-    for split, per_class in (("train", 6), ("validation", 3)):
-        rows = []
-        for label in range(3):
-            for i in range(per_class):
-                frames = rng.integers(0, 60, size=(10, 40, 48, 3), dtype=np.uint8)
-                frames[..., label] += 150
-                depth = np.full((10, 40, 48), 60 + 80 * label, dtype=np.uint8)
-                rows.append({
-                    "video_id": f"{split}-{label}-{i}", "video": encode_video(frames, codec="libx264"),
-                    "depth": encode_depth_video(depth), "label": label, "template": CLASSES[label],
-                    "placeholders": [], "num_frames": 10, "fps": 12.0, "height": 40, "width": 48,
-                    "depth_model": "ground_truth",
-                })
-        splits[split] = datasets.Dataset.from_list(rows, features=video_features(CLASSES))
-    datasets.DatasetDict(splits).save_to_disk(str(root / "data"))
-    return root / "data"
-
-
-def tiny_config_file(directory: Path, preset: str = "tiny", **overrides) -> Path:
-    config = DearConfig.from_preset(preset, num_frames=4, image_size=32, id2label=dict(enumerate(CLASSES)), **overrides)
-    path = directory / f"{preset}.json"
-    config.to_json_file(path)
-    return path
-
-
-def arguments(data, output, config_file, *extra):
-    return [
-        "--preset", str(config_file), "--dataset", str(data), "--output_dir", str(output),
-        "--per_device_train_batch_size", "3", "--per_device_eval_batch_size", "3", "--dataloader_num_workers", "0",
-        "--warmup_epochs", "0", "--randaugment_num_ops", "0", "--crop_scale_min", "0.5", "--seed", "0",
-        "--report_to", "none", "--disable_tqdm", "true", "--logging_steps", "1", *extra,
-    ]
-
-
-class Recorder(TrainerCallback):
-    def __init__(self):
-        self.first_step, self.optimizer_state, self.losses = None, None, []
-        self.trainer = None
-
-    def on_step_begin(self, args, state, control, optimizer=None, model=None, **kwargs):
-        if self.first_step is None:
-            self.first_step = state.global_step
-            self.optimizer_state = {k: v.clone() for k, v in _flat_optimizer_state(optimizer).items()}
-            groups = getattr(optimizer, "optimizer", optimizer).param_groups
-            self.optimised = [p for group in groups for p in group["params"]]
-            self.weight_decays = {group["weight_decay"] for group in groups if group["params"]}
-            self.trainable = [p for p in model.parameters() if p.requires_grad]
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if logs and "loss" in logs:
-            self.losses.append(float(logs["loss"]))
-
-
-def _flat_optimizer_state(optimizer) -> dict:
-    optimizer = getattr(optimizer, "optimizer", optimizer)
-    flat = {}
-    for index, state in optimizer.state_dict()["state"].items():
-        for key, value in state.items():
-            if isinstance(value, torch.Tensor):
-                flat[f"{index}.{key}"] = value
-    return flat
 
 
 def test_training_lowers_the_loss_and_leaves_frozen_weights_alone(colour_dataset, tmp_path):
@@ -108,7 +28,7 @@ def test_training_lowers_the_loss_and_leaves_frozen_weights_alone(colour_dataset
     torch.manual_seed(1)
     DearForVideoClassification(DearConfig.from_json_file(config_file)).save_pretrained(start)
     recorder = Recorder()
-    results = run_ssv2.main(
+    results = run(
         arguments(colour_dataset, tmp_path / "run", config_file, "--model_name_or_path", str(start),
                   "--do_train", "--do_eval", "--max_steps", "24", "--learning_rate", "3e-3",
                   "--eval_strategy", "no", "--save_strategy", "no", "--repeated_augmentation", "1"),
@@ -137,7 +57,7 @@ def test_training_lowers_the_loss_and_leaves_frozen_weights_alone(colour_dataset
 def test_resume_continues_at_the_step_with_the_saved_optimiser_state(colour_dataset, tmp_path):
     config_file = tiny_config_file(tmp_path, "tiny-dear-rgb-depth")
     common = ["--do_train", "--max_steps", "4", "--save_strategy", "steps", "--save_steps", "2", "--eval_strategy", "no"]
-    run_ssv2.main(arguments(colour_dataset, tmp_path / "run", config_file, *common))
+    run(arguments(colour_dataset, tmp_path / "run", config_file, *common))
     checkpoint = tmp_path / "run" / "checkpoint-2"
     # checkpoints hold the trained weights only; the frozen backbone is written once for the run
     assert (tmp_path / "run" / FROZEN_WEIGHTS_FILE).is_file()
@@ -148,8 +68,8 @@ def test_resume_continues_at_the_step_with_the_saved_optimiser_state(colour_data
     assert keys and not any(key.startswith("backbone.") for key in keys)
 
     recorder = Recorder()
-    run_ssv2.main(arguments(colour_dataset, tmp_path / "run", config_file, *common,
-                            "--resume_from_checkpoint", str(checkpoint)), callbacks=[recorder])
+    run(arguments(colour_dataset, tmp_path / "run", config_file, *common,
+                  "--resume_from_checkpoint", str(checkpoint)), callbacks=[recorder])
     assert recorder.first_step == 2
     saved = {}
     for index, state in torch.load(checkpoint / "optimizer.pt", weights_only=True)["state"].items():
@@ -194,7 +114,7 @@ def test_six_view_prediction_averages_the_views_softmax(tmp_path):
 
 def test_predict_writes_six_view_predictions(colour_dataset, tmp_path):
     config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
-    results = run_ssv2.main(arguments(colour_dataset, tmp_path / "run", config_file, "--do_predict"))
+    results = run(arguments(colour_dataset, tmp_path / "run", config_file, "--do_predict"))
     rows = [json.loads(line) for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
     assert len(rows) == 9 and {"video_id", "label", "prediction", "top_k", "scores"} <= set(rows[0])
     assert all(abs(sum(row["scores"]) - 1) < 1e-3 for row in rows)
@@ -225,7 +145,7 @@ def test_bad_data_is_refused_before_training(colour_dataset, tmp_path, change, m
         DearConfig.from_preset("tiny", num_frames=4, image_size=32, id2label={i: f"c{i}" for i in range(5)}).to_json_file(config_file)
     data.save_to_disk(str(tmp_path / "data"))
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
-        run_ssv2.main(arguments(tmp_path / "data", tmp_path / "run", config_file, "--do_train"))
+        run(arguments(tmp_path / "data", tmp_path / "run", config_file, "--do_train"))
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").glob("checkpoint-*"))
 
 
@@ -235,15 +155,15 @@ def test_resume_from_another_preset_is_refused(colour_dataset, tmp_path):
     checkpoint.mkdir(parents=True)
     DearConfig.from_preset("tiny-s4v-rgb", num_frames=4, image_size=32, id2label=dict(enumerate(CLASSES))).to_json_file(checkpoint / "config.json")
     with pytest.raises(ValueError, match=r"checkpoint-2/config.json was written by a different model: encoders"):
-        run_ssv2.main(arguments(colour_dataset, run_dir, tiny_config_file(tmp_path), "--do_train",
-                                "--resume_from_checkpoint", str(checkpoint)))
+        run(arguments(colour_dataset, run_dir, tiny_config_file(tmp_path), "--do_train",
+                      "--resume_from_checkpoint", str(checkpoint)))
 
 
 def test_recipe_defaults_hold_for_command_line_and_json(tmp_path):
     json_file = tmp_path / "args.json"
     json_file.write_text(json.dumps({"output_dir": str(tmp_path / "out"), "num_train_epochs": 3}))
     for argv in (["--output_dir", str(tmp_path / "out"), "--num_train_epochs", "3"], [str(json_file)]):
-        _, data_args, training_args = run_ssv2.parse_arguments(argv)
+        _, data_args, training_args = parse_arguments(argv)
         assert (training_args.learning_rate, training_args.weight_decay, training_args.num_train_epochs) == (1e-3, 0.15, 3)
         assert training_args.lr_scheduler_type == "cosine" and training_args.remove_unused_columns is False
         assert data_args.repeated_augmentation == 2
@@ -264,8 +184,8 @@ def test_resume_from_a_model_with_another_videomamba_is_refused(colour_dataset, 
                            videomamba_config={"hidden_size": 64, "num_hidden_layers": 2, "d_state": 8, "patch_size": 16}
                            ).to_json_file(checkpoint / "config.json")
     with pytest.raises(ValueError, match=r"videomamba_config.hidden_size: checkpoint 64, this run 32"):
-        run_ssv2.main(arguments(colour_dataset, tmp_path / "run", tiny_config_file(tmp_path), "--do_train",
-                                "--resume_from_checkpoint", str(checkpoint)))
+        run(arguments(colour_dataset, tmp_path / "run", tiny_config_file(tmp_path), "--do_train",
+                      "--resume_from_checkpoint", str(checkpoint)))
 
 
 def test_frozen_weights_digest_covers_scalar_buffers():
@@ -291,3 +211,32 @@ def test_collator_modalities_name_the_columns_and_must_fit_the_processor():
     assert flow_collator.columns == {"rgb": "video", "flow": "flow"}
     with pytest.raises(ValueError, match=r"the rows have no column \['flow'\]"):
         flow_collator([{"video_id": "0", "video": b"", "label": 0}])
+
+
+def test_the_example_script_under_accelerate_launch_runs_the_recipe(colour_dataset, tmp_path):
+    """`examples/run_ssv2.py` as users run it (`accelerate launch`, as the main job does, in a process of its own)
+    trains, tests and writes exactly what the recipe run in this process does: the same losses and predictions."""
+    config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
+    extra = ["--do_train", "--do_predict", "--max_steps", "2", "--eval_strategy", "no", "--save_strategy", "no"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the launched process (OMP_NUM_THREADS=1): the same float sums
+    try:
+        run(arguments(colour_dataset, tmp_path / "here" / "run", config_file, *extra))
+    finally:
+        torch.set_num_threads(threads)
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "1",
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    command = [*launch, str(ROOT / "examples" / "run_ssv2.py"),
+               *arguments(colour_dataset, tmp_path / "launched" / "run", config_file, *extra)]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    def losses(folder):
+        return [entry["loss"] for entry in json.loads((folder / "trainer_state.json").read_text())["log_history"]
+                if "loss" in entry]
+
+    here, launched = tmp_path / "here" / "run", tmp_path / "launched" / "run"  # same name: the card names the folder
+    assert len(losses(here)) == 2 and losses(launched) == losses(here)
+    for name in ("predictions.jsonl", "model.safetensors", "README.md"):
+        assert (launched / name).read_bytes() == (here / name).read_bytes(), name

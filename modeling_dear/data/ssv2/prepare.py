@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..schema import video_features
+from ...atomic_write import write_json
 from ...depth_estimation import DEFAULT_DEPTH_MODEL, DepthEstimator
 from ...video_io import DEPTH_CODEC
+from ..schema import video_features
 from .archive import extract_archive, find_archive_parts, index_videos, require_archive, require_videos
-from ...atomic_write import write_json
 from .card import REPORT_FILE, write_card_and_report
 from .errors import SSv2InputError
 from .labels import SPLITS, read_annotations

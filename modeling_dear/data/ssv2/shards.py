@@ -14,9 +14,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..schema import COLUMNS
-from ...configuration_dear import DEPTH_NORMALIZATIONS
 from ...atomic_write import write_atomic, write_json
+from ...configuration_dear import DEPTH_NORMALIZATIONS
+from ..schema import COLUMNS
 from .decoding import DecodedVideo, DecodeVideos, decode_loader
 from .labels import Annotation
 from .plan import Shard

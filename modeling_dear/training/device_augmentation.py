@@ -1,13 +1,15 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The training augmentation as batched tensor ops on the training device.
 
 `DearVideoProcessor.decode_for_training` does on the CPU only what must run there: it decodes the sampled frames
-of each video and of its depth (or other-modality) videos and draws each clip's random choices (`TrainAugmentation.sample`, the same
-draws in the same order as the CPU path). `DeviceTrainAugmentation` then applies them to the whole batch
-wherever the batch lives: resize to the training size, RandAugment (geometric ops on RGB, depth and any other
-modality with the same parameters, photometric ops on RGB only), the resized crop, the flip, the depth colour map and the
+of each video and of its depth (or other-modality) videos and draws each clip's random choices
+(`TrainAugmentation.sample`, the same draws in the same order as the CPU path), encoded as tensors
+(`video_transforms.encode_params`). `DeviceTrainAugmentation` then applies them to the whole batch wherever the
+batch lives: resize to the training size, RandAugment (geometric ops on RGB, depth and any other modality with the
+same parameters, photometric ops on RGB only), the resized crop, the flip, the depth colour map and the
 normalisation. Each step reproduces Pillow's arithmetic (bilinear sampling and fills of its affine transforms,
 its lookup tables for the photometric ops, uint8 rounding after every op), so both paths give the same clips
-up to interpolation details at crop borders (see tests/test_device_transforms.py for the tolerances).
+up to interpolation details at crop borders (see tests/test_device_augmentation.py for the tolerances).
 """
 
 from __future__ import annotations
@@ -18,36 +20,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .video_transforms import (
+from ..video_transforms import (
     _DEPTH_FILL,
     _RGB_FILL,
     GEOMETRIC_OPS,
+    NO_OP,
     RANDAUGMENT_OPS,
-    AugmentationParams,
     TrainAugmentation,
     colormap_lut,
 )
-
-OP_INDEX = {name: index for index, name in enumerate(RANDAUGMENT_OPS)}
-NO_OP = -1
-
-
-def encode_params(params: list[AugmentationParams], num_ops: int) -> dict[str, torch.Tensor]:
-    """Drawn choices → tensors that travel with the batch: `augment_ops` (B, num_ops) op index or -1 (skipped),
-    `augment_values` (B, num_ops) their parameters, `crop_boxes` (B, 4) (top, left, h, w), `flips` (B,)."""
-    ops = torch.full((len(params), max(num_ops, 1)), NO_OP, dtype=torch.long)
-    values = torch.zeros(len(params), max(num_ops, 1), dtype=torch.float64)
-    for row, clip in enumerate(params):
-        for slot, op in enumerate(clip.ops):
-            ops[row, slot] = OP_INDEX[op.name]
-            values[row, slot] = 0.0 if op.value is None else op.value
-    return {
-        "augment_ops": ops,
-        "augment_values": values,
-        "crop_boxes": torch.tensor([clip.box for clip in params], dtype=torch.long).view(-1, 4),
-        "flips": torch.tensor([clip.flipped for clip in params], dtype=torch.bool),
-    }
-
 
 # ---------------------------------------------------------------------------------------------- geometry
 
@@ -201,7 +182,9 @@ def _resize(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     # Pillow's bilinear resize (a triangle filter widened when downscaling) is interpolate's antialiased bilinear
     if tuple(images.shape[-2:]) == tuple(size):
         return images
-    return F.interpolate(images, size=size, mode="bilinear", antialias=True, align_corners=False).round_().clamp_(0, 255)
+    return (
+        F.interpolate(images, size=size, mode="bilinear", antialias=True, align_corners=False).round_().clamp_(0, 255)
+    )
 
 
 class DeviceTrainAugmentation:
@@ -210,8 +193,8 @@ class DeviceTrainAugmentation:
     Takes what `DearVideoProcessor.decode_for_training` returns (moved to the device): `frames` (B, T, H, W, 3)
     uint8, `depth_frames` (B, T, H, W) uint8 and `<modality>_frames` (B, T, H, W, 3) uint8 of other modalities
     (optional), `frame_sizes` (B, 2) each clip's true (H, W) in the zero-padded arrays, and the encoded choices
-    (`encode_params`). Returns `pixel_values`, `depth_pixel_values` and `<modality>_pixel_values` (B, T, 3, h, w)
-    float32, normalised as `DearVideoProcessor` makes them.
+    (`video_transforms.encode_params`). Returns `pixel_values`, `depth_pixel_values` and `<modality>_pixel_values`
+    (B, T, 3, h, w) float32, normalised as `DearVideoProcessor` makes them.
     """
 
     INPUT_KEYS = ("frames", "depth_frames", "frame_sizes", "augment_ops", "augment_values", "crop_boxes", "flips")
@@ -228,7 +211,7 @@ class DeviceTrainAugmentation:
         self.depth_colormap = depth_colormap
 
     @classmethod
-    def from_processor(cls, processor) -> "DeviceTrainAugmentation":
+    def from_processor(cls, processor) -> DeviceTrainAugmentation:
         return cls(processor._train_augmentation(), processor.image_mean, processor.image_std, processor.depth_colormap)
 
     def __call__(self, batch: dict) -> dict:
@@ -278,7 +261,7 @@ class DeviceTrainAugmentation:
         for slot in range(len(ops[0]) if ops else 0):
             by_op: dict[int, list[int]] = {}
             for b in range(batch_size):
-                if ops[b][slot] != -1:
+                if ops[b][slot] != NO_OP:
                     by_op.setdefault(ops[b][slot], []).append(b)
             for op_index, clips in by_op.items():
                 name = RANDAUGMENT_OPS[op_index]
@@ -288,18 +271,29 @@ class DeviceTrainAugmentation:
                     matrices = torch.tensor(
                         [_op_matrix(name, float(values[b, slot]), width, height) for b in clips], dtype=torch.float64
                     ).repeat_interleave(num_frames, dim=0)
-                    rgb[index] = pil_affine(rgb[index].flatten(0, 1), matrices, _RGB_FILL[0]).unflatten(0, (-1, num_frames))
+                    rgb[index] = pil_affine(rgb[index].flatten(0, 1), matrices, _RGB_FILL[0]).unflatten(
+                        0, (-1, num_frames)
+                    )
                     for key, clips in aligned.items():
-                        clips[index] = pil_affine(clips[index].flatten(0, 1), matrices, fills[key]).unflatten(0, (-1, num_frames))
+                        clips[index] = pil_affine(clips[index].flatten(0, 1), matrices, fills[key]).unflatten(
+                            0, (-1, num_frames)
+                        )
                 else:
-                    rgb[index] = _photometric(rgb[index].flatten(0, 1), name, clip_values).unflatten(0, (-1, num_frames))
+                    rgb[index] = _photometric(rgb[index].flatten(0, 1), name, clip_values).unflatten(
+                        0, (-1, num_frames)
+                    )
 
         # 3. resized crop, 4. flip
         crop = tuple(self.augmentation.crop_size)
         boxes = batch["crop_boxes"].tolist()
 
         def crop_resize(clips):
-            return torch.stack([_resize(clips[b, :, :, t : t + h, l : l + w], crop) for b, (t, l, h, w) in enumerate(boxes)])
+            return torch.stack(
+                [
+                    _resize(clips[b, :, :, top : top + h, left : left + w], crop)
+                    for b, (top, left, h, w) in enumerate(boxes)
+                ]
+            )
 
         flips = batch["flips"].to(rgb.device).view(-1, 1, 1, 1, 1)
         rgb = crop_resize(rgb)
@@ -310,4 +304,4 @@ class DeviceTrainAugmentation:
         return rgb, aligned
 
 
-__all__ = ["DeviceTrainAugmentation", "encode_params", "pil_affine"]
+__all__ = ["DeviceTrainAugmentation", "pil_affine"]

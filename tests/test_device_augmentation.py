@@ -4,10 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from modeling_dear.device_transforms import DeviceTrainAugmentation, encode_params
 from modeling_dear.processing_dear import DearVideoProcessor
-from modeling_dear.training import VideoCollator
-from modeling_dear.video_transforms import RANDAUGMENT_OPS, AugmentationParams, AugmentOp, TrainAugmentation
+from modeling_dear.training import DeviceTrainAugmentation, VideoCollator
+from modeling_dear.video_transforms import (
+    RANDAUGMENT_OPS,
+    AugmentationParams,
+    AugmentOp,
+    TrainAugmentation,
+    encode_params,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

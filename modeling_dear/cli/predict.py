@@ -1,6 +1,7 @@
-"""Classify a video with a saved DEAR model from the command line.
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
+"""`dear-predict`: classify a video with a saved DEAR model from the command line.
 
-    python -m modeling_dear.predict VIDEO --model DIR [--top-k 5] [--visualize OUT_PREFIX]
+    python -m modeling_dear.cli.predict VIDEO --model DIR [--top-k 5] [--visualize OUT_PREFIX]
     dear-predict VIDEO --model DIR ...
 
 Prints the top-k labels with their scores, best first. With `--visualize`, also writes OUT_PREFIX.png (a grid:
@@ -20,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .depth_estimation import save_depth_visualization
-from .pipeline_dear import frames_from_pixel_values
-from .video_transforms import colormap_lut
+from ..depth_estimation import save_depth_visualization
+from ..pipeline_dear import frames_from_pixel_values
+from ..video_transforms import colormap_lut
 
 
 def _depth_from_colors(colored: np.ndarray, colormap: str) -> np.ndarray:
@@ -42,7 +43,9 @@ def seen_frames_and_depth(pipe, model_inputs) -> tuple[np.ndarray, np.ndarray | 
     pixel_values = model_inputs["pixel_values"][:1]
     frames = frames_from_pixel_values(pixel_values[0], processor.image_mean, processor.image_std)
     if "depth_pixel_values" in model_inputs:
-        colored = frames_from_pixel_values(model_inputs["depth_pixel_values"][0], processor.image_mean, processor.image_std)
+        colored = frames_from_pixel_values(
+            model_inputs["depth_pixel_values"][0], processor.image_mean, processor.image_std
+        )
         return frames, _depth_from_colors(colored, processor.depth_colormap)
     if not model.config.needs_depth:
         return frames, None
@@ -60,24 +63,35 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dear-predict", description="Top-k action labels of a video with a saved DEAR model."
     )
     parser.add_argument("video", help="video file (WebM, MP4, ...)")
-    parser.add_argument("--model", required=True, help="folder (or Hub id) holding the model and its DearVideoProcessor")
+    parser.add_argument(
+        "--model", required=True, help="folder (or Hub id) holding the model and its DearVideoProcessor"
+    )
     parser.add_argument("--top-k", type=int, default=5, help="how many labels to print (default 5)")
     parser.add_argument(
-        "--mode", choices=("val", "test"), default="val",
+        "--mode",
+        choices=("val", "test"),
+        default="val",
         help="'val': one centre clip (default); 'test': average the processor's clips x crops views",
     )
     parser.add_argument("--depth", help="depth video aligned with VIDEO, for models that bundle no depth estimator")
     parser.add_argument(
-        "--input", action="append", default=[], metavar="MODALITY=VIDEO",
+        "--input",
+        action="append",
+        default=[],
+        metavar="MODALITY=VIDEO",
         help="the video of another modality the model reads (its config.modalities), aligned with VIDEO; repeatable",
     )
-    parser.add_argument("--visualize", metavar="OUT_PREFIX", help="write OUT_PREFIX.png and OUT_PREFIX.gif: RGB | depth")
+    parser.add_argument(
+        "--visualize", metavar="OUT_PREFIX", help="write OUT_PREFIX.png and OUT_PREFIX.gif: RGB | depth"
+    )
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
 
-def save_rgb_visualization(frames: np.ndarray, path_png: Path, path_gif: Path, max_rows: int = 8, fps: float = 4) -> None:
+def save_rgb_visualization(
+    frames: np.ndarray, path_png: Path, path_gif: Path, max_rows: int = 8, fps: float = 4
+) -> None:
     """The frames alone (a model without depth): a PNG grid of at most `max_rows` frames and an animated GIF."""
     from PIL import Image
 
@@ -113,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     # importing this module ran the package's __init__, which registered "dear-video-classification"
     from transformers import pipeline
 
-    from .model_sources import check_model_source, check_model_type, folder_model_type
-    from .video_io import VideoDecodingError
+    from ..model_sources import check_model_source, check_model_type, folder_model_type
+    from ..video_io import VideoDecodingError
 
     try:
         check_device(args.device)
@@ -131,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         for item in args.input:
             modality, _, path = item.partition("=")
             if not path or not modality.isidentifier() or modality in ("rgb", "depth"):
-                raise UsageError(f"--input {item}: expected MODALITY=VIDEO for a modality besides rgb and depth (--depth)")
+                raise UsageError(
+                    f"--input {item}: expected MODALITY=VIDEO for a modality besides rgb and depth (--depth)"
+                )
             others[modality] = path
         unknown = [m for m in others if m not in pipe.other_modalities]
         if unknown:
@@ -140,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             raise UsageError(
                 f"--model {args.model} has encoders that read {missing}: pass "
-                + " ".join(f"--input {m}=<{m} video>" for m in missing) + " (aligned with VIDEO)"
+                + " ".join(f"--input {m}=<{m} video>" for m in missing)
+                + " (aligned with VIDEO)"
             )
         model_inputs = pipe.preprocess(args.video, mode=args.mode, depth=args.depth, **others)
         _, _, postprocess_params = pipe._sanitize_parameters(top_k=args.top_k, mode=args.mode)

@@ -1,0 +1,133 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
+"""The recipe's command-line arguments: `ModelArguments`, `DataArguments` and transformers' `TrainingArguments`,
+with Side4Video's SSv2 recipe as the defaults (`RECIPE_DEFAULTS`; any can be given on the command line)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import HfArgumentParser, TrainingArguments
+from transformers.trainer_utils import IntervalStrategy
+
+from ..model_sources import check_model_source
+
+# Side4Video's SSv2 recipe, as TrainingArguments defaults (any can still be given on the command line).
+RECIPE_DEFAULTS = {
+    "output_dir": "outputs/dear",
+    "learning_rate": 1e-3,
+    "weight_decay": 0.15,
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.999,
+    "num_train_epochs": 30.0,
+    "lr_scheduler_type": "cosine",
+    "per_device_train_batch_size": 16,
+    "per_device_eval_batch_size": 16,
+    "eval_strategy": "epoch",
+    "save_strategy": "epoch",
+    "save_total_limit": 2,
+    "logging_steps": 10,
+    "remove_unused_columns": False,
+    "report_to": "none",
+    "dataloader_num_workers": 4,
+}
+
+
+@dataclass
+class ModelArguments:
+    preset: str = field(
+        default="tiny",
+        metadata={"help": "preset name (see configuration/presets; e.g. dear, s4v-rgb, tiny) or a config JSON/folder"},
+    )
+    model_name_or_path: str | None = field(
+        default=None, metadata={"help": "a saved DEAR model (folder or Hub id) to fine-tune or evaluate instead"}
+    )
+    clip_name_or_path: str | None = field(
+        default=None,
+        metadata={
+            "help": "CLIP weights for the frozen backbone (default: the preset's, openai/clip-vit-base-patch16; "
+            "'none' keeps random weights)"
+        },
+    )
+    videomamba_name_or_path: str | None = field(
+        default=None, metadata={"help": "released VideoMamba checkpoint (.pth/.safetensors) to initialise VideoMamba"}
+    )
+    side4video_checkpoint: str | None = field(
+        default=None, metadata={"help": "released Side4Video SSv2 checkpoint to initialise the RGB side network"}
+    )
+    label_smoothing: float | None = field(default=None, metadata={"help": "overrides the config's (0.1)"})
+    resume_latest: bool = field(
+        default=True,
+        metadata={
+            "help": "resume from the newest checkpoint-* in output_dir when there is one (re-running an "
+            "interrupted command continues it)"
+        },
+    )
+    gradient_checkpointing_side: bool = field(
+        default=False, metadata={"help": "checkpoint whole side blocks (less memory, ~1.3x side compute)"}
+    )
+
+
+@dataclass
+class DataArguments:
+    dataset: str = field(
+        default="synthetic",
+        metadata={"help": "'synthetic', a save_to_disk folder, or a folder of Parquet shards (prepare_ssv2.py)"},
+    )
+    synthetic_train_per_class: int = field(default=40, metadata={"help": "synthetic data: training clips per class"})
+    synthetic_eval_per_class: int = field(default=12, metadata={"help": "synthetic data: validation clips per class"})
+    synthetic_seed: int = field(default=0, metadata={"help": "synthetic data: generator seed"})
+    synthetic_cache_dir: str | None = field(
+        default=None, metadata={"help": "synthetic data cache (default ~/.cache/dear)"}
+    )
+    train_split: str = field(default="train")
+    eval_split: str = field(default="validation")
+    predict_split: str | None = field(default=None, metadata={"help": "split for --do_predict (default: eval_split)"})
+    max_train_samples: int | None = field(default=None)
+    max_eval_samples: int | None = field(default=None)
+    max_predict_samples: int | None = field(default=None)
+    repeated_augmentation: int = field(default=2, metadata={"help": "augmented copies of each video per batch"})
+    warmup_epochs: float = field(default=4.0, metadata={"help": "linear warm-up length in epochs (then cosine)"})
+    crop_scale_min: float = field(default=0.08, metadata={"help": "smallest area fraction of the random crop"})
+    randaugment_num_ops: int = field(default=4, metadata={"help": "RandAugment ops per clip (0 disables it)"})
+    randaugment_magnitude: float = field(default=7.0)
+    decode_backend: str = field(default="auto", metadata={"help": "decord, pyav or auto"})
+    max_undecodable_fraction: float = field(
+        default=0.01,
+        metadata={
+            "help": "training skips (and logs) videos that cannot be decoded; it stops once more than this "
+            "fraction of the training split was skipped"
+        },
+    )
+
+
+def parse_arguments(argv: list[str] | None = None):
+    """(ModelArguments, DataArguments, TrainingArguments) from `argv`, the command line, or one JSON file, with
+    the recipe's defaults in every case."""
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    arguments = argv if argv is not None else sys.argv[1:]
+    json_file = arguments[0] if len(arguments) == 1 and arguments[0].endswith(".json") else None
+    given = json.loads(Path(json_file).read_text()) if json_file else None
+    defaults = dict(RECIPE_DEFAULTS)
+    # The recipe trains in mixed precision: bf16 on GPUs that have it, unless asked otherwise (on CPU: --bf16).
+    # Decided before parsing, because TrainingArguments fixes its precision when it is built.
+    mentioned = set(given) if given is not None else {arg.split("=")[0].lstrip("-") for arg in arguments}
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported() and not {"bf16", "fp16"} & mentioned:
+        defaults["bf16"] = True
+    if given is not None:
+        model_args, data_args, training_args = parser.parse_dict({**defaults, **given})
+    else:
+        parser.set_defaults(**defaults)
+        model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
+    # TrainingArguments turns do_eval on whenever eval_strategy is set (the recipe's "epoch"): that is evaluation
+    # during training, so without --do_train only an explicit --do_eval runs an evaluation pass
+    if not training_args.do_train:
+        training_args.eval_strategy = IntervalStrategy.NO  # nothing to evaluate during
+        if "do_eval" not in mentioned:
+            training_args.do_eval = False
+    if model_args.model_name_or_path:
+        check_model_source(model_args.model_name_or_path, "--model_name_or_path")
+    return model_args, data_args, training_args

@@ -1,0 +1,380 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
+"""Train and evaluate DEAR on Something-Something V2 (with depth), or on the built-in synthetic dataset: the recipe
+behind `dear-train`, `python -m modeling_dear.cli.train` and `examples/run_ssv2.py`.
+
+Arguments (`arguments.py`): the model (`--preset` name from configuration/presets or a config file, pretrained
+weights), the data (`--dataset`: "synthetic" (default), a `save_to_disk` folder or a folder of Parquet shards
+written by `dear-prepare-ssv2`), and every `TrainingArguments` option. Defaults follow Side4Video's SSv2 recipe:
+AdamW lr 1e-3, weight decay 0.15 on all trainable parameters, 4 warm-up epochs then cosine to 0, 30 epochs,
+label smoothing 0.1, 2 augmented copies of each video per batch, bf16 on GPUs that support it, SyncBatchNorm
+with more than one process. `per_device_train_batch_size` counts videos; each appears
+`--repeated_augmentation` times, differently augmented, in its batch.
+
+Evaluation during training uses one centre view per video; `--do_predict` tests with 2 clips x 3 crops
+(softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.evaluation.per_class_comparison`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+
+import transformers
+from transformers import set_seed
+
+from .. import DearConfig, DearForVideoClassification, DearVideoProcessor
+from ..configuration_dear import modality_column
+from ..modeling_side4video import convert_to_sync_batchnorm
+from .arguments import DataArguments, ModelArguments, parse_arguments
+from .checkpoints import check_resume_checkpoint, checkpoint_problem, find_resumable_checkpoint
+from .collator import VideoCollator
+from .dataset_checks import check_dataset_fits_model
+from .metrics import video_accuracy_metrics
+from .predictions import write_predictions
+from .trainer import DearTrainer
+
+logger = logging.getLogger(__name__)
+
+
+def load_video_dataset(data_args: DataArguments):
+    """The `DatasetDict` `--dataset` names: the synthetic data (generated once, then cached), a `save_to_disk`
+    folder, or a folder of data files such as `dear-prepare-ssv2` writes."""
+    import datasets
+
+    if data_args.dataset == "synthetic":
+        from ..data.synthetic import SyntheticSpec, load_or_generate_synthetic
+
+        spec = SyntheticSpec(
+            num_train_per_class=data_args.synthetic_train_per_class,
+            num_validation_per_class=data_args.synthetic_eval_per_class,
+            seed=data_args.synthetic_seed,
+        )
+        return load_or_generate_synthetic(spec, cache_dir=data_args.synthetic_cache_dir)
+    path = Path(data_args.dataset).expanduser()
+    if (path / "dataset_dict.json").is_file():
+        return datasets.load_from_disk(str(path))
+    if path.is_dir():
+        return datasets.load_dataset(str(path))
+    raise FileNotFoundError(f"--dataset {data_args.dataset}: not 'synthetic', a save_to_disk folder, or a data folder")
+
+
+def build_config(model_args: ModelArguments, label_names: list[str] | None) -> DearConfig:
+    """The saved model's config, a config file as is, or a preset with the dataset's classes (`label_names`)."""
+    if model_args.model_name_or_path:
+        config = DearConfig.from_pretrained(model_args.model_name_or_path)
+    elif Path(model_args.preset).suffix == ".json" or Path(model_args.preset).is_dir():
+        # an explicit config keeps its own classes (checked against the data before training)
+        config = DearConfig.from_preset_or_path(model_args.preset)
+    else:
+        if label_names is None:
+            raise ValueError(
+                "the dataset's 'label' column is not a ClassLabel, so the class names are unknown: "
+                "cast it to ClassLabel or pass a config file with id2label as --preset"
+            )
+        # a preset takes the dataset's classes
+        config = DearConfig.from_preset(model_args.preset, id2label=dict(enumerate(label_names)))
+    if model_args.label_smoothing is not None:
+        config.label_smoothing = model_args.label_smoothing
+    return config
+
+
+def build_processor(config: DearConfig, data_args: DataArguments, model_args: ModelArguments) -> DearVideoProcessor:
+    """The saved model's processor when it has one, else one for `config` with the recipe's augmentation."""
+    if model_args.model_name_or_path:
+        try:
+            return DearVideoProcessor.from_pretrained(model_args.model_name_or_path)
+        except OSError:
+            logger.warning("%s has no processor; building one from the config", model_args.model_name_or_path)
+    # the model's clip, modalities and classes; the recipe's 256x320 resize before the 224 crop, scaled to its frames
+    return DearVideoProcessor.from_model_config(
+        config,
+        crop_scale=[data_args.crop_scale_min, 1.0],
+        randaugment_num_ops=data_args.randaugment_num_ops,
+        randaugment_magnitude=data_args.randaugment_magnitude,
+        decode_backend=data_args.decode_backend,
+    )
+
+
+def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoClassification:
+    """The saved model, or a new one with the pretrained encoders the arguments (or the config) name."""
+    if model_args.model_name_or_path:
+        return DearForVideoClassification.from_pretrained(model_args.model_name_or_path, config=config)
+    model = DearForVideoClassification(config)
+    clip_source = model_args.clip_name_or_path or config.clip_name_or_path
+    if clip_source and clip_source.lower() != "none" and model.backbone is not None:
+        model.load_pretrained_encoders(clip_name_or_path=clip_source)
+        logger.info("frozen backbone loaded from %s", clip_source)
+    elif model.backbone is not None:
+        logger.warning("the frozen CLIP backbone keeps RANDOM weights (no --clip_name_or_path); fine for tests only")
+    if model_args.videomamba_name_or_path:
+        model.load_pretrained_encoders(videomamba_name_or_path=model_args.videomamba_name_or_path)
+    if model_args.side4video_checkpoint:
+        from ..conversion.side4video import load_side4video_checkpoint
+
+        logger.info("Side4Video checkpoint: %s", load_side4video_checkpoint(model, model_args.side4video_checkpoint))
+    return model
+
+
+def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
+    """Run the recipe with command-line arguments (or `argv`, or one JSON file of them); returns the train / eval /
+    test metrics. `callbacks` are handed to the Trainer."""
+    model_args, data_args, training_args = parse_arguments(argv)
+
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.INFO if training_args.should_log else logging.WARNING,
+    )
+    transformers.utils.logging.set_verbosity_warning()
+    set_seed(training_args.seed)
+
+    raw = load_video_dataset(data_args)
+    splits = {
+        "train": data_args.train_split,
+        "eval": data_args.eval_split,
+        "predict": data_args.predict_split or data_args.eval_split,
+    }
+    for purpose, enabled in (
+        ("train", training_args.do_train),
+        ("eval", training_args.do_eval),
+        ("predict", training_args.do_predict),
+    ):
+        if enabled and splits[purpose] not in raw:
+            raise ValueError(
+                f"--dataset {data_args.dataset} has no split {splits[purpose]!r} for {purpose}; it has {list(raw)}"
+            )
+    reference_split = next(raw[name] for name in (*splits.values(), *raw) if name in raw)
+    label_names = getattr(reference_split.features.get("label"), "names", None)
+
+    config = build_config(model_args, label_names)
+    # a predict split is checked like the others when it has labels (test metrics), only for columns otherwise
+    predict_labelled = (
+        splits["predict"] in raw
+        and "label" in raw[splits["predict"]].column_names
+        and (len(raw[splits["predict"]]) > 0 and min(raw[splits["predict"]]["label"]) >= 0)
+    )
+    checks = [
+        ("train", training_args.do_train, True),
+        ("eval", training_args.do_eval, True),
+        ("predict", training_args.do_predict, predict_labelled),
+    ]
+    for purpose, enabled, needs_labels in checks:
+        if enabled:
+            check_dataset_fits_model(raw[splits[purpose]], config, splits[purpose], needs_labels=needs_labels)
+
+    last_checkpoint = None
+    if training_args.do_train:
+        require_optimizer = not training_args.save_only_model
+        if training_args.resume_from_checkpoint:
+            last_checkpoint = training_args.resume_from_checkpoint
+            if (Path(last_checkpoint) / "config.json").is_file():
+                check_resume_checkpoint(last_checkpoint, config)  # another model: the more useful message first
+            problem = checkpoint_problem(last_checkpoint, require_optimizer=require_optimizer)
+            if problem:
+                raise ValueError(
+                    f"--resume_from_checkpoint {last_checkpoint} cannot be resumed from: {problem} (a run interrupted "
+                    "while saving it?); pick an earlier checkpoint-N, or leave the option out to take the newest complete one"
+                )
+        elif os.path.isdir(training_args.output_dir) and model_args.resume_latest:
+            last_checkpoint = find_resumable_checkpoint(training_args.output_dir, require_optimizer=require_optimizer)
+        if last_checkpoint:
+            check_resume_checkpoint(last_checkpoint, config)
+            logger.info("resuming from %s", last_checkpoint)
+
+    def prepare(split_name: str, limit: int | None):
+        dataset = raw[split_name]
+        if limit is not None:
+            dataset = dataset.select(range(min(limit, len(dataset))))
+        # the id, the label and the column of each modality the model reads (video, depth, ...)
+        wanted = ("video_id", *dict.fromkeys(modality_column(m) for m in ("rgb", *config.modalities)), "label")
+        return dataset.select_columns([c for c in wanted if c in dataset.column_names])
+
+    train_dataset = prepare(splits["train"], data_args.max_train_samples) if training_args.do_train else None
+    eval_dataset = prepare(splits["eval"], data_args.max_eval_samples) if training_args.do_eval else None
+
+    processor = build_processor(config, data_args, model_args)
+    model = build_model(config, model_args)
+    if model_args.gradient_checkpointing_side:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if training_args.world_size > 1 and training_args.device.type == "cuda":
+        # small per-device batches: normalise the side networks over the global batch (SyncBatchNorm is GPU-only)
+        model = convert_to_sync_batchnorm(model)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    logger.info(
+        "model %s: %.2f M trainable of %.2f M parameters",
+        model_args.model_name_or_path or model_args.preset,
+        trainable / 1e6,
+        sum(p.numel() for p in model.parameters()) / 1e6,
+    )
+
+    if training_args.do_train and data_args.warmup_epochs and not training_args.warmup_steps:
+        videos_per_step = (
+            training_args.per_device_train_batch_size
+            * training_args.world_size
+            * training_args.gradient_accumulation_steps
+        )
+        steps_per_epoch = math.ceil(len(train_dataset) / videos_per_step)
+        training_args.warmup_steps = int(math.ceil(data_args.warmup_epochs * steps_per_epoch))
+
+    modalities = config.modalities  # the collators read the dataset column of each
+    trainer = DearTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        processing_class=processor,
+        data_collator=VideoCollator(
+            processor,
+            mode="train",
+            modalities=modalities,
+            repeats=data_args.repeated_augmentation,
+            seed=training_args.seed,
+            rank=training_args.process_index,
+            # on an accelerator the CPU workers only decode; augmentation runs batched on the device
+            augment_on_device=training_args.device.type != "cpu",
+        ),
+        eval_collator=VideoCollator(
+            processor, mode="val", modalities=modalities, seed=training_args.seed, rank=training_args.process_index
+        ),
+        test_collator=VideoCollator(
+            processor, mode="test", modalities=modalities, seed=training_args.seed, rank=training_args.process_index
+        ),
+        compute_metrics=video_accuracy_metrics(config.id2label),
+        callbacks=callbacks,
+        max_skipped_fraction=data_args.max_undecodable_fraction,
+    )
+
+    results = {}
+    if training_args.do_train:
+        train_result = trainer.train(resume_from_checkpoint=last_checkpoint)
+        trainer.save_model()
+        trainer.log_metrics("train", train_result.metrics)
+        trainer.save_metrics("train", train_result.metrics)
+        trainer.save_state()
+        results["train"] = train_result.metrics
+    if training_args.do_eval:
+        metrics = trainer.evaluate()
+        metrics["eval_per_class_accuracy"] = trainer.compute_metrics.last_per_class
+        trainer.log_metrics("eval", {k: v for k, v in metrics.items() if not isinstance(v, dict)})
+        trainer.save_metrics("eval", metrics)
+        results["eval"] = metrics
+    if training_args.do_predict:
+        predict_dataset = prepare(splits["predict"], data_args.max_predict_samples)
+        has_labels = "label" in predict_dataset.column_names and min(predict_dataset["label"]) >= 0
+        if not has_labels:
+            predict_dataset = predict_dataset.remove_columns(
+                [c for c in ("label",) if c in predict_dataset.column_names]
+            )
+        prediction = trainer.predict(predict_dataset, metric_key_prefix="test")
+        metrics = dict(prediction.metrics)
+        if has_labels:
+            metrics["test_per_class_accuracy"] = trainer.compute_metrics.last_per_class
+        trainer.log_metrics("test", {k: v for k, v in metrics.items() if not isinstance(v, dict)})
+        trainer.save_metrics("test", metrics)
+        if trainer.is_world_process_zero():
+            write_predictions(
+                Path(training_args.output_dir) / "predictions.jsonl",
+                prediction.predictions,
+                predict_dataset,
+                config.id2label,
+            )
+        results["test"] = metrics
+
+    if trainer.is_world_process_zero() and (
+        training_args.do_train or training_args.do_eval or training_args.do_predict
+    ):
+        trainer.model_card = model_card_for(config, training_args, data_args, results, model_args)
+        trainer.model_card.save(Path(training_args.output_dir) / "README.md")
+        if training_args.push_to_hub:
+            trainer.push_to_hub()
+    return results
+
+
+def model_card_for(config, training_args, data_args, results, model_args=None):
+    """The model card of a run: its test (else evaluation) metrics, data, backbone, schedule and usage code."""
+    from ..hub.model_card import build_model_card
+
+    test, evaluation = results.get("test", {}), results.get("eval", {})
+    if "test_top1" in test:
+        metrics, split, views = (
+            {
+                "top1": test["test_top1"],
+                "top5": test["test_top5"],
+                "mean_class_accuracy": test["test_mean_class_accuracy"],
+            },
+            data_args.predict_split or data_args.eval_split,
+            "2 clips x 3 crops",
+        )
+    elif "eval_top1" in evaluation:
+        metrics, split, views = (
+            {
+                "top1": evaluation["eval_top1"],
+                "top5": evaluation["eval_top5"],
+                "mean_class_accuracy": evaluation["eval_mean_class_accuracy"],
+            },
+            data_args.eval_split,
+            "1 centre view",
+        )
+    else:
+        metrics, split, views = {}, data_args.eval_split, ""
+    synthetic = data_args.dataset == "synthetic"
+    repo_id = training_args.hub_model_id or Path(training_args.output_dir).name
+    model_args = model_args or ModelArguments()
+    # what the frozen backbone holds: the starting model's, a CLIP checkpoint's, or random weights (as build_model)
+    if model_args.model_name_or_path:
+        backbone_source = model_args.model_name_or_path
+    else:
+        clip_source = model_args.clip_name_or_path or config.clip_name_or_path
+        backbone_source = clip_source if clip_source and clip_source.lower() != "none" else None
+    usage_source, usage_note = repo_id, ""
+    if not training_args.do_train and model_args.model_name_or_path:
+        # this run saved no weights: the card's code loads the model it evaluated
+        usage_source = model_args.model_name_or_path
+        usage_note = (
+            f"This folder holds the evaluation of `{usage_source}`, not a model of its own: "
+            "the code below loads that model."
+        )
+    elif not training_args.do_train:
+        usage_note = (
+            "This run evaluated a freshly initialised model and saved no weights: the code below is how "
+            "a trained DEAR folder or Hub repository is used."
+        )
+    scheduler = getattr(
+        training_args.lr_scheduler_type, "value", training_args.lr_scheduler_type
+    )  # not "SchedulerType.COSINE"
+    return build_model_card(
+        config,
+        repo_id=repo_id,
+        metrics=metrics,
+        eval_dataset="DEAR synthetic depth-sensitive actions" if synthetic else "Something-Something V2",
+        eval_dataset_id="dear-synthetic" if synthetic else "something-something-v2",
+        eval_split=split,
+        eval_views=views,
+        depth_description=(
+            "Depth is the renderer's exact depth (the synthetic dataset's `ground_truth`)."
+            if synthetic
+            else "Depth was estimated for every frame with the depth model recorded in the dataset's `depth_model` column."
+        ),
+        training_description=(
+            "This run trained nothing (evaluation only)."
+            if not training_args.do_train
+            else f"{f'{training_args.max_steps} steps' if training_args.max_steps > 0 else f'{training_args.num_train_epochs:g} epochs'}, "
+            f"{training_args.world_size} process(es) x {training_args.gradient_accumulation_steps} accumulation step(s), AdamW lr {training_args.learning_rate:g}, weight decay "
+            f"{training_args.weight_decay:g} on all trainable parameters, {training_args.warmup_steps} warm-up steps then "
+            f"{scheduler}, "
+            f"{training_args.per_device_train_batch_size} videos x {data_args.repeated_augmentation} augmentations per device batch, "
+            f"label smoothing {config.label_smoothing:g}."
+        ),
+        license="apache-2.0" if synthetic else "other",
+        datasets=["dear-synthetic"] if synthetic else ["something-something-v2"],
+        extra_limitations=(
+            "- Trained on the synthetic dataset: a demonstration of the pipeline, not a model for real videos.\n"
+            if synthetic
+            else ""
+        ),
+        backbone_source=backbone_source,
+        base_model=model_args.model_name_or_path or backbone_source,
+        usage_source=usage_source,
+        usage_note=usage_note,
+    )
