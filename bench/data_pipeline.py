@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Input-pipeline throughput on CPU: clips/s per core, and depth-estimation frames/s.
 
 1. decode + sample + augment + normalise with `DearVideoProcessor`, one thread, on SSv2-like clips
@@ -111,9 +112,7 @@ def main() -> None:
         configs.append((f"decode 8 frames ({backend})", lambda b=backend: decode_only(videos, b, repeats)))
     for mode in ("train", "val", "test"):
         for backend in ("decord", "pyav"):
-            label = (
-                f"{mode}: decode + sample + augment ({backend})" if mode != "test" else f"test: 6 views ({backend})"
-            )
+            label = f"{mode}: decode + sample + augment ({backend})" if mode != "test" else f"test: 6 views ({backend})"
             configs.append((label, lambda m=mode, b=backend: clips_per_second(processor, videos, None, m, b, repeats)))
     for backend in ("decord", "pyav"):
         configs.append(

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Depth extraction speed: DEAR's `DepthEstimator` against transformers' depth pipeline, frame by frame.
 
 Random weights shaped like the default depth model (Intel/dpt-hybrid-midas, built from its config by
@@ -89,7 +90,9 @@ def extractor_fps(estimator: DepthEstimator, clips: list[np.ndarray]) -> tuple[f
 
 
 def difference(depths: list[np.ndarray], reference: list[np.ndarray]) -> tuple[float, int]:
-    diffs = np.concatenate([np.abs(d.astype(np.int16) - r.astype(np.int16)).ravel() for d, r in zip(depths, reference, strict=True)])
+    diffs = np.concatenate(
+        [np.abs(d.astype(np.int16) - r.astype(np.int16)).ravel() for d, r in zip(depths, reference, strict=True)]
+    )
     return float(diffs.mean()), int(diffs.max())
 
 
@@ -175,8 +178,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16, help="frames per forward pass of the extractor")
     parser.add_argument("--skip-pipeline", action="store_true", help="leave out the (slow) per-frame pipeline")
     parser.add_argument("--rounds", type=int, default=2, help="round-robin rounds; each variant's best is reported")
-    parser.add_argument("--gpu-efficiency", type=float, default=0.35,
-                        help="assumed fraction of the GPU's dense bf16 peak the depth model reaches, for the projection")
+    parser.add_argument(
+        "--gpu-efficiency",
+        type=float,
+        default=0.35,
+        help="assumed fraction of the GPU's dense bf16 peak the depth model reaches, for the projection",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -211,12 +218,19 @@ def main() -> None:
             ("bf16 autocast", {"autocast_dtype": torch.bfloat16}),
             ("bf16 + channels-last", {"autocast_dtype": torch.bfloat16, "channels_last": True}),
             ("bf16 + aspect ratio", {"autocast_dtype": torch.bfloat16, "keep_aspect_ratio": True}),
-            ("bf16 + aspect ratio + channels-last",
-             {"autocast_dtype": torch.bfloat16, "keep_aspect_ratio": True, "channels_last": True}),
-            ("bf16 + aspect ratio, batch 4", {"autocast_dtype": torch.bfloat16, "keep_aspect_ratio": True, "batch_size": 4}),
+            (
+                "bf16 + aspect ratio + channels-last",
+                {"autocast_dtype": torch.bfloat16, "keep_aspect_ratio": True, "channels_last": True},
+            ),
+            (
+                "bf16 + aspect ratio, batch 4",
+                {"autocast_dtype": torch.bfloat16, "keep_aspect_ratio": True, "batch_size": 4},
+            ),
         ]
-    options = [(f"DepthEstimator {name}" + ("" if "batch" in name else f", batch {args.batch_size}"), kwargs)
-               for name, kwargs in options]
+    options = [
+        (f"DepthEstimator {name}" + ("" if "batch" in name else f", batch {args.batch_size}"), kwargs)
+        for name, kwargs in options
+    ]
     estimators = {name: estimator(**kwargs) for name, kwargs in options}
     for chosen in estimators.values():  # the shared model's weights are switched per option (see measure)
         chosen.model = model
@@ -241,22 +255,33 @@ def main() -> None:
     model.to(memory_format=torch.contiguous_format)
     fp32, fp32_fps, fp32_depth = estimators[fp32_name], fps[fp32_name], depths[fp32_name]
     baseline_fps = None if args.skip_pipeline else fps[pipeline_name]
-    rows = [(name, "×".join(map(str, estimators[name].model_input_size(240, 427))) if name in estimators else "384×384",
-             fps[name], difference(depths[name], fp32_depth)) for name in names]
+    rows = [
+        (
+            name,
+            "×".join(map(str, estimators[name].model_input_size(240, 427))) if name in estimators else "384×384",
+            fps[name],
+            difference(depths[name], fp32_depth),
+        )
+        for name in names
+    ]
     best_name = max(estimators, key=lambda name: fps[name])
     best = (fps[best_name], estimators[best_name], best_name.replace("DepthEstimator ", ""))
 
     against = baseline_fps or fp32_fps
-    print(f"\n| extractor | model input | frames/s | × {'pipeline' if baseline_fps else 'fp32 extractor'} "
-          "| × fp32 extractor | uint8 diff to fp32 extractor, mean / max grey levels |")
+    print(
+        f"\n| extractor | model input | frames/s | × {'pipeline' if baseline_fps else 'fp32 extractor'} "
+        "| × fp32 extractor | uint8 diff to fp32 extractor, mean / max grey levels |"
+    )
     print("|---|---|---|---|---|---|")
     for name, size, rate, diff in rows:
         shown = "—" if diff is None else f"{diff[0]:.2f} / {diff[1]}"
         print(f"| {name} | {size} | {rate:.3f} | {rate / against:.2f} | {rate / fp32_fps:.2f} | {shown} |")
 
-    print("(random weights: bf16 and channels-last differences show numerical sensitivity; an aspect-ratio input is a "
-          "different input, and a random model's maps at two input sizes are unrelated, so its difference is no "
-          "measure of a trained model's)")
+    print(
+        "(random weights: bf16 and channels-last differences show numerical sensitivity; an aspect-ratio input is a "
+        "different input, and a random model's maps at two input sizes are unrelated, so its difference is no "
+        "measure of a trained model's)"
+    )
     print(f"\nWhere the time goes, ms per frame ({total_frames} frames, stages one after another):")
     print("| extractor | decode | resize + normalise | model | upsample + uint8 | encode | model share |")
     print("|---|---|---|---|---|---|---|")
@@ -270,27 +295,42 @@ def main() -> None:
     model.to(memory_format=torch.channels_last if best[1].channels_last else torch.contiguous_format)
     sequential = end_to_end(best[1], videos, overlap=False)
     overlapped = end_to_end(best[1], videos, overlap=True)
-    print(f"\nEnd to end (video bytes → depth video bytes), {best[2]}: sequential {sequential:.3f} frames/s, "
-          f"decode/encode overlapped with the model {overlapped:.3f} frames/s ({overlapped / sequential:.2f}×)")
+    print(
+        f"\nEnd to end (video bytes → depth video bytes), {best[2]}: sequential {sequential:.3f} frames/s, "
+        f"decode/encode overlapped with the model {overlapped:.3f} frames/s ({overlapped / sequential:.2f}×)"
+    )
 
     model.to(memory_format=torch.contiguous_format)
     square = flops_per_frame(model, 384, 384)
-    aspect_size = DepthEstimator(model, image_processor=processor, device="cpu", keep_aspect_ratio=True).model_input_size(240, 427)
+    aspect_size = DepthEstimator(
+        model, image_processor=processor, device="cpu", keep_aspect_ratio=True
+    ).model_input_size(240, 427)
     aspect = flops_per_frame(model, *aspect_size)
-    print(f"\nFLOPs per frame (torch.utils.flop_counter, matmuls + convolutions + attention): 384×384 "
-          f"{square / 1e9:.0f} GFLOP, {aspect_size[0]}×{aspect_size[1]} {aspect / 1e9:.0f} GFLOP ({aspect / square:.2f}×)")
-    print(f"\nProjection for all of SSv2 ({SSV2_FRAMES / 1e6:.1f} M frames), bf16, assuming the depth model reaches "
-          f"{100 * args.gpu_efficiency:.0f} % of the dense bf16 peak, model time only (decode/encode overlapped on the CPUs):")
+    print(
+        f"\nFLOPs per frame (torch.utils.flop_counter, matmuls + convolutions + attention): 384×384 "
+        f"{square / 1e9:.0f} GFLOP, {aspect_size[0]}×{aspect_size[1]} {aspect / 1e9:.0f} GFLOP ({aspect / square:.2f}×)"
+    )
+    print(
+        f"\nProjection for all of SSv2 ({SSV2_FRAMES / 1e6:.1f} M frames), bf16, assuming the depth model reaches "
+        f"{100 * args.gpu_efficiency:.0f} % of the dense bf16 peak, model time only (decode/encode overlapped on the CPUs):"
+    )
     cpu_ms = min(host_ms)
-    print("| GPU | model input | GFLOP / frame | frames/s per GPU | GPU-hours | hours on 8 GPUs | CPU cores per GPU "
-          f"for decode + encode ({cpu_ms:.1f} ms/frame) |")
+    print(
+        "| GPU | model input | GFLOP / frame | frames/s per GPU | GPU-hours | hours on 8 GPUs | CPU cores per GPU "
+        f"for decode + encode ({cpu_ms:.1f} ms/frame) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for gpu, peak in GPU_PEAK_TFLOPS.items():
-        for size, flops in (("384×384 (default)", square), (f"{aspect_size[0]}×{aspect_size[1]} (aspect ratio)", aspect)):
+        for size, flops in (
+            ("384×384 (default)", square),
+            (f"{aspect_size[0]}×{aspect_size[1]} (aspect ratio)", aspect),
+        ):
             rate = peak * 1e12 * args.gpu_efficiency / flops
             hours = SSV2_FRAMES / rate / 3600
-            print(f"| {gpu} | {size} | {flops / 1e9:.0f} | {rate:.0f} | {hours:.1f} | {hours / 8:.2f} | "
-                  f"{rate * cpu_ms / 1000:.1f} |")
+            print(
+                f"| {gpu} | {size} | {flops / 1e9:.0f} | {rate:.0f} | {hours:.1f} | {hours / 8:.2f} | "
+                f"{rate * cpu_ms / 1000:.1f} |"
+            )
 
 
 if __name__ == "__main__":

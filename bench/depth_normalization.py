@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Per-clip vs per-frame min-max normalisation of estimated inverse depth: temporal flicker on a generated clip.
 
 The scene is what SSv2 clips look like to a depth model: a static wall and table, and a near object (a

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """How to store the `depth` column: size, decode cost and error of candidate codecs for uint8 depth clips.
 
 A training step reads 8 sampled frames of the RGB video *and* the same 8 frames of its depth video, so the
@@ -48,26 +49,52 @@ INDICES = np.array([2, 8, 13, 19, 25, 30, 36, 42])  # centre frames of 8 segment
 CANDIDATES = {
     "H.264 lossless (qp 0, veryfast)": ("libx264", "mp4", "yuvj420p", {"qp": "0", "preset": "veryfast"}),
     "H.264 lossless, tune fastdecode": (
-        "libx264", "mp4", "yuvj420p", {"qp": "0", "preset": "veryfast", "tune": "fastdecode"}),
+        "libx264",
+        "mp4",
+        "yuvj420p",
+        {"qp": "0", "preset": "veryfast", "tune": "fastdecode"},
+    ),
     "H.264 lossless, fastdecode, keyframe every 12": (
-        "libx264", "mp4", "yuvj420p", {"qp": "0", "preset": "veryfast", "tune": "fastdecode", "g": "12"}),
+        "libx264",
+        "mp4",
+        "yuvj420p",
+        {"qp": "0", "preset": "veryfast", "tune": "fastdecode", "g": "12"},
+    ),
     "H.264 lossless, fastdecode, preset medium": (
-        "libx264", "mp4", "yuvj420p", {"qp": "0", "preset": "medium", "tune": "fastdecode"}),
+        "libx264",
+        "mp4",
+        "yuvj420p",
+        {"qp": "0", "preset": "medium", "tune": "fastdecode"},
+    ),
     "H.264 crf 10": ("libx264", "mp4", "yuvj420p", {"crf": "10", "preset": "veryfast"}),
     "H.264 crf 14": ("libx264", "mp4", "yuvj420p", {"crf": "14", "preset": "veryfast"}),
     "H.264 crf 18": ("libx264", "mp4", "yuvj420p", {"crf": "18", "preset": "veryfast"}),
     "H.264 crf 14, tune fastdecode": (
-        "libx264", "mp4", "yuvj420p", {"crf": "14", "preset": "veryfast", "tune": "fastdecode"}),
+        "libx264",
+        "mp4",
+        "yuvj420p",
+        {"crf": "14", "preset": "veryfast", "tune": "fastdecode"},
+    ),
     "H.264 crf 10, tune fastdecode": (
-        "libx264", "mp4", "yuvj420p", {"crf": "10", "preset": "veryfast", "tune": "fastdecode"}),
-    "H.264 crf 14, keyframe every 12": (
-        "libx264", "mp4", "yuvj420p", {"crf": "14", "preset": "veryfast", "g": "12"}),
+        "libx264",
+        "mp4",
+        "yuvj420p",
+        {"crf": "10", "preset": "veryfast", "tune": "fastdecode"},
+    ),
+    "H.264 crf 14, keyframe every 12": ("libx264", "mp4", "yuvj420p", {"crf": "14", "preset": "veryfast", "g": "12"}),
     "H.264 crf 14, preset medium": ("libx264", "mp4", "yuvj420p", {"crf": "14", "preset": "medium"}),
     "VP9 lossless": (
-        "libvpx-vp9", "webm", "yuv420p", {"lossless": "1", "deadline": "realtime", "cpu-used": "8", "threads": "1"}),
+        "libvpx-vp9",
+        "webm",
+        "yuv420p",
+        {"lossless": "1", "deadline": "realtime", "cpu-used": "8", "threads": "1"},
+    ),
     "VP9 crf 20": (
-        "libvpx-vp9", "webm", "yuv420p",
-        {"crf": "20", "b": "0", "deadline": "realtime", "cpu-used": "8", "threads": "1"}),
+        "libvpx-vp9",
+        "webm",
+        "yuv420p",
+        {"crf": "20", "b": "0", "deadline": "realtime", "cpu-used": "8", "threads": "1"},
+    ),
     "FFV1 grey (MKV)": ("ffv1", "matroska", "gray", {}),
 }
 
@@ -77,8 +104,10 @@ def smooth_depth_clip(seed: int, num_frames: int = FRAMES, height: int = HEIGHT,
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     # low-frequency relief: a few random sinusoids drifting slowly
-    waves = [(rng.uniform(-0.04, 0.04), rng.uniform(-0.04, 0.04), rng.uniform(0, 2 * np.pi), rng.uniform(2, 6))
-             for _ in range(4)]
+    waves = [
+        (rng.uniform(-0.04, 0.04), rng.uniform(-0.04, 0.04), rng.uniform(0, 2 * np.pi), rng.uniform(2, 6))
+        for _ in range(4)
+    ]
     objects = [
         (rng.uniform(0.1, 0.4), rng.uniform(0.3, 0.7), rng.uniform(25, 55), rng.uniform(0.4, 0.7), rng.uniform(50, 80))
         for _ in range(2)
@@ -190,19 +219,24 @@ def main() -> None:
                 clips = kinds["smooth"]
                 key = (name, "smooth", backend)
                 timings.setdefault(key, []).append(
-                    decode_ms(encoded[name, "smooth"], backend, True, [c.shape[1:] for c in clips]))
+                    decode_ms(encoded[name, "smooth"], backend, True, [c.shape[1:] for c in clips])
+                )
 
     print(
         f"{platform.machine()}, PyAV {av.__version__}, 1 decoder thread; {HEIGHT}x{WIDTH}, {FRAMES} frames; "
         f"{args.smooth} smooth clips, {args.synthetic} synthetic (240x428); best of {args.rounds} rounds\n"
     )
     rgb_kb = np.mean([len(v) for v in rgb]) / 1000
-    print("| storage | kB/clip smooth | kB/clip synthetic | encode ms/clip | decode 8 frames ms decord | "
-          "ms PyAV | max / mean abs err smooth | max / mean abs err synthetic | decord vs PyAV |")
+    print(
+        "| storage | kB/clip smooth | kB/clip synthetic | encode ms/clip | decode 8 frames ms decord | "
+        "ms PyAV | max / mean abs err smooth | max / mean abs err synthetic | decord vs PyAV |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     ref = "RGB reference: VP9 WebM (SSv2-like)"
-    print(f"| {ref} | {rgb_kb:.0f} (RGB) | | | {min(timings[ref, 'rgb', 'decord']):.1f} | "
-          f"{min(timings[ref, 'rgb', 'pyav']):.1f} | | | |")
+    print(
+        f"| {ref} | {rgb_kb:.0f} (RGB) | | | {min(timings[ref, 'rgb', 'decord']):.1f} | "
+        f"{min(timings[ref, 'rgb', 'pyav']):.1f} | | | |"
+    )
     for name in CANDIDATES:
         sizes = {k: np.mean([len(v) for v in encoded[name, k]]) / 1000 for k in kinds}
         errs = {k: errors(encoded[name, k], kinds[k]) for k in kinds}

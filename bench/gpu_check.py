@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """One-GPU check of DEAR's CUDA paths, in under 5 minutes: prints one table.
 
     python bench/gpu_check.py                 # on a machine with a CUDA GPU
@@ -115,12 +116,20 @@ def dear_rows(device, smoke: bool, batch_size: int) -> list[dict]:
     infer_peak = peak_gib(device)
     clips = f"batch {batch_size} × {config.num_frames} frames × {config.image_size}²"
     return [
-        {"check": f"DEAR training step, bf16, {clips}", "value": f"{step_s:.3f} s/step",
-         "detail": f"peak {train_peak:.1f} GiB" if train_peak is not None else "peak: CUDA only",
-         "seconds": step_s, "peak_gib": train_peak},
-        {"check": f"DEAR inference, bf16, {clips}", "value": f"{batch_size / infer_s:.1f} clips/s",
-         "detail": f"peak {infer_peak:.1f} GiB" if infer_peak is not None else "peak: CUDA only",
-         "clips_per_s": batch_size / infer_s, "peak_gib": infer_peak},
+        {
+            "check": f"DEAR training step, bf16, {clips}",
+            "value": f"{step_s:.3f} s/step",
+            "detail": f"peak {train_peak:.1f} GiB" if train_peak is not None else "peak: CUDA only",
+            "seconds": step_s,
+            "peak_gib": train_peak,
+        },
+        {
+            "check": f"DEAR inference, bf16, {clips}",
+            "value": f"{batch_size / infer_s:.1f} clips/s",
+            "detail": f"peak {infer_peak:.1f} GiB" if infer_peak is not None else "peak: CUDA only",
+            "clips_per_s": batch_size / infer_s,
+            "peak_gib": infer_peak,
+        },
     ]
 
 
@@ -140,11 +149,15 @@ def depth_rows(device, smoke: bool) -> list[dict]:
     torch.manual_seed(0)
     model = AutoModelForDepthEstimation.from_config(config).eval().requires_grad_(False)
     frames = np.random.default_rng(0).integers(0, 256, (frames_n, height, width, 3), dtype=np.uint8)
-    peak = next((v for k, v in BF16_PEAK_TFLOPS.items() if device.type == "cuda" and k in torch.cuda.get_device_name(device)), None)
+    peak = next(
+        (v for k, v in BF16_PEAK_TFLOPS.items() if device.type == "cuda" and k in torch.cuda.get_device_name(device)),
+        None,
+    )
     rows = []
     for label, aspect in (("the checkpoint's square input", None), ("the frames' aspect ratio", True)):
-        estimator = DepthEstimator(model, image_processor=processor, device=device, batch_size=64 if not smoke else 4,
-                                   keep_aspect_ratio=aspect)
+        estimator = DepthEstimator(
+            model, image_processor=processor, device=device, batch_size=64 if not smoke else 4, keep_aspect_ratio=aspect
+        )
         size = estimator.model_input_size(height, width)
         flops = count_flops(estimator.model, {"pixel_values": torch.randn(1, 3, *size, device=device)})
         seconds = timed(lambda estimator=estimator: estimator(frames), device, warmup=1, repeats=1 if smoke else 3)
@@ -155,9 +168,16 @@ def depth_rows(device, smoke: bool) -> list[dict]:
         hours = SSV2_FRAMES / fps / 3600
         detail += f"; SSv2 ({SSV2_FRAMES / 1e6:.1f} M frames): {hours:.1f} GPU-hours"
         precision = str(estimator.autocast_dtype or torch.float32).replace("torch.", "")
-        rows.append({"check": f"depth extraction, DPT-Hybrid shape, {label}, {precision}, {height}×{width} frames",
-                     "value": f"{fps:.1f} frames/s",
-                     "detail": detail, "frames_per_s": fps, "gflop_per_frame": flops / 1e9, "ssv2_gpu_hours": hours})
+        rows.append(
+            {
+                "check": f"depth extraction, DPT-Hybrid shape, {label}, {precision}, {height}×{width} frames",
+                "value": f"{fps:.1f} frames/s",
+                "detail": detail,
+                "frames_per_s": fps,
+                "gflop_per_frame": flops / 1e9,
+                "ssv2_gpu_hours": hours,
+            }
+        )
     return rows
 
 
@@ -171,10 +191,14 @@ def scan_rows(device, smoke: bool) -> list[dict]:
         return (torch.randn(*shape, generator=generator) * scale).requires_grad_(True)
 
     inputs = {
-        "u": rand(batch, d_inner, length), "delta": rand(batch, d_inner, length, scale=0.5),
+        "u": rand(batch, d_inner, length),
+        "delta": rand(batch, d_inner, length, scale=0.5),
         "A": (-torch.rand(d_inner, n, generator=generator) - 0.5).requires_grad_(True),
-        "B": rand(batch, n, length), "C": rand(batch, n, length), "D": rand(d_inner),
-        "z": rand(batch, d_inner, length), "delta_bias": rand(d_inner, scale=0.1),
+        "B": rand(batch, n, length),
+        "C": rand(batch, n, length),
+        "D": rand(d_inner),
+        "z": rand(batch, d_inner, length),
+        "delta_bias": rand(d_inner, scale=0.1),
     }
     grad_out = torch.randn(batch, d_inner, length, generator=generator)
 
@@ -202,7 +226,9 @@ def scan_rows(device, smoke: bool) -> list[dict]:
         try:
             torch.testing.assert_close(out, reference[0], **SCAN_TOLERANCE)
         except AssertionError as error:
-            failures.append(f"output: {str(error).splitlines()[2].strip() if len(str(error).splitlines()) > 2 else error}")
+            failures.append(
+                f"output: {str(error).splitlines()[2].strip() if len(str(error).splitlines()) > 2 else error}"
+            )
         for name, grad in grads.items():
             try:
                 torch.testing.assert_close(grad, reference[1][name], **SCAN_GRAD_TOLERANCE)
@@ -210,47 +236,69 @@ def scan_rows(device, smoke: bool) -> list[dict]:
                 failures.append(f"grad {name}")
         elapsed = seconds(where, use_kernel)
         max_error = (out - reference[0]).abs().max().item()
-        rows.append({
-            "check": f"selective scan fwd+bwd, {label} vs CPU scan ({batch}×{d_inner}×{length}, n {n})",
-            "value": "match" if not failures else "MISMATCH: " + ", ".join(failures),
-            "detail": f"max |Δout| {max_error:.1e}; {elapsed * 1000:.1f} ms vs CPU {cpu_s * 1000:.1f} ms",
-            "ok": not failures, "seconds": elapsed, "cpu_seconds": cpu_s,
-        })
+        rows.append(
+            {
+                "check": f"selective scan fwd+bwd, {label} vs CPU scan ({batch}×{d_inner}×{length}, n {n})",
+                "value": "match" if not failures else "MISMATCH: " + ", ".join(failures),
+                "detail": f"max |Δout| {max_error:.1e}; {elapsed * 1000:.1f} ms vs CPU {cpu_s * 1000:.1f} ms",
+                "ok": not failures,
+                "seconds": elapsed,
+                "cpu_seconds": cpu_s,
+            }
+        )
     return rows
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny models on any device (tests the script itself)")
-    parser.add_argument("--require-gpu", action="store_true",
-                        help=f"exit with code {REQUIRED_GPU_EXIT_CODE} instead of {NO_GPU_EXIT_CODE} without CUDA")
+    parser.add_argument(
+        "--require-gpu",
+        action="store_true",
+        help=f"exit with code {REQUIRED_GPU_EXIT_CODE} instead of {NO_GPU_EXIT_CODE} without CUDA",
+    )
     parser.add_argument("--batch-size", type=int, default=16, help="clips per DEAR step (default 16)")
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
 
     if not torch.cuda.is_available() and not args.smoke:
-        print("no CUDA device: bench/gpu_check.py has nothing to check on this machine "
-              "(run it on a machine with a GPU; --smoke exercises it on CPU with tiny models)")
+        print(
+            "no CUDA device: bench/gpu_check.py has nothing to check on this machine "
+            "(run it on a machine with a GPU; --smoke exercises it on CPU with tiny models)"
+        )
         return REQUIRED_GPU_EXIT_CODE if args.require_gpu else NO_GPU_EXIT_CODE
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type == "cpu":
         torch.set_num_threads(1)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"{name}, torch {torch.__version__}" + (f", CUDA {torch.version.cuda}" if device.type == "cuda" else "")
-          + (" (smoke: tiny models)" if args.smoke else ""), flush=True)
+    print(
+        f"{name}, torch {torch.__version__}"
+        + (f", CUDA {torch.version.cuda}" if device.type == "cuda" else "")
+        + (" (smoke: tiny models)" if args.smoke else ""),
+        flush=True,
+    )
 
     started = time.perf_counter()
     rows = []
     for label, section in (
-        ("DEAR training step and inference", lambda: dear_rows(device, args.smoke, 2 if args.smoke else args.batch_size)),
+        (
+            "DEAR training step and inference",
+            lambda: dear_rows(device, args.smoke, 2 if args.smoke else args.batch_size),
+        ),
         ("depth extraction", lambda: depth_rows(device, args.smoke)),
         ("selective scan", lambda: scan_rows(device, args.smoke)),
     ):
         try:
             rows += section()
         except Exception as error:  # one failing section must not hide the others' numbers
-            rows.append({"check": label, "value": "ERROR",
-                         "detail": f"{type(error).__name__}: {error}".splitlines()[0], "ok": False})
+            rows.append(
+                {
+                    "check": label,
+                    "value": "ERROR",
+                    "detail": f"{type(error).__name__}: {error}".splitlines()[0],
+                    "ok": False,
+                }
+            )
         finally:
             if device.type == "cuda":
                 torch.cuda.empty_cache()

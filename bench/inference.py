@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Inference cost of one clip on CPU: DEAR with given or on-the-fly depth, its RGB-only variant, VideoMAE-B.
 
 Random weights (built from configs, nothing downloaded), batch 1, frames of 224×224, one process:
@@ -63,16 +64,19 @@ CASES = [
     # name, frames, builder, takes precomputed depth
     ("DEAR, depth given", 8, lambda: dear("dear"), True),
     ("DEAR + depth on the fly, DPT-Hybrid shape", 8, lambda: dear("dear", dpt_hybrid_midas_shape), False),
-    ("DEAR + depth on the fly, Depth-Anything-V2-Small shape", 8, lambda: dear("dear", depth_anything_v2_small_shape), False),
+    (
+        "DEAR + depth on the fly, Depth-Anything-V2-Small shape",
+        8,
+        lambda: dear("dear", depth_anything_v2_small_shape),
+        False,
+    ),
     ("S4V* (RGB only)", 8, lambda: dear("s4v-rgb"), False),
     ("VideoMAE-B (16 frames, 174 classes)", 16, videomae, False),
 ]
 
 
 def measure(model, inputs: dict, repeats: int, autocast_dtype=None, warm_up: bool = True) -> float:
-    context = (
-        torch.autocast("cpu", dtype=autocast_dtype) if autocast_dtype is not None else contextlib.nullcontext()
-    )
+    context = torch.autocast("cpu", dtype=autocast_dtype) if autocast_dtype is not None else contextlib.nullcontext()
     with torch.inference_mode(), context:
         if warm_up:
             model(**inputs)  # first-call allocations and kernel selection
@@ -115,7 +119,10 @@ def main() -> None:
         seconds = measure(model, inputs, args.repeats, warm_up=False)
         bf16 = measure(model, inputs, args.repeats, torch.bfloat16) if args.bf16 else None
         rows.append((name, frames, flops, seconds, bf16))
-        print(f"  {name}: {flops / 1e9:.0f} GFLOPs, {seconds:.2f} s" + (f", bf16 {bf16:.2f} s" if bf16 else ""), flush=True)
+        print(
+            f"  {name}: {flops / 1e9:.0f} GFLOPs, {seconds:.2f} s" + (f", bf16 {bf16:.2f} s" if bf16 else ""),
+            flush=True,
+        )
         del model
         gc.collect()
 

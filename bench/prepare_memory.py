@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Peak memory of the SSv2 preparation (`modeling_dear.data.ssv2`) against the length of a video.
 
 Each run prepares a one-video download (a 320×240 clip of 45 or 2,500 frames, H.264 MP4) with a tiny random
@@ -74,14 +75,29 @@ def child(args) -> None:
         shards.STREAM_ABOVE_FRAMES = 10**9
     start = time.perf_counter()
     summary = prepare_ssv2(
-        args.videos, args.labels, args.output, args.model, splits=("validation",), batch_size=16,
-        num_workers=args.num_workers, encode_threads=1, progress=False,
+        args.videos,
+        args.labels,
+        args.output,
+        args.model,
+        splits=("validation",),
+        batch_size=16,
+        num_workers=args.num_workers,
+        encode_threads=1,
+        progress=False,
     )
     assert summary.complete and summary.totals["rows"] == {"validation": 1}, summary
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"peak_mb": peak_mb, "workers_peak_mb": workers_mb, "frames": summary.frames,
-                      "seconds": time.perf_counter() - start}))
+    print(
+        json.dumps(
+            {
+                "peak_mb": peak_mb,
+                "workers_peak_mb": workers_mb,
+                "frames": summary.frames,
+                "seconds": time.perf_counter() - start,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -111,16 +127,30 @@ def main() -> None:
             (case / "videos").mkdir(parents=True)
             write_clip(case / "videos" / "1.mp4", length)
             write_labels(case / "labels", "1")
-            command = [sys.executable, __file__, "--child", "--videos", str(case / "videos"),
-                       "--labels", str(case / "labels"), "--output", str(case / "out"), "--model", str(model),
-                       "--num_workers", str(args.num_workers)] + (["--unstreamed"] if unstreamed else [])
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                "--videos",
+                str(case / "videos"),
+                "--labels",
+                str(case / "labels"),
+                "--output",
+                str(case / "out"),
+                "--model",
+                str(model),
+                "--num_workers",
+                str(args.num_workers),
+            ] + (["--unstreamed"] if unstreamed else [])
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode:
                 sys.exit(f"run of {length} frames failed:\n{done.stderr[-3000:]}")
             results[(length, unstreamed)] = json.loads(done.stdout.strip().splitlines()[-1])
 
-    print(f"peak RSS of one preparation process, one {WIDTH}x{HEIGHT} clip, tiny random DPT, "
-          f"num_workers={args.num_workers}")
+    print(
+        f"peak RSS of one preparation process, one {WIDTH}x{HEIGHT} clip, tiny random DPT, "
+        f"num_workers={args.num_workers}"
+    )
     print(f"{'frames':>8} {'mode':>11} {'peak RSS MB':>12} {'workers MB':>11} {'seconds':>8}")
     for (length, unstreamed), r in results.items():
         mode = "unstreamed" if unstreamed else "as shipped"
@@ -128,8 +158,10 @@ def main() -> None:
     shipped = [r for (n, u), r in results.items() if not u]
     if len(shipped) >= 2:
         low, high = shipped[0], shipped[-1]
-        print(f"difference {args.lengths[-1]} - {args.lengths[0]} frames: {high['peak_mb'] - low['peak_mb']:+.0f} MB "
-              f"(required: under 300 MB)")
+        print(
+            f"difference {args.lengths[-1]} - {args.lengths[0]} frames: {high['peak_mb'] - low['peak_mb']:+.0f} MB "
+            f"(required: under 300 MB)"
+        )
 
 
 if __name__ == "__main__":

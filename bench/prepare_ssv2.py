@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Throughput of the SSv2 preparation (`modeling_dear.data.ssv2`) on CPU, and the projected cost of the
 full SSv2 on one GPU.
 
@@ -79,12 +80,17 @@ def run(root: Path, model: Path, rounds: int, **settings) -> dict:
         output = root / f"out{r}"
         shutil.rmtree(output, ignore_errors=True)
         start = time.perf_counter()
-        summary = prepare_ssv2(root / "videos", root / "labels", output, str(model), progress=False,
-                               poll_seconds=0.05, **settings)
+        summary = prepare_ssv2(
+            root / "videos", root / "labels", output, str(model), progress=False, poll_seconds=0.05, **settings
+        )
         seconds = time.perf_counter() - start
         if best is None or seconds < best["seconds"]:
-            best = {"seconds": seconds, "videos": summary.videos_done, "frames": summary.totals["frames"],
-                    "bytes": summary.totals["bytes"]}
+            best = {
+                "seconds": seconds,
+                "videos": summary.videos_done,
+                "frames": summary.totals["frames"],
+                "bytes": summary.totals["bytes"],
+            }
     return best
 
 
@@ -93,8 +99,12 @@ def stage_ms(clips: list[bytes], model: Path, rounds: int) -> dict:
     from modeling_dear.depth_estimation import DepthEstimator
 
     estimator = DepthEstimator(str(model), device="cpu", batch_size=32)
-    times = {"decode all frames (decord)": [], "decode all frames (PyAV)": [], "tiny-model depth": [],
-             "depth encode (lossless H.264)": []}
+    times = {
+        "decode all frames (decord)": [],
+        "decode all frames (PyAV)": [],
+        "tiny-model depth": [],
+        "depth encode (lossless H.264)": [],
+    }
     for _ in range(rounds):
         for backend, key in (("decord", "decode all frames (decord)"), ("pyav", "decode all frames (PyAV)")):
             start = time.perf_counter()
@@ -139,20 +149,28 @@ def main() -> None:
     print("| prepare_ssv2 end to end, tiny random DPT, CPU | videos/s | frames/s | kB per video (RGB + depth) |")
     print("|---|---|---|---|")
     for name, r in results.items():
-        print(f"| {name} | {r['videos'] / r['seconds']:.2f} | {r['frames'] / r['seconds']:.1f} | "
-              f"{r['bytes'] / max(r['videos'], 1) / 1000:.0f} |")
+        print(
+            f"| {name} | {r['videos'] / r['seconds']:.2f} | {r['frames'] / r['seconds']:.1f} | "
+            f"{r['bytes'] / max(r['videos'], 1) / 1000:.0f} |"
+        )
     print("\n| stage, SSv2-shaped video, 1 core | ms per video |")
     print("|---|---|")
     for name, ms in stages.items():
         print(f"| {name} | {ms:.0f} |")
-    cpu_ms = min(stages["decode all frames (decord)"], stages["decode all frames (PyAV)"]) + stages[
-        "depth encode (lossless H.264)"]
+    cpu_ms = (
+        min(stages["decode all frames (decord)"], stages["decode all frames (PyAV)"])
+        + stages["depth encode (lossless H.264)"]
+    )
     ssv2_rate = results[f"SSv2-shaped ({args.videos} videos 240x427, 45 frames)"]
     mean_frames = ssv2_rate["frames"] / ssv2_rate["videos"]
-    print(f"\nCPU side (decode + depth encode) ≈ {cpu_ms:.0f} ms per 45-frame video per core = "
-          f"{mean_frames / cpu_ms * 1000:.0f} frames/s per core.")
-    print(f"\n| projection, full SSv2 ({SSV2_VIDEOS:,} videos, {SSV2_FRAMES / 1e6:.1f} M frames) | depth frames/s "
-          f"| hours, 1 device | hours, 8 devices | CPU cores to keep up |")
+    print(
+        f"\nCPU side (decode + depth encode) ≈ {cpu_ms:.0f} ms per 45-frame video per core = "
+        f"{mean_frames / cpu_ms * 1000:.0f} frames/s per core."
+    )
+    print(
+        f"\n| projection, full SSv2 ({SSV2_VIDEOS:,} videos, {SSV2_FRAMES / 1e6:.1f} M frames) | depth frames/s "
+        f"| hours, 1 device | hours, 8 devices | CPU cores to keep up |"
+    )
     print("|---|---|---|---|---|")
     for name, rate in MODEL_RATES.items():
         hours = SSV2_FRAMES / rate / 3600

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Bilinear clip resizing: Pillow vs the numpy port that runs where Pillow is not installed (a saved folder in an
 environment with only transformers). Both give the same bytes (tests/test_video_transforms.py); this prints how
 much slower the port is, on an SSv2-sized clip resized as evaluation does (short side 240 -> 224).
@@ -31,8 +32,10 @@ def main() -> None:
     assert np.array_equal(_resample_bilinear(clip, size), _resample_bilinear_numpy(clip, size))
     pil = best_of(lambda: _resample_bilinear(clip, size))
     port = best_of(lambda: _resample_bilinear_numpy(clip, size))
-    print(f"16 frames 240x427 -> 224x398: Pillow {pil * 1e3:.1f} ms, numpy port {port * 1e3:.1f} ms, "
-          f"port/Pillow = {port / pil:.1f}x")
+    print(
+        f"16 frames 240x427 -> 224x398: Pillow {pil * 1e3:.1f} ms, numpy port {port * 1e3:.1f} ms, "
+        f"port/Pillow = {port / pil:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """CPU cost of the VideoMamba selective scan and of whole VideoMamba encoders.
 
     python bench/selective_scan.py                 # everything (about 10 minutes on 2 cores)
@@ -227,8 +228,15 @@ def block_size_table(args):
     rows, raw = [], []
     d_inner = max(args.d_inner)
     for mode, repeats in (("fwd", 6), ("fwdbwd", 4)):
-        base = {"kind": "scan", "impl": "fast", "d_inner": d_inner, "length": args.length, "mode": mode,
-                "threads": args.threads, "repeats": repeats}
+        base = {
+            "kind": "scan",
+            "impl": "fast",
+            "d_inner": d_inner,
+            "length": args.length,
+            "mode": mode,
+            "threads": args.threads,
+            "repeats": repeats,
+        }
         results = {size: measure({**base, "block_size": size}, args.timeout) for size in args.block_sizes}
         default = results.get(DEFAULT_SCAN_BLOCK_SIZE) or results[args.block_sizes[0]]
         raw.append({"d_inner": d_inner, "mode": mode, "by_block_size": results})
@@ -280,8 +288,13 @@ def main():
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--scan-only", action="store_true", help="part 1 only")
     parser.add_argument("--encoder-only", action="store_true", help="part 2 only")
-    parser.add_argument("--block-sizes", type=int, nargs="+", default=[16, 32, 64, 128],
-                        help="part 3: fast-scan block sizes, at the largest --d-inner (default 16 32 64 128)")
+    parser.add_argument(
+        "--block-sizes",
+        type=int,
+        nargs="+",
+        default=[16, 32, 64, 128],
+        help="part 3: fast-scan block sizes, at the largest --d-inner (default 16 32 64 128)",
+    )
     parser.add_argument("--block-sizes-only", action="store_true", help="part 3 only")
     parser.add_argument("--length", type=int, default=1569, help="scan length (1569 = 1 + 8·196)")
     parser.add_argument("--d-inner", type=int, nargs="+", default=[384, 768])
@@ -310,8 +323,15 @@ def main():
     )
     tables, raw = [], {}
     parts = {"scan": scan_table, "encoder": encoder_table, "block_size": block_size_table}
-    only = [name for name, flag in (("scan", args.scan_only), ("encoder", args.encoder_only),
-                                    ("block_size", args.block_sizes_only)) if flag]
+    only = [
+        name
+        for name, flag in (
+            ("scan", args.scan_only),
+            ("encoder", args.encoder_only),
+            ("block_size", args.block_sizes_only),
+        )
+        if flag
+    ]
     for name, part in parts.items():
         if only and name not in only:
             continue

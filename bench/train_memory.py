@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Peak memory of one training step: Side4Video with its frozen CLIP backbone vs full fine-tuning.
 
 RGB Side4Video at the paper's shape (CLIP ViT-B/16, side width 320, 8 frames of 224², 174 classes),
@@ -52,9 +53,7 @@ def measure(variant: str, frames: int, image_size: int, batch_size: int, precisi
 
     reset_peak_rss()
     resident_before = status_kib("VmRSS")
-    autocast = (
-        torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
-    )
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
     with autocast:
         loss = model(pixel_values=pixel_values, labels=labels).loss
     loss.backward()
@@ -73,8 +72,12 @@ def main():
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--image-size", type=int, default=224)
     parser.add_argument("--batch-size", type=int, default=2)
-    parser.add_argument("--precision", choices=["fp32", "bf16", "both"], default="both",
-                        help="fp32, bf16 autocast (the recipe's mixed precision; fast on CPUs with AVX512-BF16), or both")
+    parser.add_argument(
+        "--precision",
+        choices=["fp32", "bf16", "both"],
+        default="both",
+        help="fp32, bf16 autocast (the recipe's mixed precision; fast on CPUs with AVX512-BF16), or both",
+    )
     parser.add_argument("--variant", choices=["frozen", "frozen+checkpointing", "full"], help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -82,8 +85,10 @@ def main():
         print(json.dumps(measure(args.variant, args.frames, args.image_size, args.batch_size, args.precision)))
         return
 
-    print(f"One training step, RGB Side4Video (CLIP ViT-B/16, side 320), {args.batch_size} clips x {args.frames} "
-          f"frames x {args.image_size}², CPU ({os.cpu_count()} cores), AdamW")
+    print(
+        f"One training step, RGB Side4Video (CLIP ViT-B/16, side 320), {args.batch_size} clips x {args.frames} "
+        f"frames x {args.image_size}², CPU ({os.cpu_count()} cores), AdamW"
+    )
     print()
     # no step times here: with every tensor its own mapping, page faults make them meaningless (see bench/inference.py)
     print("| precision | backbone | trainable params | step peak memory |")
@@ -92,9 +97,20 @@ def main():
     for precision in ("fp32", "bf16") if args.precision == "both" else (args.precision,):
         results = {}
         for variant in ("frozen", "frozen+checkpointing", "full"):
-            command = [sys.executable, __file__, "--variant", variant, "--frames", str(args.frames),
-                       "--image-size", str(args.image_size), "--batch-size", str(args.batch_size),
-                       "--precision", precision]
+            command = [
+                sys.executable,
+                __file__,
+                "--variant",
+                variant,
+                "--frames",
+                str(args.frames),
+                "--image-size",
+                str(args.image_size),
+                "--batch-size",
+                str(args.batch_size),
+                "--precision",
+                precision,
+            ]
             environment = {**os.environ, **ONE_MAPPING_PER_TENSOR_ENV}
             output = subprocess.run(command, check=True, capture_output=True, text=True, env=environment).stdout
             results[variant] = json.loads(output.strip().splitlines()[-1])
@@ -104,8 +120,11 @@ def main():
             ("full fine-tuning", results["full"]),
         )
         for name, result in rows:
-            print(f"| {precision} | {name} | {result['trainable_parameters'] / 1e6:.1f} M | "
-                  f"{result['step_peak_mib']:.0f} MiB |", flush=True)
+            print(
+                f"| {precision} | {name} | {result['trainable_parameters'] / 1e6:.1f} M | "
+                f"{result['step_peak_mib']:.0f} MiB |",
+                flush=True,
+            )
         full = results["full"]
         ratios[precision] = {
             name: results[name]["step_peak_mib"] / full["step_peak_mib"] for name in ("frozen", "frozen+checkpointing")

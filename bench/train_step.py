@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """One training step: DEAR against S4V* and fully fine-tuned VideoMAE-B, step time and peak memory.
 
 Random weights, CPU, 1 thread, fp32, one AdamW step (forward, backward, optimiser update) on a batch of

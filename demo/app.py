@@ -1,4 +1,5 @@
 #!/usr/bin/env python
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """DEAR as a Gradio app: upload a video (or pick an example), see what the model saw and what it answered.
 
     python demo/app.py                          # the main job's DEAR model (outputs/main_job/DEAR)
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 import uuid
@@ -30,9 +30,9 @@ import torch  # noqa: E402
 from transformers import pipeline  # noqa: E402
 
 import modeling_dear  # noqa: E402,F401  (registers the DEAR pipeline and Auto classes)
+from modeling_dear.cli.predict import save_rgb_visualization, seen_frames_and_depth  # noqa: E402
 from modeling_dear.depth_estimation import save_depth_visualization  # noqa: E402
 from modeling_dear.model_sources import check_model_source, check_model_type, folder_model_type  # noqa: E402
-from modeling_dear.cli.predict import save_rgb_visualization, seen_frames_and_depth  # noqa: E402
 from modeling_dear.video_io import VideoDecodingError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -158,12 +158,16 @@ class DearDemo:
         inputs = pipe.preprocess(str(video), mode=mode, depth=depth)
         seconds["decode and sample"] = time.perf_counter() - start
 
-        progress(0.3, desc="Estimating depth and classifying" if depth is None and config.needs_depth else "Classifying")
+        progress(
+            0.3, desc="Estimating depth and classifying" if depth is None and config.needs_depth else "Classifying"
+        )
         start = time.perf_counter()
         with torch.no_grad():
             outputs = pipe.model(
                 pixel_values=inputs["pixel_values"].to(pipe.device),
-                depth_pixel_values=inputs["depth_pixel_values"].to(pipe.device) if "depth_pixel_values" in inputs else None,
+                depth_pixel_values=inputs["depth_pixel_values"].to(pipe.device)
+                if "depth_pixel_values" in inputs
+                else None,
             )
         # postprocess averages the views' probabilities (1 view in "val" mode, the test protocol's in "test")
         top = pipe.postprocess({"logits": outputs.logits}, top_k=TOP_K)
@@ -186,7 +190,9 @@ class DearDemo:
         if depth_levels is None:
             save_rgb_visualization(frames, grid, animation, fps=4)
         else:
-            save_depth_visualization(frames, depth_levels, grid, animation, colormap=pipe.image_processor.depth_colormap, fps=4)
+            save_depth_visualization(
+                frames, depth_levels, grid, animation, colormap=pipe.image_processor.depth_colormap, fps=4
+            )
         # (seen_frames_and_depth runs the bundled estimator again: the model does not return the depth it made)
         seconds["pictures, with depth estimated again" if estimated else "pictures"] = time.perf_counter() - start
         progress(1.0, desc="Done")
@@ -265,7 +271,9 @@ def build_app(demo: DearDemo) -> gr.Blocks:
                 button = gr.Button("Classify", variant="primary", elem_id="classify")
                 rows, labels = example_rows()
                 if rows:
-                    gr.Examples(rows, inputs=[video, depth], example_labels=labels, label="Example clips (synthetic data)")
+                    gr.Examples(
+                        rows, inputs=[video, depth], example_labels=labels, label="Example clips (synthetic data)"
+                    )
             with gr.Column():
                 status = gr.Markdown(elem_id="status")
                 top = gr.Label(num_top_classes=TOP_K, label="Top-5 classes", elem_id="top5")
@@ -280,7 +288,9 @@ def build_app(demo: DearDemo) -> gr.Blocks:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", help="saved DEAR model: folder or Hub id (default: the main job's, outputs/main_job/DEAR)")
+    parser.add_argument(
+        "--model", help="saved DEAR model: folder or Hub id (default: the main job's, outputs/main_job/DEAR)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (0.0.0.0 to share on the network)")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")

@@ -1,4 +1,5 @@
 #!/usr/bin/env python
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Write the demo's example clips: a few clips of the built-in synthetic data, each with its depth video.
 
     python demo/make_examples.py            # writes demo/examples/*.webm and *_depth.mp4 (about 70 kB in all)

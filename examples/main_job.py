@@ -1,4 +1,5 @@
 #!/usr/bin/env python
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The main job: does depth help? RGB-only vs full DEAR, trained and tested on the built-in synthetic data.
 
 1. generates (or reuses) the synthetic depth-sensitive dataset (modeling_dear.data.synthetic);
@@ -28,30 +29,66 @@ VARIANTS = (("RGB", "tiny-s4v-rgb"), ("DEAR", "tiny"))
 
 def run_training(preset: str, output_dir: Path, args, data_cache: Path) -> None:
     launcher = shutil.which("accelerate")
-    prefix = [launcher, "launch", "--cpu", "--num_processes", "1", "--num_machines", "1",
-              "--mixed_precision", "no", "--dynamo_backend", "no"] if launcher and not args.no_accelerate else [sys.executable]
+    prefix = (
+        [
+            launcher,
+            "launch",
+            "--cpu",
+            "--num_processes",
+            "1",
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+        ]
+        if launcher and not args.no_accelerate
+        else [sys.executable]
+    )
     command = prefix + [
         str(HERE / "run_ssv2.py"),
-        "--preset", preset,
-        "--dataset", "synthetic",
-        "--synthetic_cache_dir", str(data_cache),
-        "--synthetic_train_per_class", str(args.train_per_class),
-        "--synthetic_eval_per_class", str(args.eval_per_class),
-        "--output_dir", str(output_dir),
-        "--resume_latest", "false",
-        "--do_train", "--do_eval", "--do_predict",
-        "--num_train_epochs", str(args.epochs),
-        "--warmup_epochs", str(args.warmup_epochs),
-        "--learning_rate", str(args.learning_rate),
-        "--per_device_train_batch_size", str(args.batch_size),
-        "--per_device_eval_batch_size", str(args.batch_size),
-        "--dataloader_num_workers", str(args.workers),
-        "--randaugment_num_ops", str(args.randaugment_num_ops),
-        "--crop_scale_min", str(args.crop_scale_min),
-        "--eval_strategy", "no",
-        "--save_strategy", "no",
-        "--logging_steps", "20",
-        "--seed", str(args.seed),
+        "--preset",
+        preset,
+        "--dataset",
+        "synthetic",
+        "--synthetic_cache_dir",
+        str(data_cache),
+        "--synthetic_train_per_class",
+        str(args.train_per_class),
+        "--synthetic_eval_per_class",
+        str(args.eval_per_class),
+        "--output_dir",
+        str(output_dir),
+        "--resume_latest",
+        "false",
+        "--do_train",
+        "--do_eval",
+        "--do_predict",
+        "--num_train_epochs",
+        str(args.epochs),
+        "--warmup_epochs",
+        str(args.warmup_epochs),
+        "--learning_rate",
+        str(args.learning_rate),
+        "--per_device_train_batch_size",
+        str(args.batch_size),
+        "--per_device_eval_batch_size",
+        str(args.batch_size),
+        "--dataloader_num_workers",
+        str(args.workers),
+        "--randaugment_num_ops",
+        str(args.randaugment_num_ops),
+        "--crop_scale_min",
+        str(args.crop_scale_min),
+        "--eval_strategy",
+        "no",
+        "--save_strategy",
+        "no",
+        "--logging_steps",
+        "20",
+        "--seed",
+        str(args.seed),
     ]
     # On a small CPU machine the dataloader workers decode while one compute thread trains: more compute
     # threads than cores left over only fight over them.
@@ -86,7 +123,13 @@ def summarise(output: Path, label_names: list[str]) -> dict:
         for name, _ in VARIANTS
     }
     summary["per_class"] = [
-        {"class": c.name, "videos": c.count, "RGB": c.accuracy_a, "DEAR": c.accuracy_b, "depth_sensitive": c.name in depth_classes}
+        {
+            "class": c.name,
+            "videos": c.count,
+            "RGB": c.accuracy_a,
+            "DEAR": c.accuracy_b,
+            "depth_sensitive": c.name in depth_classes,
+        }
         for c in comparisons
     ]
     summary["files"] = {key: str(path) for key, path in paths.items()}
@@ -94,19 +137,39 @@ def summarise(output: Path, label_names: list[str]) -> dict:
 
 
 def print_summary(summary: dict, seconds: dict) -> str:
-    lines = ["", "=" * 100, "Main job: RGB-only vs DEAR (tiny preset) on the synthetic depth-sensitive dataset, 6-view test", ""]
-    lines.append("| model | top-1 | top-5 | mean class acc. | top-1, depth-sensitive classes | top-1, other classes | train+test time |")
+    lines = [
+        "",
+        "=" * 100,
+        "Main job: RGB-only vs DEAR (tiny preset) on the synthetic depth-sensitive dataset, 6-view test",
+        "",
+    ]
+    lines.append(
+        "| model | top-1 | top-5 | mean class acc. | top-1, depth-sensitive classes | top-1, other classes | train+test time |"
+    )
     lines.append("|---|---|---|---|---|---|---|")
     for name, preset in VARIANTS:
         s = summary[name]
-        lines.append(f"| {name} ({preset}) | {100 * s['top1']:.1f} | {100 * s['top5']:.1f} | {100 * s['mean_class_accuracy']:.1f} | "
-                     f"{100 * s['depth_sensitive_top1']:.1f} | {100 * s['rgb_clear_top1']:.1f} | {seconds[name]:.0f} s |")
-    lines += ["", "Per-class top-1 (depth-sensitive classes marked *):", "", "| class | videos | RGB | DEAR | change |", "|---|---|---|---|---|"]
+        lines.append(
+            f"| {name} ({preset}) | {100 * s['top1']:.1f} | {100 * s['top5']:.1f} | {100 * s['mean_class_accuracy']:.1f} | "
+            f"{100 * s['depth_sensitive_top1']:.1f} | {100 * s['rgb_clear_top1']:.1f} | {seconds[name]:.0f} s |"
+        )
+    lines += [
+        "",
+        "Per-class top-1 (depth-sensitive classes marked *):",
+        "",
+        "| class | videos | RGB | DEAR | change |",
+        "|---|---|---|---|---|",
+    ]
     for row in summary["per_class"]:
         mark = "*" if row["depth_sensitive"] else ""
-        lines.append(f"| {row['class']}{mark} | {row['videos']} | {100 * row['RGB']:.1f} | {100 * row['DEAR']:.1f} | "
-                     f"{100 * (row['DEAR'] - row['RGB']):+.1f} |")
-    lines += ["", f"Table, CSV and bar plot: {summary['files']['markdown']}, {summary['files']['csv']}, {summary['files']['png']}"]
+        lines.append(
+            f"| {row['class']}{mark} | {row['videos']} | {100 * row['RGB']:.1f} | {100 * row['DEAR']:.1f} | "
+            f"{100 * (row['DEAR'] - row['RGB']):+.1f} |"
+        )
+    lines += [
+        "",
+        f"Table, CSV and bar plot: {summary['files']['markdown']}, {summary['files']['csv']}, {summary['files']['png']}",
+    ]
     text = "\n".join(lines)
     print(text, flush=True)
     return text
@@ -137,8 +200,11 @@ def main(argv: list[str] | None = None):
     spec = SyntheticSpec(num_train_per_class=args.train_per_class, num_validation_per_class=args.eval_per_class, seed=0)
     dataset = load_or_generate_synthetic(spec, cache_dir=data_cache, progress=True, num_proc=os.cpu_count())
     label_names = dataset["train"].features["label"].names
-    print(f"synthetic data: {', '.join(f'{k} {len(v)}' for k, v in dataset.items())} clips, "
-          f"{len(label_names)} classes ({time.perf_counter() - start:.0f} s)", flush=True)
+    print(
+        f"synthetic data: {', '.join(f'{k} {len(v)}' for k, v in dataset.items())} clips, "
+        f"{len(label_names)} classes ({time.perf_counter() - start:.0f} s)",
+        flush=True,
+    )
 
     seconds = {}
     for name, preset in VARIANTS:

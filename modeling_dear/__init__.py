@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """DEAR: depth-enhanced action recognition as a transformers model.
 
 Importing the package registers DEAR with transformers' Auto classes, and marks the classes so that

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Colour tables for depth maps, as data: matplotlib's "inferno" map sampled at 256 levels and rounded to uint8,
 generated once with `np.round(matplotlib.colormaps["inferno"](np.arange(256))[:, :3] * 255)` (matplotlib 3.11).
 Kept as a table so that inference needs no matplotlib; tests/test_video_transforms.py compares it with matplotlib

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """DEAR model configuration."""
 
 from __future__ import annotations
@@ -31,7 +32,14 @@ RGB = "rgb"
 DEPTH = "depth"
 # How depth maps are scaled to uint8 (depth_estimation.normalize_depth); defined here so that configs load without torch
 DEPTH_NORMALIZATIONS = ("clip", "frame")
-DEPTH_PREPROCESSING_KEYS = ("size", "keep_aspect_ratio", "ensure_multiple_of", "image_mean", "image_std", "rescale_factor")
+DEPTH_PREPROCESSING_KEYS = (
+    "size",
+    "keep_aspect_ratio",
+    "ensure_multiple_of",
+    "image_mean",
+    "image_std",
+    "rescale_factor",
+)
 
 # Written into every saved config: `pipeline("video-classification", model=folder, trust_remote_code=True)`
 # then runs DEAR's own pipeline (whole-clip sampling, the saved DearVideoProcessor) from the folder's
@@ -47,7 +55,6 @@ DEAR_CUSTOM_PIPELINES = {
 # True when this file runs as part of the installed package, False when transformers runs the copy saved in
 # a model folder (trust_remote_code).
 _IMPORTED_AS_PACKAGE = __name__.startswith("modeling_dear.")
-
 
 
 def input_name(modality: str) -> str:
@@ -363,7 +370,10 @@ class DearConfig(PreTrainedConfig):
 
 def presets_directory() -> Path:
     """Where the preset JSON files are: inside the installed package, or `configuration/` of a source checkout."""
-    candidates = [Path(__file__).parent / "configuration" / "presets", Path(__file__).parents[1] / "configuration" / "presets"]
+    candidates = [
+        Path(__file__).parent / "configuration" / "presets",
+        Path(__file__).parents[1] / "configuration" / "presets",
+    ]
     try:
         from importlib.resources import files
 
@@ -387,7 +397,10 @@ def paper_results() -> dict[frozenset, dict]:
     for name in list_presets():
         values = json.loads((presets_directory() / f"{name}.json").read_text(encoding="utf-8"))
         if "paper_result" in values:
-            rows[frozenset(load_preset_dict(name).get("encoders", ENCODERS))] = {"preset": name, **values["paper_result"]}
+            rows[frozenset(load_preset_dict(name).get("encoders", ENCODERS))] = {
+                "preset": name,
+                **values["paper_result"],
+            }
     return rows
 
 

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Monocular depth for every frame of a clip, stored as uint8 relative inverse depth.
 
 `DepthEstimator` wraps any transformers depth model (`AutoModelForDepthEstimation`: DPT/MiDaS,
@@ -154,7 +155,9 @@ def prepare_depth_input(frames: torch.Tensor, preprocessing: dict) -> torch.Tens
     target = model_input_size(*frames.shape[-2:], tuple(p["size"]), p["keep_aspect_ratio"], p["ensure_multiple_of"])
     if tuple(frames.shape[-2:]) != target:
         # antialiasing makes torch's bicubic downscaling follow PIL's, which the image processors use
-        frames = torch.nn.functional.interpolate(frames, size=target, mode="bicubic", align_corners=False, antialias=True)
+        frames = torch.nn.functional.interpolate(
+            frames, size=target, mode="bicubic", align_corners=False, antialias=True
+        )
     frames = frames * p["rescale_factor"]
     mean = torch.tensor(p["image_mean"], device=frames.device, dtype=frames.dtype).view(1, -1, 1, 1)
     std = torch.tensor(p["image_std"], device=frames.device, dtype=frames.dtype).view(1, -1, 1, 1)
@@ -310,9 +313,7 @@ class DepthEstimator:
         else:
             self.name = getattr(getattr(model, "config", None), "_name_or_path", "") or type(model).__name__
         self.device = (
-            torch.device(device)
-            if device is not None
-            else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
         )
         self.model = model.to(self.device).eval()
         self.image_processor = image_processor

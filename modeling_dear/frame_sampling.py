@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Which frames of a video make a clip. Pure functions: a frame count in, sorted index arrays out.
 
 Segment sampling (TSN, the SSv2 recipe) splits the n frames into T = `num_samples` consecutive segments,

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Checkpoints that leave out the frozen weights (the CLIP backbone, a bundled depth model).
 
 Training writes those weights once per run (`<output_dir>/_frozen_weights.safetensors`) and each
@@ -32,14 +33,20 @@ def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def write_frozen_weights(run_dir: str | os.PathLike, checkpoint_dir: str | os.PathLike, frozen: dict[str, torch.Tensor]) -> None:
+def write_frozen_weights(
+    run_dir: str | os.PathLike, checkpoint_dir: str | os.PathLike, frozen: dict[str, torch.Tensor]
+) -> None:
     """Write `frozen` once into `run_dir` (again only if it changed) and point `checkpoint_dir` at it."""
     from safetensors.torch import save_file
 
     run_dir, checkpoint_dir = Path(run_dir), Path(checkpoint_dir)
     digest = tensor_digest(frozen)
     frozen_file, run_pointer = run_dir / FROZEN_WEIGHTS_FILE, run_dir / FROZEN_WEIGHTS_POINTER
-    if not frozen_file.is_file() or not run_pointer.is_file() or json.loads(run_pointer.read_text()).get("sha256") != digest:
+    if (
+        not frozen_file.is_file()
+        or not run_pointer.is_file()
+        or json.loads(run_pointer.read_text()).get("sha256") != digest
+    ):
         run_dir.mkdir(parents=True, exist_ok=True)
         tensors = {name: tensor.contiguous() for name, tensor in frozen.items()}
         write_atomic(frozen_file, lambda path: save_file(tensors, str(path)))

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Checks on where a model is loaded from, so that a wrong path or a folder of another model fails in one line.
 
 Without them, a local folder that does not exist reaches huggingface_hub as a malformed repo id ("Repo id must
@@ -29,7 +30,9 @@ def check_model_source(name_or_path: str | os.PathLike, option: str = "model") -
     path = Path(os.path.expanduser(os.fspath(name_or_path)))
     if path.is_dir():  # (a file passes: config loaders also take a config.json itself)
         if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"{option} {name_or_path}: the folder holds no config.json, so it is not a saved model")
+            raise FileNotFoundError(
+                f"{option} {name_or_path}: the folder holds no config.json, so it is not a saved model"
+            )
         return
     if not path.exists() and looks_local(name_or_path):
         raise FileNotFoundError(f"{option} {name_or_path}: the folder does not exist (check the path)")

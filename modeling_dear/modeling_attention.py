@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The attention kernels of DEAR's own attention modules (side networks, fusion), chosen as transformers chooses them.
 
 `config._attn_implementation` names the kernel: "sdpa" (the default) runs `torch.nn.functional.scaled_dot_product_attention`

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """DEAR: encoders of RGB and estimated depth (Side4Video over a frozen CLIP, VideoMamba, or any registered encoder),
 fused by gated cross-attention.
 
@@ -5,6 +6,10 @@ fused by gated cross-attention.
 Side4Video encoders read, the fusion streams and, optionally, a bundled depth model; it returns one pooled vector
 per logit source. `DearForVideoClassification` adds one linear head per logit source, averages their logits and
 computes the loss.
+
+Why one module: transformers keeps a model's PreTrainedModel, base model and task heads in one modeling file, which
+is also the file a `trust_remote_code` folder loads; the encoders, fusion and attention are their own modules
+already.
 """
 
 import contextlib
@@ -126,8 +131,10 @@ class OnTheFlyDepth(nn.Module):
     def __init__(self, config: DearConfig, estimator: PreTrainedModel | None = None):
         super().__init__()
         self.config = config
-        self.estimator = estimator if estimator is not None else AutoModelForDepthEstimation.from_config(
-            config.depth_estimator_config
+        self.estimator = (
+            estimator
+            if estimator is not None
+            else AutoModelForDepthEstimation.from_config(config.depth_estimator_config)
         )
 
     def _statistics(self, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -517,7 +524,9 @@ class DearModel(DearPreTrainedModel):
         config = self.config
         expected = f"(batch, {config.num_frames}, {config.num_channels}, {config.image_size}, {config.image_size})"
         if values is None:
-            raise ValueError(f"`{name}` is required by encoders {config.encoders}; expected a tensor of shape {expected}")
+            raise ValueError(
+                f"`{name}` is required by encoders {config.encoders}; expected a tensor of shape {expected}"
+            )
         if values.ndim != 5:
             raise ValueError(f"`{name}` must have shape {expected}, got {tuple(values.shape)} ({values.ndim}-D)")
         if not values.is_floating_point():
@@ -577,8 +586,11 @@ class DearModel(DearPreTrainedModel):
     def _backbone_outputs(self, pixel_values: torch.Tensor, output_attentions: bool):
         # pixel_values (B, T, 3, H, W) -> per-block hidden states, each (B·T, 1 + N, C), and the attentions on request.
         # no_grad rather than inference_mode: these tensors are saved by the side network's autograd graph
-        with torch.no_grad(), _attention_implementation(
-            self.backbone.config, "eager" if output_attentions else self.backbone.config._attn_implementation
+        with (
+            torch.no_grad(),
+            _attention_implementation(
+                self.backbone.config, "eager" if output_attentions else self.backbone.config._attn_implementation
+            ),
         ):
             outputs = self.backbone(
                 pixel_values=pixel_values.flatten(0, 1), output_hidden_states=True, output_attentions=output_attentions
@@ -728,7 +740,11 @@ class DearForVideoClassification(DearPreTrainedModel):
             )
         outputs = self.dear(pixel_values, depth_pixel_values, return_dict=True, **kwargs)
         stream_logits = torch.stack(
-            [self.classifiers[name](pooled) for name, pooled in zip(config.logit_sources, outputs.pooler_output)], dim=1
+            [
+                self.classifiers[name](pooled)
+                for name, pooled in zip(config.logit_sources, outputs.pooler_output, strict=True)
+            ],
+            dim=1,
         )  # (B, S, C)
         logits = stream_logits.mean(dim=1)
         if labels is not None and labels.shape[0] != logits.shape[0]:

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """DEAR's encoders behind one interface, and the registry that builds them from the config.
 
 An encoder reads the frames of one modality (`rgb`, `depth`, or any other name: the model takes them as

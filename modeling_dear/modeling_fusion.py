@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Gated cross-attention fusion of the RGB encoder's tokens with one other encoder's tokens.
 
 One `GatedCrossAttentionStream` per fused encoder: both token sets are projected to the fusion width, each side
@@ -46,7 +47,9 @@ class GatedCrossAttentionBlock(nn.Module):
             for proj, x in ((self.q_proj, queries), (self.k_proj, context), (self.v_proj, context))
         )
         attended, weights = multi_head_attention(self, q, k, v, attn_implementation)
-        hidden_states = hidden_states + torch.tanh(self.attention_gate) * self.out_proj(attended.flatten(2))  # (B, Lq, F)
+        hidden_states = hidden_states + torch.tanh(self.attention_gate) * self.out_proj(
+            attended.flatten(2)
+        )  # (B, Lq, F)
         mlp_output = self.fc2(F.gelu(self.fc1(self.mlp_norm(hidden_states))))
         return hidden_states + torch.tanh(self.mlp_gate) * mlp_output, weights
 
@@ -85,7 +88,10 @@ class GatedCrossAttentionStream(nn.Module):
         self.rgb_projection = nn.Linear(rgb_hidden_size, hidden_size)
         self.depth_projection = nn.Linear(depth_hidden_size, hidden_size)
         self.layers = nn.ModuleList(
-            [GatedCrossAttentionLayer(hidden_size, num_heads, intermediate_size, layer_norm_eps) for _ in range(num_layers)]
+            [
+                GatedCrossAttentionLayer(hidden_size, num_heads, intermediate_size, layer_norm_eps)
+                for _ in range(num_layers)
+            ]
         )
         self.output_size = 2 * hidden_size
 

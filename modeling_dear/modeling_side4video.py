@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Side4Video: a trainable side network reading a frozen CLIP ViT (docs/architecture.md §2).
 
 The frozen backbone (transformers' `CLIPVisionModel`) is owned by `DearForVideoClassification` and run
@@ -162,7 +163,9 @@ class Side4VideoBlock(GradientCheckpointingLayer):
         # Selective recomputation: the temporal branch (a norm and three linear convolutions) and GELU + fc2 are
         # cheap to re-run in backward compared with the activations they would keep (4 of the ~14 (B·T, N, ≥D)
         # tensors per block). Pointless when the whole block is already checkpointed.
-        recompute = self.selective_recompute and self.training and torch.is_grad_enabled() and not self.gradient_checkpointing
+        recompute = (
+            self.selective_recompute and self.training and torch.is_grad_enabled() and not self.gradient_checkpointing
+        )
 
         volume = tokens_to_volume(hidden_states, batch_size, num_frames, grid_size)
         if recompute:
@@ -178,7 +181,9 @@ class Side4VideoBlock(GradientCheckpointingLayer):
         hidden_states = hidden_states + attended
 
         volume = tokens_to_volume(hidden_states, batch_size, num_frames, grid_size)
-        hidden_states = hidden_states + self.mlp(volume_to_tokens(self.mlp_norm(volume)), recompute_activation=recompute)
+        hidden_states = hidden_states + self.mlp(
+            volume_to_tokens(self.mlp_norm(volume)), recompute_activation=recompute
+        )
         return hidden_states, attention_weights
 
     def _temporal_branch(self, volume: torch.Tensor) -> torch.Tensor:

@@ -1,16 +1,4 @@
-# Copyright 2025 The DEAR authors.
-#
-# Licensed under the Apache License, Version 2.0 (the "License");
-# you may not use this file except in compliance with the License.
-# You may obtain a copy of the License at
-#
-#     http://www.apache.org/licenses/LICENSE-2.0
-#
-# Unless required by applicable law or agreed to in writing, software
-# distributed under the License is distributed on an "AS IS" BASIS,
-# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-# See the License for the specific language governing permissions and
-# limitations under the License.
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """VideoMamba: an isotropic stack of bidirectional Mamba blocks over all frames' tokens (Li et al., 2024).
 
 Parameter names follow the public release (`patch_embed.proj`, `cls_token`, `pos_embed`,
@@ -315,7 +303,7 @@ class VideoMambaModel(VideoMambaPreTrainedModel):
                 "the config's image_mean/image_std (what DearVideoProcessor returns), not raw pixels"
             )
         names = ("frames", "channels", "height", "width")
-        for name, want, got in zip(names, expected, pixel_values.shape[1:]):
+        for name, want, got in zip(names, expected, pixel_values.shape[1:], strict=True):
             if want != got:
                 raise ValueError(
                     f"pixel_values has {got} {name} but this VideoMamba expects {want}: expected shape "
@@ -406,9 +394,7 @@ class VideoMambaForVideoClassification(VideoMambaPreTrainedModel):
         loss = None
         if labels is not None:
             label_smoothing = getattr(self.config, "label_smoothing", 0.0) or 0.0
-            loss = F.cross_entropy(
-                logits.float(), labels.to(logits.device), label_smoothing=float(label_smoothing)
-            )
+            loss = F.cross_entropy(logits.float(), labels.to(logits.device), label_smoothing=float(label_smoothing))
 
         if not return_dict:
             output = (logits,) + ((outputs.hidden_states,) if outputs.hidden_states is not None else ())

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """`DearVideoClassificationPipeline`: a video file in, the top-k action labels with their scores out.
 
 transformers' stock video-classification pipeline decodes the first `num_frames` frames of a video with
@@ -129,7 +130,8 @@ class DearVideoClassificationPipeline(Pipeline):
                 f"the processor crops {crop['height']}x{crop['width']}, the model takes {config.image_size}x{config.image_size}"
             )
         if config.estimates_depth and (
-            not np.allclose(processor.image_mean, config.image_mean) or not np.allclose(processor.image_std, config.image_std)
+            not np.allclose(processor.image_mean, config.image_mean)
+            or not np.allclose(processor.image_std, config.image_std)
         ):
             # on-the-fly depth undoes the config's normalisation to recover the frames
             problems.append(
@@ -143,7 +145,9 @@ class DearVideoClassificationPipeline(Pipeline):
                 f"{lacking}): save DearVideoProcessor.from_model_config(model.config) beside the model"
             )
         if problems:
-            raise ValueError(f"{_source_of(self.model) or 'model'}: processor and model disagree: " + "; ".join(problems))
+            raise ValueError(
+                f"{_source_of(self.model) or 'model'}: processor and model disagree: " + "; ".join(problems)
+            )
 
     @property
     def other_modalities(self) -> list[str]:
@@ -166,7 +170,11 @@ class DearVideoClassificationPipeline(Pipeline):
             raise TypeError(
                 f"{type(self).__name__} got unexpected argument(s) {unknown}; it takes top_k, mode, depth, "
                 "function_to_apply, num_frames, frame_sampling_rate"
-                + (f" and the videos of the model's modalities {self.other_modalities}" if self.other_modalities else "")
+                + (
+                    f" and the videos of the model's modalities {self.other_modalities}"
+                    if self.other_modalities
+                    else ""
+                )
             )
         preprocess_params.update({name: video for name, video in modality_videos.items() if video is not None})
         # transformers' VideoClassificationPipeline arguments: a DEAR model's clip length is fixed by its weights
@@ -199,7 +207,9 @@ class DearVideoClassificationPipeline(Pipeline):
             postprocess_params["function_to_apply"] = function_to_apply
         return preprocess_params, {}, postprocess_params
 
-    def preprocess(self, video, mode: str = "val", depth=None, frame_sampling_rate: int | None = None, **modality_videos):
+    def preprocess(
+        self, video, mode: str = "val", depth=None, frame_sampling_rate: int | None = None, **modality_videos
+    ):
         """Decode and sample one video with the processor: `pixel_values` (V, T, 3, H, W) for its V views (1 in
         "val" mode), `depth_pixel_values` when `depth` is given, `<modality>_pixel_values` for the other modalities,
         and `frame_indices` (V, T). `video` may be a dict of the clip's videos by column (`{"video": ..., "depth":
@@ -275,7 +285,7 @@ class DearVideoClassificationPipeline(Pipeline):
         # the test protocol averages the views' probabilities, not their logits
         scores = scores.mean(0)
         values, ids = scores.topk(min(top_k, config.num_labels))
-        return [{"label": config.id2label[i], "score": v} for v, i in zip(values.tolist(), ids.tolist())]
+        return [{"label": config.id2label[i], "score": v} for v, i in zip(values.tolist(), ids.tolist(), strict=True)]
 
     def save_pretrained(self, save_directory, **kwargs):
         """Save the model (its code, this pipeline's file and the `custom_pipelines` entry come with it) and the

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """`DearVideoProcessor`: videos (and the depth or other-modality videos aligned with them) in, model-ready clip
 tensors out.
 
@@ -7,6 +8,10 @@ or any modality a registered encoder reads), colour-maps depth and normalises ev
 statistics. It is a transformers image processor (saved as
 `preprocessor_config.json`, loaded with `from_pretrained` or `AutoImageProcessor`) that needs neither
 torchvision nor torchcodec.
+
+Why one module: it is one class, the processor (one processing file per model, as in transformers), and saved
+folders carry it; decoding, frame sampling and the transforms it applies live in video_io, frame_sampling and
+video_transforms.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
+
 # the module's class, not `transformers.AutoImageProcessor`: without Pillow the top-level name is a placeholder that
 # raises, and this file must import (and register) in a saved folder's Pillow-free environment too
 from transformers.models.auto.image_processing_auto import AutoImageProcessor
@@ -329,7 +335,9 @@ class DearVideoProcessor(BaseImageProcessor):
         if len(self.image_mean) != 3 or len(self.image_std) != 3:
             problems.append("image_mean and image_std need 3 values each")
         if not all(isinstance(m, str) and m.isidentifier() for m in self.modalities):
-            problems.append(f"modalities must be names such as 'rgb', 'depth', 'flow' (identifiers), got {self.modalities}")
+            problems.append(
+                f"modalities must be names such as 'rgb', 'depth', 'flow' (identifiers), got {self.modalities}"
+            )
         elif len(set(self.modalities)) != len(self.modalities):
             problems.append(f"modalities lists a modality twice: {self.modalities}")
         elif set(self.modalities) & _RESERVED_NAMES:
@@ -421,7 +429,7 @@ class DearVideoProcessor(BaseImageProcessor):
             views, indices, flipped = self._process_one(
                 video, {m: items[i] for m, items in extra_lists.items()}, name, mode, rng
             )
-            for (frames, extra_frames), view_indices in zip(views, indices):
+            for (frames, extra_frames), view_indices in zip(views, indices, strict=True):
                 pixel_values.append(normalize_clip(frames, self.image_mean, self.image_std))
                 for modality, clip in extra_frames.items():
                     if modality == DEPTH:
@@ -528,7 +536,9 @@ class DearVideoProcessor(BaseImageProcessor):
         width = max(clip.shape[2] for clip in clips)
 
         def padded(batch_clips):
-            out = torch.zeros(len(batch_clips), self.num_frames, height, width, *batch_clips[0].shape[3:], dtype=torch.uint8)
+            out = torch.zeros(
+                len(batch_clips), self.num_frames, height, width, *batch_clips[0].shape[3:], dtype=torch.uint8
+            )
             for b, clip in enumerate(batch_clips):
                 out[b, :, : clip.shape[1], : clip.shape[2]] = torch.from_numpy(clip)
             return out
@@ -568,10 +578,15 @@ class DearVideoProcessor(BaseImageProcessor):
         views, view_indices = [], []
 
         def cut(clip, clip_inverse, other=None):
-            return eval_views(clip[clip_inverse], None if other is None else other[clip_inverse],
-                              short_side=self.size["shortest_edge"], crop_size=crop, num_crops=crops)
+            return eval_views(
+                clip[clip_inverse],
+                None if other is None else other[clip_inverse],
+                short_side=self.size["shortest_edge"],
+                crop_size=crop,
+                num_crops=crops,
+            )
 
-        for clip_indices, clip_inverse in zip(clips, [inverse] if mode == "val" else list(inverse)):
+        for clip_indices, clip_inverse in zip(clips, [inverse] if mode == "val" else list(inverse), strict=True):
             rgb_views = cut(frames, clip_inverse, depth)
             # other modalities have the RGB frames' size (see _decode_one), so they get the same boxes
             other_views = {

@@ -1,16 +1,4 @@
-# Copyright 2025 The DEAR authors.
-#
-# Licensed under the Apache License, Version 2.0 (the "License");
-# you may not use this file except in compliance with the License.
-# You may obtain a copy of the License at
-#
-#     http://www.apache.org/licenses/LICENSE-2.0
-#
-# Unless required by applicable law or agreed to in writing, software
-# distributed under the License is distributed on an "AS IS" BASIS,
-# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-# See the License for the specific language governing permissions and
-# limitations under the License.
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Selective scan (the input-dependent linear recurrence of Mamba) for the VideoMamba encoder.
 
 Semantics, for every batch element b and channel d (state size n):
@@ -212,9 +200,7 @@ def _selective_scan_blocked_inference(u, delta, A, B, C, D, z, delta_bias, delta
     y_t, _ = _scan_forward(
         u_t, dt_t, _transposed_A(A, dtype), _time_major(B, dtype), _time_major(C, dtype), block, False
     )
-    y_t = _finish_output(
-        y_t, u_t, None if D is None else D.to(dtype), None if z is None else _time_major(z, dtype)
-    )
+    y_t = _finish_output(y_t, u_t, None if D is None else D.to(dtype), None if z is None else _time_major(z, dtype))
     return y_t.permute(1, 2, 0).to(u.dtype).contiguous()
 
 
@@ -234,9 +220,7 @@ class _BlockedSelectiveScanFunction(torch.autograd.Function):
         y_t, block_states = _scan_forward(
             u_t, dt_t, _transposed_A(A, dtype), _time_major(B, dtype), _time_major(C, dtype), block, True
         )
-        y_t = _finish_output(
-            y_t, u_t, None if D is None else D.to(dtype), None if z is None else _time_major(z, dtype)
-        )
+        y_t = _finish_output(y_t, u_t, None if D is None else D.to(dtype), None if z is None else _time_major(z, dtype))
         ctx.save_for_backward(u, delta, A, B, C, D, z, delta_bias, block_states)
         ctx.delta_softplus = delta_softplus
         ctx.block = block

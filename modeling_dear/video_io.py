@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Reading and writing video bytes (RGB clips and frame-aligned depth videos).
 
 Encoding goes through PyAV. Decoding reads only the sampled frames: decord (the default) seeks and decodes
@@ -8,6 +9,10 @@ decoder sees them, and gives every backend the same idea of how many frames a vi
 
 Every failure that comes from the input itself raises `VideoDecodingError` (a `ValueError`) whose message
 starts with the name of the input, so a batch job can catch it per video and log which one was bad.
+
+Why one module: every reader and writer of the containers DEAR uses (decord and PyAV; RGB and lossless depth video)
+shares one backend choice and one error type, and saved folders carry this file: splitting it would only add to what
+they carry.
 """
 
 from __future__ import annotations
@@ -101,8 +106,14 @@ class DepthVideoEncoder:
     bytes equal those of `encode_depth_video` on the whole clip.
     """
 
-    def __init__(self, height: int, width: int, fps: float = 12.0, codec: str = DEPTH_CODEC,
-                 options: dict[str, str] | None = None):
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        fps: float = 12.0,
+        codec: str = DEPTH_CODEC,
+        options: dict[str, str] | None = None,
+    ):
         av = _import_av()
 
         self.height, self.width = int(height), int(width)

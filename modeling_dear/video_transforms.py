@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Clip-level image transforms (numpy; PIL for RandAugment only), applied identically to every frame of a clip.
 
 Clips are uint8 arrays: RGB (T, H, W, 3), depth (T, H, W). Every random choice (RandAugment ops and
@@ -5,6 +6,10 @@ magnitudes, crop box, flip) is drawn once per clip and applied to all its frames
 through exactly the same geometric steps as its RGB clip: same resize, same rotation/shear/translation
 when RandAugment draws one, same crop box, same flip. Photometric steps (colour, contrast, posterize, ...)
 are RGB only: they would change the depth values themselves.
+
+Why one module: the geometry of every transform (resize, crops, flips, RandAugment, test views) is replayed
+identically on RGB, depth and other modalities from one set of drawn parameters, and saved folders carry it; one
+module keeps that shared geometry in one place.
 """
 
 from __future__ import annotations
@@ -168,7 +173,10 @@ def _resample_bilinear(clip: np.ndarray, size: tuple[int, int], box: tuple[float
         return _resample_bilinear_numpy(clip, size, box)
     height, width = size
     return np.stack(
-        [np.asarray(Image.fromarray(frame).resize((width, height), Image.Resampling.BILINEAR, box=box)) for frame in clip]
+        [
+            np.asarray(Image.fromarray(frame).resize((width, height), Image.Resampling.BILINEAR, box=box))
+            for frame in clip
+        ]
     )
 
 
@@ -392,7 +400,9 @@ def sample_randaugment(
 
 def _affine(image, matrix: tuple, fill):
     Image = _pil()[0]
-    return image.transform(image.size, Image.Transform.AFFINE, matrix, resample=Image.Resampling.BILINEAR, fillcolor=fill)
+    return image.transform(
+        image.size, Image.Transform.AFFINE, matrix, resample=Image.Resampling.BILINEAR, fillcolor=fill
+    )
 
 
 def _apply_op(image, op: AugmentOp, fill):

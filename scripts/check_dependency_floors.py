@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Check that every lower bound in setup.py is a version that installs and works.
 
 For each `name>=floor` in `install_requires` (and the `video` extra), this script builds a throwaway virtual
@@ -123,9 +124,19 @@ def check(pins: dict[str, str], label: str, keep: bool = False) -> bool:
     constraints = workdir / "pins.txt"
     constraints.write_text("".join(f"{name}=={version}\n" for name, version in pins.items()))
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-c", str(ROOT / "constraints.txt"), "-c", str(constraints),
-         f"{ROOT}[video]"],
-        capture_output=True, text=True,
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-c",
+            str(ROOT / "constraints.txt"),
+            "-c",
+            str(constraints),
+            f"{ROOT}[video]",
+        ],
+        capture_output=True,
+        text=True,
     )
     if install.returncode != 0:
         # pip's resolver explanation, without its warnings about local index folders

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Shared test helpers. Keep this small and generic: test-specific fixtures belong in their test files; tiny
 random models and generated frames are in `modeling_dear.testing_utils`, shared with the benches."""
 

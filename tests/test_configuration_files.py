@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Every named preset builds a valid config; the launch configs under configuration/ parse and point at real files."""
 
 from pathlib import Path
@@ -31,7 +32,11 @@ def test_table_1_rows_are_presets_at_the_paper_shape():
         config = DearConfig.from_preset(name)
         assert config.encoders == encoders, name
         assert (config.num_frames, config.image_size, config.side_hidden_size) == (8, 224, 320)
-        assert (config.clip_config.hidden_size, config.clip_config.num_hidden_layers, config.clip_config.patch_size) == (768, 12, 16)
+        assert (
+            config.clip_config.hidden_size,
+            config.clip_config.num_hidden_layers,
+            config.clip_config.patch_size,
+        ) == (768, 12, 16)
     assert DearConfig.from_preset("dear").videomamba_config.hidden_size == 192  # VideoMamba-Tiny by default
 
 
@@ -49,7 +54,9 @@ def test_tiny_variants_extend_tiny():
     for name in list_presets():
         if name.startswith("tiny-"):
             values = load_preset_dict(name)
-            assert {k: v for k, v in values.items() if k != "encoders"} == {k: v for k, v in base.items() if k != "encoders"}
+            assert {k: v for k, v in values.items() if k != "encoders"} == {
+                k: v for k, v in base.items() if k != "encoders"
+            }
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "configuration" / "accelerate").glob("*.yaml")), ids=lambda p: p.name)

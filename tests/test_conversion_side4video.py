@@ -18,16 +18,25 @@ def released_side4video_state(with_clip: bool, generator: torch.Generator) -> di
 
     def batch_norm(prefix):
         return {
-            f"{prefix}.weight": r(WIDTH), f"{prefix}.bias": r(WIDTH), f"{prefix}.running_mean": r(WIDTH),
-            f"{prefix}.running_var": r(WIDTH).abs() + 0.5, f"{prefix}.num_batches_tracked": torch.tensor(7),
+            f"{prefix}.weight": r(WIDTH),
+            f"{prefix}.bias": r(WIDTH),
+            f"{prefix}.running_mean": r(WIDTH),
+            f"{prefix}.running_var": r(WIDTH).abs() + 0.5,
+            f"{prefix}.num_batches_tracked": torch.tensor(7),
         }
 
     state = {"visual.side_conv1.weight": r(WIDTH, 3, 3, PATCH, PATCH), "visual.side_conv1.bias": r(WIDTH)}
     state |= batch_norm("visual.side_pre_bn3d") | batch_norm("visual.side_post_bn")
     state["visual.transformer.side_spatial_position_embeddings"] = r(GRID * GRID, WIDTH)
     for k in range(LAYERS):
-        state |= {f"visual.transformer.side_lns.{k}.weight": r(CLIP_WIDTH), f"visual.transformer.side_lns.{k}.bias": r(CLIP_WIDTH)}
-        state |= {f"visual.transformer.side_linears.{k}.weight": r(WIDTH, CLIP_WIDTH), f"visual.transformer.side_linears.{k}.bias": r(WIDTH)}
+        state |= {
+            f"visual.transformer.side_lns.{k}.weight": r(CLIP_WIDTH),
+            f"visual.transformer.side_lns.{k}.bias": r(CLIP_WIDTH),
+        }
+        state |= {
+            f"visual.transformer.side_linears.{k}.weight": r(WIDTH, CLIP_WIDTH),
+            f"visual.transformer.side_linears.{k}.bias": r(WIDTH),
+        }
         block = f"visual.transformer.side_transformer.{k}"
         state |= batch_norm(f"{block}.bn_1") | batch_norm(f"{block}.bn_2")
         state |= {f"{block}.conv.0.weight": r(WIDTH, WIDTH, 1, 1, 1), f"{block}.conv.0.bias": r(WIDTH)}
@@ -40,24 +49,42 @@ def released_side4video_state(with_clip: bool, generator: torch.Generator) -> di
         state |= {f"{block}.mlp.fc2.weight": r(WIDTH, 4 * WIDTH), f"{block}.mlp.fc2.bias": r(WIDTH)}
     state |= {"fc.weight": r(CLASSES, WIDTH), "fc.bias": r(CLASSES)}
     if with_clip:  # OpenAI CLIP's vision tower, as full-model checkpoints carry it
-        state |= {"visual.conv1.weight": r(CLIP_WIDTH, 3, PATCH, PATCH), "visual.class_embedding": r(CLIP_WIDTH),
-                  "visual.positional_embedding": r(GRID * GRID + 1, CLIP_WIDTH), "visual.proj": r(CLIP_WIDTH, 32)}
+        state |= {
+            "visual.conv1.weight": r(CLIP_WIDTH, 3, PATCH, PATCH),
+            "visual.class_embedding": r(CLIP_WIDTH),
+            "visual.positional_embedding": r(GRID * GRID + 1, CLIP_WIDTH),
+            "visual.proj": r(CLIP_WIDTH, 32),
+        }
         for name in ("ln_pre", "ln_post"):
             state |= {f"visual.{name}.weight": r(CLIP_WIDTH), f"visual.{name}.bias": r(CLIP_WIDTH)}
         for k in range(LAYERS):
             block = f"visual.transformer.resblocks.{k}"
             for name in ("ln_1", "ln_2"):
                 state |= {f"{block}.{name}.weight": r(CLIP_WIDTH), f"{block}.{name}.bias": r(CLIP_WIDTH)}
-            state |= {f"{block}.attn.in_proj_weight": r(3 * CLIP_WIDTH, CLIP_WIDTH), f"{block}.attn.in_proj_bias": r(3 * CLIP_WIDTH)}
-            state |= {f"{block}.attn.out_proj.weight": r(CLIP_WIDTH, CLIP_WIDTH), f"{block}.attn.out_proj.bias": r(CLIP_WIDTH)}
-            state |= {f"{block}.mlp.c_fc.weight": r(2 * CLIP_WIDTH, CLIP_WIDTH), f"{block}.mlp.c_fc.bias": r(2 * CLIP_WIDTH)}
-            state |= {f"{block}.mlp.c_proj.weight": r(CLIP_WIDTH, 2 * CLIP_WIDTH), f"{block}.mlp.c_proj.bias": r(CLIP_WIDTH)}
+            state |= {
+                f"{block}.attn.in_proj_weight": r(3 * CLIP_WIDTH, CLIP_WIDTH),
+                f"{block}.attn.in_proj_bias": r(3 * CLIP_WIDTH),
+            }
+            state |= {
+                f"{block}.attn.out_proj.weight": r(CLIP_WIDTH, CLIP_WIDTH),
+                f"{block}.attn.out_proj.bias": r(CLIP_WIDTH),
+            }
+            state |= {
+                f"{block}.mlp.c_fc.weight": r(2 * CLIP_WIDTH, CLIP_WIDTH),
+                f"{block}.mlp.c_fc.bias": r(2 * CLIP_WIDTH),
+            }
+            state |= {
+                f"{block}.mlp.c_proj.weight": r(CLIP_WIDTH, 2 * CLIP_WIDTH),
+                f"{block}.mlp.c_proj.bias": r(CLIP_WIDTH),
+            }
         state["transformer.resblocks.0.ln_1.weight"] = r(16)  # the text tower, which the converter must ignore
     return {f"module.{key}": value for key, value in state.items()}
 
 
 def tiny_config(preset="tiny-s4v-rgb"):
-    return DearConfig.from_preset(preset, image_size=GRID * PATCH, num_frames=4, id2label={i: str(i) for i in range(CLASSES)})
+    return DearConfig.from_preset(
+        preset, image_size=GRID * PATCH, num_frames=4, id2label={i: str(i) for i in range(CLASSES)}
+    )
 
 
 @pytest.fixture
@@ -93,9 +120,13 @@ def test_every_released_tensor_lands_in_its_module(released_file):
     q, k, v = released["visual.transformer.resblocks.2.attn.in_proj_weight"].chunk(3)
     attention = backbone.encoder.layers[2].self_attn
     assert torch.equal(attention.q_proj.weight, q) and torch.equal(attention.v_proj.weight, v)
-    assert torch.equal(attention.k_proj.bias, released["visual.transformer.resblocks.2.attn.in_proj_bias"][CLIP_WIDTH:2 * CLIP_WIDTH])
+    assert torch.equal(
+        attention.k_proj.bias, released["visual.transformer.resblocks.2.attn.in_proj_bias"][CLIP_WIDTH : 2 * CLIP_WIDTH]
+    )
     assert torch.equal(backbone.embeddings.class_embedding, released["visual.class_embedding"])
-    assert torch.equal(backbone.encoder.layers[0].mlp.fc1.weight, released["visual.transformer.resblocks.0.mlp.c_fc.weight"])
+    assert torch.equal(
+        backbone.encoder.layers[0].mlp.fc1.weight, released["visual.transformer.resblocks.0.mlp.c_fc.weight"]
+    )
     assert torch.equal(backbone.post_layernorm.weight, released["visual.ln_post.weight"])
 
     assert report.missing == [] and report.dropped == {} and report.mismatched == {}
@@ -110,14 +141,22 @@ def test_converted_backbone_computes_like_openai_clip(released_file):
     load_side4video_checkpoint(model, path)
     tokens = torch.randn(2, GRID * GRID + 1, CLIP_WIDTH)
     prefix = "visual.transformer.resblocks.0"
-    reference_attention = torch.nn.MultiheadAttention(CLIP_WIDTH, model.config.clip_config.num_attention_heads, batch_first=True)
-    reference_attention.load_state_dict({
-        "in_proj_weight": released[f"{prefix}.attn.in_proj_weight"], "in_proj_bias": released[f"{prefix}.attn.in_proj_bias"],
-        "out_proj.weight": released[f"{prefix}.attn.out_proj.weight"], "out_proj.bias": released[f"{prefix}.attn.out_proj.bias"],
-    })
+    reference_attention = torch.nn.MultiheadAttention(
+        CLIP_WIDTH, model.config.clip_config.num_attention_heads, batch_first=True
+    )
+    reference_attention.load_state_dict(
+        {
+            "in_proj_weight": released[f"{prefix}.attn.in_proj_weight"],
+            "in_proj_bias": released[f"{prefix}.attn.in_proj_bias"],
+            "out_proj.weight": released[f"{prefix}.attn.out_proj.weight"],
+            "out_proj.bias": released[f"{prefix}.attn.out_proj.bias"],
+        }
+    )
 
     def layer_norm(x, name):
-        return torch.nn.functional.layer_norm(x, (CLIP_WIDTH,), released[f"{prefix}.{name}.weight"], released[f"{prefix}.{name}.bias"])
+        return torch.nn.functional.layer_norm(
+            x, (CLIP_WIDTH,), released[f"{prefix}.{name}.weight"], released[f"{prefix}.{name}.bias"]
+        )
 
     with torch.no_grad():
         h = layer_norm(tokens, "ln_1")
@@ -142,9 +181,19 @@ def test_fused_variant_keeps_its_fusion_heads(released_file):
 
 def test_wrong_width_names_the_key_and_both_shapes(released_file):
     path, _ = released_file
-    model = DearForVideoClassification(DearConfig.from_preset("tiny-s4v-rgb", image_size=32, num_frames=4, side_hidden_size=64,
-                                                              id2label={i: str(i) for i in range(CLASSES)}))
-    with pytest.raises(ValueError, match=r"dear\.encoders\.rgb_side4video\.stem\.weight has shape \(32, 3, 3, 8, 8\) in the checkpoint but \(64, 3, 3, 8, 8\)"):
+    model = DearForVideoClassification(
+        DearConfig.from_preset(
+            "tiny-s4v-rgb",
+            image_size=32,
+            num_frames=4,
+            side_hidden_size=64,
+            id2label={i: str(i) for i in range(CLASSES)},
+        )
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"dear\.encoders\.rgb_side4video\.stem\.weight has shape \(32, 3, 3, 8, 8\) in the checkpoint but \(64, 3, 3, 8, 8\)",
+    ):
         load_side4video_checkpoint(model, path)
 
 
@@ -162,7 +211,10 @@ def test_command_line_writes_a_loadable_model(released_file, tmp_path):
     tiny_config().to_json_file(tmp_path / "tiny.json")
     main(["--checkpoint", str(path), "--preset", str(tmp_path / "tiny.json"), "--output", str(tmp_path / "converted")])
     reloaded = DearForVideoClassification.from_pretrained(tmp_path / "converted")
-    assert torch.equal(reloaded.dear.encoders["rgb_side4video"].blocks[0].mlp.fc1.weight, released["visual.transformer.side_transformer.0.mlp.fc1.weight"])
+    assert torch.equal(
+        reloaded.dear.encoders["rgb_side4video"].blocks[0].mlp.fc1.weight,
+        released["visual.transformer.side_transformer.0.mlp.fc1.weight"],
+    )
     assert torch.equal(reloaded.backbone.embeddings.class_embedding, released["visual.class_embedding"])
 
 
@@ -174,8 +226,9 @@ def test_command_line_keeps_the_clip_the_checkpoint_carries(released_file, tmp_p
     config.to_json_file(tmp_path / "tiny.json")
     main(["--checkpoint", str(path), "--preset", str(tmp_path / "tiny.json"), "--output", str(tmp_path / "converted")])
     reloaded = DearForVideoClassification.from_pretrained(tmp_path / "converted")
-    assert torch.equal(reloaded.backbone.encoder.layers[1].mlp.fc2.weight,
-                       released["visual.transformer.resblocks.1.mlp.c_proj.weight"])
+    assert torch.equal(
+        reloaded.backbone.encoder.layers[1].mlp.fc2.weight, released["visual.transformer.resblocks.1.mlp.c_proj.weight"]
+    )
 
 
 def test_command_line_loads_clip_from_elsewhere_when_the_checkpoint_has_none(tmp_path):
@@ -184,18 +237,33 @@ def test_command_line_loads_clip_from_elsewhere_when_the_checkpoint_has_none(tmp
     clip = DearForVideoClassification(tiny_config()).backbone
     clip.save_pretrained(tmp_path / "clip")
     tiny_config().to_json_file(tmp_path / "tiny.json")
-    main(["--checkpoint", str(tmp_path / "side_only.pth"), "--preset", str(tmp_path / "tiny.json"),
-          "--output", str(tmp_path / "converted"), "--backbone", str(tmp_path / "clip")])
+    main(
+        [
+            "--checkpoint",
+            str(tmp_path / "side_only.pth"),
+            "--preset",
+            str(tmp_path / "tiny.json"),
+            "--output",
+            str(tmp_path / "converted"),
+            "--backbone",
+            str(tmp_path / "clip"),
+        ]
+    )
     reloaded = DearForVideoClassification.from_pretrained(tmp_path / "converted")
     assert torch.equal(reloaded.backbone.embeddings.class_embedding, clip.embeddings.class_embedding)
-    assert torch.equal(reloaded.dear.encoders["rgb_side4video"].stem.weight, side_only["module.visual.side_conv1.weight"])
+    assert torch.equal(
+        reloaded.dear.encoders["rgb_side4video"].stem.weight, side_only["module.visual.side_conv1.weight"]
+    )
 
 
 def test_a_shape_mismatch_loads_nothing(released_file):
     path, _ = released_file
     torch.manual_seed(0)
-    model = DearForVideoClassification(DearConfig.from_preset("tiny-s4v-rgb", image_size=32, num_frames=4,
-                                                              id2label={i: str(i) for i in range(CLASSES + 1)}))
+    model = DearForVideoClassification(
+        DearConfig.from_preset(
+            "tiny-s4v-rgb", image_size=32, num_frames=4, id2label={i: str(i) for i in range(CLASSES + 1)}
+        )
+    )
     before = {key: value.clone() for key, value in model.state_dict().items()}
     # only the head (6 classes against the checkpoint's 5) does not fit; the side network and CLIP would
     with pytest.raises(ValueError, match=r"classifiers\.rgb_side4video\.weight has shape \(5, 32\) in the checkpoint"):

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The Gradio demo (demo/app.py): its results against the package's pipeline, its one-line refusals of bad
 input, and the page itself served on localhost and driven in headless Chromium."""
 
@@ -33,8 +34,13 @@ NUM_FRAMES, SIZE = 8, 64  # the tiny preset's clip
 CHROMIUM = os.environ.get("DEAR_TEST_CHROMIUM", "/usr/bin/chromium")
 # what this project's shared CI machines need: no sandbox (root in a container), no GPU, no network chatter
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -218,7 +224,10 @@ def served_app(model_with_depth, tmp_path):
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     process = subprocess.Popen(
         [sys.executable, str(APP), "--model", str(model_with_depth), "--port", str(port), "--device", "cpu"],
-        stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=environment,
+        cwd=tmp_path,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -253,7 +262,10 @@ def test_the_page_in_headless_chromium(browser_api, served_app, model_with_depth
     with browser_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"),  # a fresh profile (Chromium's --user-data-dir)
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900},
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
         )
         try:
             page = browser.new_page()
@@ -274,7 +286,10 @@ def test_the_page_in_headless_chromium(browser_api, served_app, model_with_depth
             assert "RGB ⇄ depth Side4Video" in streams and "RGB ⇄ depth VideoMamba" in streams
             # both pictures are loaded in the page (an <img> without a source, or one that failed to load, has
             # naturalWidth 0 while `complete` is already true)
-            for selector, size in (("#frames img", [2 * SIZE, NUM_FRAMES * SIZE]), ("#animation img", [2 * SIZE, SIZE])):
+            for selector, size in (
+                ("#frames img", [2 * SIZE, NUM_FRAMES * SIZE]),
+                ("#animation img", [2 * SIZE, SIZE]),
+            ):
                 page.wait_for_function(f"document.querySelector('{selector}')?.naturalWidth > 0")
                 assert page.eval_on_selector(selector, "img => [img.naturalWidth, img.naturalHeight]") == size
             page.screenshot(path=str(tmp_path / "demo-result.png"), full_page=True)

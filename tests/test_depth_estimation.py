@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """DepthEstimator on a tiny random DPT saved locally (no downloads), normalisation and visualisation."""
 
 import numpy as np
@@ -8,7 +9,6 @@ from transformers import DPTForDepthEstimation
 
 from modeling_dear.depth_estimation import DepthEstimator, model_input_size, normalize_depth, save_depth_visualization
 from modeling_dear.video_io import encode_video
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """DepthEstimator's speed options (bench/depth_extraction.py measures them): bf16 on CPU with a clean fp32
 fallback, input at the frames' aspect ratio for DPT-Hybrid, channels-last; and their command-line flags."""
 

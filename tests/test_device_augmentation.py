@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The training augmentation as batched tensor ops (device path) against the numpy/PIL path (CPU path)."""
 
 import numpy as np
@@ -17,8 +18,20 @@ from modeling_dear.video_transforms import (
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 # a value for each parametrised op, away from the magnitude-0 identity
-OP_VALUES = {"Rotate": 17.0, "ShearX": -0.2, "ShearY": 0.2, "TranslateX": 0.3, "TranslateY": -0.3, "Posterize": 2.0,
-             "Solarize": 77.0, "SolarizeAdd": 70.0, "Color": 1.6, "Contrast": 0.4, "Brightness": 1.5, "Sharpness": 1.9}
+OP_VALUES = {
+    "Rotate": 17.0,
+    "ShearX": -0.2,
+    "ShearY": 0.2,
+    "TranslateX": 0.3,
+    "TranslateY": -0.3,
+    "Posterize": 2.0,
+    "Solarize": 77.0,
+    "SolarizeAdd": 70.0,
+    "Color": 1.6,
+    "Contrast": 0.4,
+    "Brightness": 1.5,
+    "Sharpness": 1.9,
+}
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +78,9 @@ def test_each_op_matches_the_cpu_path(noisy_clip, name):
 def test_processor_device_path_gives_the_cpu_path_clips(make_frames):
     """`decode_for_training` + `DeviceTrainAugmentation` against `preprocess(mode="train")`, same seed: same frame
     indices, same swapped labels, same pixels up to rounding; videos of different sizes in one batch."""
-    processor = DearVideoProcessor(num_frames=4, train_size={"height": 64, "width": 80},
-                                   crop_size={"height": 56, "width": 56})
+    processor = DearVideoProcessor(
+        num_frames=4, train_size={"height": 64, "width": 80}, crop_size={"height": 56, "width": 56}
+    )
     videos = [make_frames(12, 48 + 6 * i, 70 + 4 * i, seed=i) for i in range(5)]
     depth = [video[..., 0].copy() for video in videos]
     labels = [86, 1, 93, 166, 3]
@@ -107,13 +121,20 @@ def test_collator_on_device_and_trainer_hook_give_the_cpu_batch(make_frames):
     the training device) gives the CPU collator's batch, same seed."""
     from modeling_dear.video_io import encode_depth_video, encode_video
 
-    processor = DearVideoProcessor(num_frames=4, train_size={"height": 64, "width": 80},
-                                   crop_size={"height": 56, "width": 56})
+    processor = DearVideoProcessor(
+        num_frames=4, train_size={"height": 64, "width": 80}, crop_size={"height": 56, "width": 56}
+    )
     rows = []
     for i in range(3):
         frames = make_frames(10, 48 if i != 2 else 40, 64 if i != 2 else 56, seed=i)  # one smaller: padded
-        rows.append({"video": encode_video(frames, fps=12), "depth": encode_depth_video(frames[..., 0].copy()),
-                     "label": [86, 2, 93][i], "video_id": str(i)})
+        rows.append(
+            {
+                "video": encode_video(frames, fps=12),
+                "depth": encode_depth_video(frames[..., 0].copy()),
+                "label": [86, 2, 93][i],
+                "video_id": str(i),
+            }
+        )
     on_cpu = VideoCollator(processor, mode="train", seed=5)(rows)
     device_collator = VideoCollator(processor, mode="train", seed=5, augment_on_device=True)
     raw = device_collator(rows)
@@ -129,8 +150,13 @@ def test_collator_on_device_and_trainer_hook_give_the_cpu_batch(make_frames):
 def test_device_path_carries_other_modalities_like_depth(make_frames):
     """A modality besides RGB and depth (`flow`): decoded as `flow_frames`, augmented on the device with RGB's geometric
     ops and fill, normalised like RGB; the CPU path's clips, videos of different sizes in one batch."""
-    processor = DearVideoProcessor(num_frames=4, train_size={"height": 64, "width": 80}, crop_size={"height": 56, "width": 56},
-                                   randaugment_magnitude=9, modalities=["rgb", "depth", "flow"])
+    processor = DearVideoProcessor(
+        num_frames=4,
+        train_size={"height": 64, "width": 80},
+        crop_size={"height": 56, "width": 56},
+        randaugment_magnitude=9,
+        modalities=["rgb", "depth", "flow"],
+    )
     videos = [make_frames(12, 48 + 6 * i, 70 + 4 * i, seed=i) for i in range(4)]
     flows = [make_frames(12, 48 + 6 * i, 70 + 4 * i, seed=10 + i) for i in range(4)]
     depth = [video[..., 0].copy() for video in videos]

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Training with several processes and with gradient accumulation gives the numbers of one large batch."""
 
 import json
@@ -30,7 +31,9 @@ def assert_gradients_equal(found: dict, expected: dict, what: str) -> None:
     assert found.keys() == expected.keys()
     for name, value in expected.items():
         difference = (found[name] - value).norm()
-        assert difference <= 1e-5 * value.norm() + 1e-10, f"{what}: gradient of {name} differs by {difference / value.norm():.3g}"
+        assert difference <= 1e-5 * value.norm() + 1e-10, (
+            f"{what}: gradient of {name} differs by {difference / value.norm():.3g}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +42,21 @@ def runs(tmp_path_factory):
     processes, gloo, through `accelerate launch` and the shipped config): one step each, same model and data."""
     output = tmp_path_factory.mktemp("one_step")
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-               str(ROOT / "configuration" / "accelerate" / "multi_cpu_2.yaml"), "--main_process_port", str(free_port()),
-               str(ROOT / "tests" / "distributed_one_step.py"), str(output), str(BATCH)]
-    launched = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(ROOT / "configuration" / "accelerate" / "multi_cpu_2.yaml"),
+        "--main_process_port",
+        str(free_port()),
+        str(ROOT / "tests" / "distributed_one_step.py"),
+        str(output),
+        str(BATCH),
+    ]
+    launched = subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
@@ -89,7 +103,9 @@ def test_two_processes_match_accumulation_with_batch_statistics(runs):
     each setup accumulated during its step differ."""
     results, _ = runs
     (accumulated, accumulated_gradients), (distributed, distributed_gradients) = (
-        results["1proc-Bx2-batch"], results["2procs-batch"])
+        results["1proc-Bx2-batch"],
+        results["2procs-batch"],
+    )
     for key in ("train_loss", "grad_norm"):
         assert distributed[key] == pytest.approx(accumulated[key], rel=1e-5), key
     assert_gradients_equal(distributed_gradients, accumulated_gradients, "2 processes vs accumulation")
@@ -112,7 +128,12 @@ def test_every_trainable_parameter_gets_a_gradient(preset):
     torch.manual_seed(0)
     model = DearForVideoClassification(config).train()
     video = torch.randn(2, 2, 3, 32, 32)
-    model(pixel_values=video, depth_pixel_values=video.flip(0) if config.needs_depth else None,
-          labels=torch.tensor([0, 1])).loss.backward()
-    unused = [name for name, parameter in model.named_parameters() if parameter.requires_grad and parameter.grad is None]
+    model(
+        pixel_values=video,
+        depth_pixel_values=video.flip(0) if config.needs_depth else None,
+        labels=torch.tensor([0, 1]),
+    ).loss.backward()
+    unused = [
+        name for name, parameter in model.named_parameters() if parameter.requires_grad and parameter.grad is None
+    ]
     assert not unused

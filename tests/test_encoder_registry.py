@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """A fourth encoder, defined here and nowhere in the package: registered, fed from a dataset column of its own modality
 through the processor and the collator, fused with RGB, trained, saved, reloaded (also with trust_remote_code in a
 process without the package) and run by the pipeline. README "Adding an encoder" shows the same steps."""

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Frame index rules: TSN train, segment centres, 2 test clips at 1/4 and 3/4, short videos, strides."""
 
 import numpy as np
@@ -24,7 +25,7 @@ def test_val_takes_segment_centres(n):
     assert indices.dtype == np.int64 and indices.shape == (8,)
     np.testing.assert_array_equal(indices, [s + (e - s) // 2 for s, e in segment_bounds(n, 8)])
     assert (np.diff(indices) > 0).all()
-    for index, (start, end) in zip(indices, segment_bounds(n, 8)):
+    for index, (start, end) in zip(indices, segment_bounds(n, 8), strict=True):
         assert start <= index < end
 
 
@@ -43,7 +44,7 @@ def test_train_takes_one_random_frame_per_segment(n):
     for _ in range(300):
         indices = segment_train_indices(n, 8, rng)
         assert indices.shape == (8,) and (np.diff(indices) > 0).all()
-        for i, (index, (start, end)) in enumerate(zip(indices, segment_bounds(n, 8))):
+        for i, (index, (start, end)) in enumerate(zip(indices, segment_bounds(n, 8), strict=True)):
             assert start <= index < end
             seen[i].add(int(index))
     # every frame of every segment gets drawn: the choice is uniform within segments, not fixed
@@ -64,7 +65,7 @@ def test_test_clips_at_quarter_and_three_quarters(n):
     np.testing.assert_array_equal(clips[0], [s + (e - s) // 4 for s, e in bounds])
     np.testing.assert_array_equal(clips[1], [s + 3 * (e - s) // 4 for s, e in bounds])
     for clip in clips:
-        assert all(s <= index < e for index, (s, e) in zip(clip, bounds))
+        assert all(s <= index < e for index, (s, e) in zip(clip, bounds, strict=True))
     assert (np.diff(clips, axis=1) > 0).all()
     if n >= 16:  # n ≥ 2T: the two clips never share a frame
         assert not set(clips[0]) & set(clips[1])

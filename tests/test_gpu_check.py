@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """bench/gpu_check.py run as users run it (`python bench/gpu_check.py ...` from the repository root), on a machine
 without a GPU: it says so and exits cleanly, and (--smoke) every row runs with tiny models on the CPU, so the
 script is ready for the first GPU machine."""
@@ -14,7 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_gpu_check(*arguments: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}  # no GPU, even on a machine with one
     return subprocess.run(
-        [sys.executable, "bench/gpu_check.py", *arguments], capture_output=True, text=True, cwd=ROOT, env=env,
+        [sys.executable, "bench/gpu_check.py", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
         timeout=600,
     )
 
@@ -38,7 +43,11 @@ def test_smoke_run_walks_every_row_on_cpu(tmp_path):
     rows = report["rows"]
     checks = [row["check"] for row in rows]
     assert [c.split(",")[0] for c in checks] == [
-        "DEAR training step", "DEAR inference", "depth extraction", "depth extraction", "selective scan fwd+bwd",
+        "DEAR training step",
+        "DEAR inference",
+        "depth extraction",
+        "depth extraction",
+        "selective scan fwd+bwd",
     ], checks
     assert all(row.get("ok", True) for row in rows) and not any(row["value"] == "ERROR" for row in rows)
     assert rows[0]["seconds"] > 0 and rows[1]["clips_per_s"] > 0

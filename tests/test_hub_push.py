@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """What the training recipe (`dear-train`, `examples/run_ssv2.py`) publishes: every revision it pushes to the Hub
 during training is a whole, loadable model, and the model card it writes is true for the run and its usage code runs.
 
@@ -6,7 +7,6 @@ kept as a folder of its own (no network).
 """
 
 import concurrent.futures
-import json
 import shutil
 import subprocess
 import sys
@@ -36,8 +36,17 @@ class LocalHub:
     def create_repo(self, repo_id, **kwargs):
         return SimpleNamespace(repo_id=f"local-user/{repo_id}")
 
-    def upload_folder(self, repo_id, folder_path, commit_message=None, path_in_repo=None, allow_patterns=None,
-                      ignore_patterns=None, run_as_future=False, **kwargs):
+    def upload_folder(
+        self,
+        repo_id,
+        folder_path,
+        commit_message=None,
+        path_in_repo=None,
+        allow_patterns=None,
+        ignore_patterns=None,
+        run_as_future=False,
+        **kwargs,
+    ):
         folder = Path(folder_path)
         files = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
         target = self.repository / (path_in_repo or "")
@@ -73,14 +82,31 @@ def test_every_pushed_revision_is_the_model_at_that_step(colour_dataset, tmp_pat
     hub = LocalHub(tmp_path / "hub")
     monkeypatch.setattr("transformers.trainer.hf_api", lambda: hub)
     generator = torch.Generator().manual_seed(3)
-    inputs = {"pixel_values": torch.randn(2, 4, 3, 32, 32, generator=generator),
-              "depth_pixel_values": torch.randn(2, 4, 3, 32, 32, generator=generator)}
+    inputs = {
+        "pixel_values": torch.randn(2, 4, 3, 32, 32, generator=generator),
+        "depth_pixel_values": torch.randn(2, 4, 3, 32, 32, generator=generator),
+    }
     recorder = LogitsAtEachSave(inputs)
     # the recipe's save strategy (every epoch, last 2 checkpoints kept), 2 epochs of 6 steps
     run(
-        arguments(colour_dataset, tmp_path / "run", tiny_config_file(tmp_path), "--do_train", "--num_train_epochs", "2",
-                  "--save_strategy", "epoch", "--eval_strategy", "no", "--repeated_augmentation", "1",
-                  "--push_to_hub", "true", "--hub_model_id", "dear-test"),
+        arguments(
+            colour_dataset,
+            tmp_path / "run",
+            tiny_config_file(tmp_path),
+            "--do_train",
+            "--num_train_epochs",
+            "2",
+            "--save_strategy",
+            "epoch",
+            "--eval_strategy",
+            "no",
+            "--repeated_augmentation",
+            "1",
+            "--push_to_hub",
+            "true",
+            "--hub_model_id",
+            "dear-test",
+        ),
         callbacks=[recorder],
     )
     final = DearForVideoClassification.from_pretrained(tmp_path / "run").eval()
@@ -89,7 +115,11 @@ def test_every_pushed_revision_is_the_model_at_that_step(colour_dataset, tmp_pat
 
     pushes = [commit for commit in hub.commits if commit["path_in_repo"] is None]
     assert [commit["message"] for commit in pushes] == [
-        "Training in progress, epoch 1", "Training in progress, epoch 2", "Model save", "End of training"]
+        "Training in progress, epoch 1",
+        "Training in progress, epoch 2",
+        "Model save",
+        "End of training",
+    ]
     # `trainer.save_model()` pushes too ("Model save"), and so does the end of the run: both the final model
     assert len(recorder.logits) == 3
     recorder.logits.append(recorder.logits[-1])
@@ -97,7 +127,7 @@ def test_every_pushed_revision_is_the_model_at_that_step(colour_dataset, tmp_pat
     torch.save({"inputs": inputs, "expected": recorder.logits}, tmp_path / "io.pt")
 
     backbone_keys = [k for k in final.state_dict() if k.startswith("backbone.")]
-    for commit, expected in zip(pushes, recorder.logits):
+    for commit, expected in zip(pushes, recorder.logits, strict=True):
         snapshot = commit["snapshot"]
         assert not (snapshot / "_frozen_weights.json").exists()
         assert {"modeling_dear.py", "configuration_dear.py", "config.json"} <= {p.name for p in snapshot.iterdir()}
@@ -122,9 +152,13 @@ def test_every_pushed_revision_is_the_model_at_that_step(colour_dataset, tmp_pat
         print("all revisions OK")
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
-                            env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin",
-                                 "OMP_NUM_THREADS": "1"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "all revisions OK" in result.stdout
     assert not (tmp_path / "run" / "_hub_push").exists()  # the whole-model copies are gone after the final push
@@ -137,7 +171,7 @@ def test_every_pushed_revision_is_the_model_at_that_step(colour_dataset, tmp_pat
 def card_snippet(readme: Path) -> str:
     text = readme.read_text()
     start = text.index("```python\n") + len("```python\n")
-    return text[start:text.index("```", start)]
+    return text[start : text.index("```", start)]
 
 
 def run_card_snippet(readme: Path, cwd: Path, with_depth: bool) -> str:
@@ -150,9 +184,13 @@ def run_card_snippet(readme: Path, cwd: Path, with_depth: bool) -> str:
     (cwd / "video.mp4").write_bytes(encode_video(frames, codec="libx264"))
     if with_depth:
         (cwd / "video_depth.mp4").write_bytes(encode_depth_video(frames[..., 0]))
-    result = subprocess.run([sys.executable, "-c", WITHOUT_PACKAGE_PRELUDE + card_snippet(readme)], capture_output=True,
-                            text=True, cwd=cwd, env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / "hf"),
-                                                     "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PACKAGE_PRELUDE + card_snippet(readme)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / "hf"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -162,9 +200,19 @@ def test_cards_of_a_trained_and_an_evaluation_only_folder_are_true_and_their_cod
     from huggingface_hub import ModelCard
 
     config_file = tiny_config_file(tmp_path, "tiny-dear-rgb-depth")
-    common = ["--eval_strategy", "no", "--save_strategy", "no", "--repeated_augmentation", "1", "--max_eval_samples", "3"]
-    run(arguments(colour_dataset, tmp_path / "run", config_file, "--do_train", "--do_eval", "--max_steps", "2",
-                  *common))
+    common = [
+        "--eval_strategy",
+        "no",
+        "--save_strategy",
+        "no",
+        "--repeated_augmentation",
+        "1",
+        "--max_eval_samples",
+        "3",
+    ]
+    run(
+        arguments(colour_dataset, tmp_path / "run", config_file, "--do_train", "--do_eval", "--max_steps", "2", *common)
+    )
     card = ModelCard.load(tmp_path / "run" / "README.md")
     assert "SchedulerType" not in card.text and "then cosine" in card.text  # the scheduler by name, not an enum repr
     assert "RANDOM weights" in card.text and "CLIP ViT-B/16" not in card.text
@@ -178,8 +226,11 @@ def test_cards_of_a_trained_and_an_evaluation_only_folder_are_true_and_their_cod
 
     # an evaluation-only run saves no weights: its card's code loads the model it evaluated
     evaluated = tmp_path / "evaluated"
-    run(arguments(colour_dataset, evaluated, config_file, "--model_name_or_path", str(tmp_path / "run"),
-                  "--do_eval", *common))
+    run(
+        arguments(
+            colour_dataset, evaluated, config_file, "--model_name_or_path", str(tmp_path / "run"), "--do_eval", *common
+        )
+    )
     assert not (evaluated / "model.safetensors").exists()
     card = ModelCard.load(evaluated / "README.md")
     assert f'from_pretrained("{tmp_path / "run"}"' in card.text and "trained nothing" in card.text
@@ -193,8 +244,12 @@ def test_card_metadata_names_the_pretrained_backbone_and_a_valid_licence(tmp_pat
     from modeling_dear import DearConfig
     from modeling_dear.hub.model_card import build_model_card
 
-    card = build_model_card(DearConfig.from_preset("dear"), repo_id="someone/dear-ssv2", license="other",
-                            backbone_source="openai/clip-vit-base-patch16")
+    card = build_model_card(
+        DearConfig.from_preset("dear"),
+        repo_id="someone/dear-ssv2",
+        license="other",
+        backbone_source="openai/clip-vit-base-patch16",
+    )
     card.save(tmp_path / "README.md")
     data = ModelCard.load(tmp_path / "README.md").data
     assert data.base_model == "openai/clip-vit-base-patch16"
@@ -207,4 +262,4 @@ def test_card_metadata_names_the_pretrained_backbone_and_a_valid_licence(tmp_pat
 
 def card_snippet_text(text: str) -> str:
     start = text.index("```python\n")
-    return text[start:text.index("```", start + 10)]
+    return text[start : text.index("```", start + 10)]

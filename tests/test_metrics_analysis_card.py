@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The evaluate metric module, the per-class depth analysis, and the model card."""
 
 import json
@@ -7,8 +8,9 @@ import pytest
 from huggingface_hub import ModelCard
 
 from modeling_dear import DearConfig
-from modeling_dear.evaluation.per_class_comparison import compare_predictions, main as analysis_main, write_comparison
 from modeling_dear.evaluation import load_video_accuracy
+from modeling_dear.evaluation.per_class_comparison import compare_predictions, write_comparison
+from modeling_dear.evaluation.per_class_comparison import main as analysis_main
 from modeling_dear.hub.model_card import build_model_card
 
 
@@ -41,15 +43,22 @@ def write_jsonl(path, rows):
 
 @pytest.fixture
 def two_runs(tmp_path):
-    names = {0: "Moving something towards the camera", 1: "Moving something away from the camera", 2: "Moving something up"}
+    names = {
+        0: "Moving something towards the camera",
+        1: "Moving something away from the camera",
+        2: "Moving something up",
+    }
     labels = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2]
     rgb = [0, 1, 1, 0, 0, 0, 1, 1, 2, 2]  # class 0: 2/4, class 1: 2/4, class 2: 2/2
     dear = [0, 0, 0, 0, 1, 1, 1, 0, 2, 0]  # class 0: 4/4, class 1: 3/4, class 2: 1/2
     for name, predictions in (("rgb", rgb), ("dear", dear)):
-        write_jsonl(tmp_path / f"{name}.jsonl", [
-            {"video_id": f"v{i}", "label": label, "label_name": names[label], "prediction": p}
-            for i, (label, p) in enumerate(zip(labels, predictions))
-        ])
+        write_jsonl(
+            tmp_path / f"{name}.jsonl",
+            [
+                {"video_id": f"v{i}", "label": label, "label_name": names[label], "prediction": p}
+                for i, (label, p) in enumerate(zip(labels, predictions, strict=True))
+            ],
+        )
     return tmp_path / "rgb.jsonl", tmp_path / "dear.jsonl"
 
 
@@ -88,7 +97,9 @@ def test_analysis_refuses_mismatched_files(two_runs, tmp_path):
 
 def test_model_card_renders_and_its_metadata_parses(tmp_path):
     config = DearConfig.from_preset("dear")
-    card = build_model_card(config, repo_id="someone/dear-ssv2", metrics={"top1": 0.708, "top5": 0.925, "mean_class_accuracy": 0.61})
+    card = build_model_card(
+        config, repo_id="someone/dear-ssv2", metrics={"top1": 0.708, "top5": 0.925, "mean_class_accuracy": 0.61}
+    )
     card.save(tmp_path / "README.md")
     reloaded = ModelCard.load(tmp_path / "README.md")
     data = reloaded.data
@@ -110,7 +121,9 @@ def test_model_card_of_the_rgb_variant_names_its_row():
 
 def test_model_card_of_another_modality_lists_it_and_passes_its_video():
     config = DearConfig.from_preset(
-        "s4v-rgb", encoders=["rgb_side4video", "flow_s4v"], encoder_configs={"flow_s4v": {"type": "side4video", "modality": "flow"}}
+        "s4v-rgb",
+        encoders=["rgb_side4video", "flow_s4v"],
+        encoder_configs={"flow_s4v": {"type": "side4video", "modality": "flow"}},
     )
     card = build_model_card(config, repo_id="x/flow")
     text = card.text
@@ -118,6 +131,9 @@ def test_model_card_of_another_modality_lists_it_and_passes_its_video():
     assert "- flow: `flow_pixel_values`, read by `flow_s4v`" in text
     assert "RGB ⇄\nflow" in text
     assert 'processor("video.mp4", flow="video_flow.mp4", mode="val"' in text
-    assert 'flow_pixel_values=inputs["flow_pixel_values"]' in text and 'classifier("video.mp4", flow="video_flow.mp4", top_k=5)' in text
+    assert (
+        'flow_pixel_values=inputs["flow_pixel_values"]' in text
+        and 'classifier("video.mp4", flow="video_flow.mp4", top_k=5)' in text
+    )
     assert "## How depth was made" not in text and "Depth is *estimated*" not in text and "depth=" not in text
     assert "flow" in card.data.tags and "depth" not in card.data.tags and "videomamba" not in card.data.tags

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """DEAR against transformers' model contract: a base model under AutoModel, standard outputs in both return modes,
 typed keyword arguments, eager and SDPA attention everywhere, initialisation independent of the device."""
 
@@ -43,7 +44,9 @@ def test_base_model_under_auto_model(tmp_path):
     base = AutoModel.from_pretrained(tmp_path).eval()
     inputs = tiny_inputs(config)
     with torch.no_grad():
-        for ours, theirs in zip(base(**inputs).pooler_output, classifier.eval().dear(**inputs).pooler_output, strict=True):
+        for ours, theirs in zip(
+            base(**inputs).pooler_output, classifier.eval().dear(**inputs).pooler_output, strict=True
+        ):
             torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
 
 
@@ -56,7 +59,9 @@ def test_hidden_states_and_attentions_are_tuples_of_tensors_in_both_return_modes
         as_tuple = model(**inputs, output_hidden_states=True, output_attentions=True, return_dict=False)
     clip_layers, side_blocks = config.clip_config.num_hidden_layers, config.clip_config.num_hidden_layers
     # every encoder: embedding + each layer; each stream: both sides after each layer
-    expected_hidden = 2 * (side_blocks + 1) + (config.videomamba_config.num_hidden_layers + 1) + 2 * 2 * config.fusion_num_layers
+    expected_hidden = (
+        2 * (side_blocks + 1) + (config.videomamba_config.num_hidden_layers + 1) + 2 * 2 * config.fusion_num_layers
+    )
     # CLIP once per modality it reads (rgb, depth), both side networks, both directions of each fusion layer
     expected_attentions = 2 * clip_layers + 2 * side_blocks + 2 * 2 * config.fusion_num_layers
     assert isinstance(outputs.hidden_states, tuple) and len(outputs.hidden_states) == expected_hidden
@@ -174,4 +179,6 @@ def test_meta_device_construction_then_init_weights_equals_normal_construction()
             continue
         # random weights: the same distribution (a 25% margin covers sampling noise at these sizes)
         assert abs(value.std().item() / reference.std().item() - 1) < 0.25, (name, value.std(), reference.std())
-        assert abs(value.mean().item() - reference.mean().item()) < 6 * reference.std().item() * reference.numel() ** -0.5, name
+        assert (
+            abs(value.mean().item() - reference.mean().item()) < 6 * reference.std().item() * reference.numel() ** -0.5
+        ), name

@@ -1,4 +1,9 @@
-"""DearForVideoClassification on tiny configs: shapes, gradients, freezing, gates, save/load, bad input."""
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
+"""DearForVideoClassification on tiny configs: shapes, gradients, freezing, gates, save/load, bad input.
+
+Why one module: these are the tests of the model classes themselves (shapes, freezing, gradients, save/load, inputs
+refused); the contract, registry and saved-folder tests have their own files.
+"""
 
 import copy
 import json
@@ -12,14 +17,26 @@ from modeling_dear import DearConfig, DearForVideoClassification
 from modeling_dear.modeling_fusion import GatedCrossAttentionBlock
 from modeling_dear.modeling_side4video import Side4VideoAttention, Side4VideoBlock, shift_cls_tokens
 
-TINY_VARIANTS = ["tiny", "tiny-s4v-rgb", "tiny-dear-rgb-depth", "tiny-dear-rgb-videomamba", "tiny-depth-s4v", "tiny-depth-videomamba"]
+TINY_VARIANTS = [
+    "tiny",
+    "tiny-s4v-rgb",
+    "tiny-dear-rgb-depth",
+    "tiny-dear-rgb-videomamba",
+    "tiny-depth-s4v",
+    "tiny-depth-videomamba",
+]
 
 
 class DearModelTester:
     """Tiny configs and inputs: 4 frames of 32x32, patch 8 (4x4 grid), 5 classes."""
 
     def __init__(self, preset="tiny", batch_size=2, num_frames=4, image_size=32, num_labels=5, **overrides):
-        self.batch_size, self.num_frames, self.image_size, self.num_labels = batch_size, num_frames, image_size, num_labels
+        self.batch_size, self.num_frames, self.image_size, self.num_labels = (
+            batch_size,
+            num_frames,
+            image_size,
+            num_labels,
+        )
         self.config = DearConfig.from_preset(
             preset,
             num_frames=num_frames,
@@ -114,7 +131,9 @@ def test_optimizer_step_leaves_backbone_bit_identical():
     backbone_before = copy.deepcopy(model.backbone.state_dict())
     side_before = model.dear.encoders["rgb_side4video"].stem.weight.detach().clone()
     optimizer = torch.optim.AdamW(trainable_parameters(model).values(), lr=1e-2, weight_decay=0.15)
-    assert not any(p is q for group in optimizer.param_groups for p in group["params"] for q in model.backbone.parameters())
+    assert not any(
+        p is q for group in optimizer.param_groups for p in group["params"] for q in model.backbone.parameters()
+    )
 
     model(**tester.inputs()).loss.backward()
     optimizer.step()
@@ -264,16 +283,27 @@ def test_encoder_checkpointing_gives_the_same_step_with_less_kept_memory():
     """The memory default (every Side4Video and VideoMamba block re-run in backward) changes memory, not the step:
     same loss, gradients and BatchNorm statistics in fp32, with VideoMamba drop-path on (the recomputation must
     draw the same masks), and the forward keeps much less for backward."""
-    tester = DearModelTester("tiny", videomamba_config={"hidden_size": 32, "num_hidden_layers": 3, "d_state": 8,
-                                                       "patch_size": 16, "drop_path_rate": 0.3})
+    tester = DearModelTester(
+        "tiny",
+        videomamba_config={
+            "hidden_size": 32,
+            "num_hidden_layers": 3,
+            "d_state": 8,
+            "patch_size": 16,
+            "drop_path_rate": 0.3,
+        },
+    )
     assert tester.config.encoder_checkpointing  # the default
     inputs = tester.inputs()
     results = []
     for enabled in (False, True):
         model = tester.model(seed=3).train().set_encoder_checkpointing(enabled)
         encoders = model.dear.encoders
-        blocks = [*encoders["rgb_side4video"].blocks, *encoders["depth_side4video"].blocks,
-                  *encoders["depth_videomamba"].videomamba.layers]
+        blocks = [
+            *encoders["rgb_side4video"].blocks,
+            *encoders["depth_side4video"].blocks,
+            *encoders["depth_videomamba"].videomamba.layers,
+        ]
         assert all(block.gradient_checkpointing == enabled for block in blocks)
         torch.manual_seed(11)  # the drop-path masks
         loss = model(**inputs).loss
@@ -308,8 +338,12 @@ def test_tap_with_folded_layer_norm_equals_layer_norm_then_linear():
     hidden = torch.randn(6, 17, tester.config.clip_config.hidden_size)
     expected = side.tap_projections[1](side.tap_norms[1](hidden))
     torch.testing.assert_close(side._tap(1, hidden), expected, rtol=1e-5, atol=1e-5)
-    reference_grads = torch.autograd.grad(expected.square().sum(), [side.tap_norms[1].weight, side.tap_projections[1].weight])
-    folded_grads = torch.autograd.grad(side._tap(1, hidden).square().sum(), [side.tap_norms[1].weight, side.tap_projections[1].weight])
+    reference_grads = torch.autograd.grad(
+        expected.square().sum(), [side.tap_norms[1].weight, side.tap_projections[1].weight]
+    )
+    folded_grads = torch.autograd.grad(
+        side._tap(1, hidden).square().sum(), [side.tap_norms[1].weight, side.tap_projections[1].weight]
+    )
     for folded, reference in zip(folded_grads, reference_grads, strict=True):
         torch.testing.assert_close(folded, reference, rtol=1e-4, atol=1e-4)
 
@@ -404,7 +438,9 @@ def test_side4video_trainable_parameters_at_vit_b16():
         model = DearForVideoClassification(DearConfig.from_preset("s4v-rgb"))
     side = sum(p.numel() for p in model.dear.encoders["rgb_side4video"].parameters())
     trainable = sum(p.numel() for p in trainable_parameters(model).values())
-    print(f"Side4Video side network at ViT-B/16, width 320: {side / 1e6:.2f} M; with the 174-class head: {trainable / 1e6:.2f} M")
+    print(
+        f"Side4Video side network at ViT-B/16, width 320: {side / 1e6:.2f} M; with the 174-class head: {trainable / 1e6:.2f} M"
+    )
     assert abs(trainable / 21.1e6 - 1) < 0.01
     assert abs(sum(p.numel() for p in model.dear.encoders["rgb_side4video"].blocks[0].parameters()) / 1.44e6 - 1) < 0.01
     assert abs(sum(p.numel() for p in model.dear.encoders["rgb_side4video"].stem.parameters()) / 0.74e6 - 1) < 0.01
@@ -473,19 +509,38 @@ def test_load_pretrained_backbone_from_local_clip_checkpoints(tmp_path):
     assert not any(p.requires_grad for p in model.backbone.parameters())
 
     # a full CLIP (text + vision) checkpoint, as openai/clip-vit-base-patch16 is published
-    full = CLIPModel(CLIPConfig(vision_config=model.config.clip_config.to_dict(),
-                                text_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
-                                             "num_attention_heads": 2, "vocab_size": 50, "projection_dim": 32},
-                                projection_dim=32))
+    full = CLIPModel(
+        CLIPConfig(
+            vision_config=model.config.clip_config.to_dict(),
+            text_config={
+                "hidden_size": 16,
+                "intermediate_size": 32,
+                "num_hidden_layers": 1,
+                "num_attention_heads": 2,
+                "vocab_size": 50,
+                "projection_dim": 32,
+            },
+            projection_dim=32,
+        )
+    )
     full.save_pretrained(tmp_path / "full")
     model.load_pretrained_encoders(clip_name_or_path=str(tmp_path / "full"))
     torch.testing.assert_close(
         model.backbone.embeddings.patch_embedding.weight, full.vision_model.embeddings.patch_embedding.weight
     )
 
-    wrong = CLIPVisionModel(DearModelTester("tiny-s4v-rgb", clip_config={"hidden_size": 24, "num_attention_heads": 2,
-                                                                         "intermediate_size": 48, "patch_size": 8,
-                                                                         "num_hidden_layers": 3}).config.clip_config)
+    wrong = CLIPVisionModel(
+        DearModelTester(
+            "tiny-s4v-rgb",
+            clip_config={
+                "hidden_size": 24,
+                "num_attention_heads": 2,
+                "intermediate_size": 48,
+                "patch_size": 8,
+                "num_hidden_layers": 3,
+            },
+        ).config.clip_config
+    )
     wrong.save_pretrained(tmp_path / "wrong")
     with pytest.raises(ValueError, match="does not fit this model's clip_config: .*checkpoint \\(24"):
         model.load_pretrained_encoders(clip_name_or_path=str(tmp_path / "wrong"))

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The DEAR pipeline, on-the-fly depth and `dear-predict`, on a tiny saved model with a tiny bundled DPT (offline)."""
 
 import io
@@ -9,14 +10,14 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from conftest import WITHOUT_PACKAGE_PRELUDE, tiny_dpt_config
+from PIL import Image
 from transformers import DPTForDepthEstimation, pipeline
 from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
 
 from modeling_dear import DearConfig, DearForVideoClassification, DearVideoClassificationPipeline, DearVideoProcessor
-from modeling_dear.depth_estimation import DepthEstimator, read_depth_preprocessing
 from modeling_dear.cli.predict import main as predict_main
+from modeling_dear.depth_estimation import DepthEstimator, read_depth_preprocessing
 from modeling_dear.video_io import VideoDecodingError, encode_depth_video, encode_video
 
 NUM_FRAMES, SIZE, NUM_LABELS = 8, 64, 5  # the "tiny" preset's clip: 8 frames of 64x64
@@ -114,11 +115,27 @@ def test_saved_folder_maps_video_classification_to_the_dear_pipeline(model_dir, 
 
 
 def test_other_video_models_keep_transformers_pipeline():
-    from transformers import VideoClassificationPipeline, VideoMAEConfig, VideoMAEForVideoClassification, VideoMAEImageProcessor
+    from transformers import (
+        VideoClassificationPipeline,
+        VideoMAEConfig,
+        VideoMAEForVideoClassification,
+        VideoMAEImageProcessor,
+    )
 
-    model = VideoMAEForVideoClassification(VideoMAEConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                                          intermediate_size=64, image_size=32, num_frames=4, num_labels=3))
-    stock = pipeline("video-classification", model=model, image_processor=VideoMAEImageProcessor(size={"shortest_edge": 32}))
+    model = VideoMAEForVideoClassification(
+        VideoMAEConfig(
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+            image_size=32,
+            num_frames=4,
+            num_labels=3,
+        )
+    )
+    stock = pipeline(
+        "video-classification", model=model, image_processor=VideoMAEImageProcessor(size={"shortest_edge": 32})
+    )
     assert isinstance(stock, VideoClassificationPipeline) and not isinstance(stock, DearVideoClassificationPipeline)
 
 
@@ -139,7 +156,10 @@ def test_trust_remote_code_pipeline_without_the_package(model_dir, videos, pipe,
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
         env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -166,7 +186,9 @@ def test_predict_command_prints_top_5_and_writes_the_visualisation(model_dir, vi
 def test_on_the_fly_depth_equals_stored_depth_through_the_processor(model_dir, make_frames):
     model = DearForVideoClassification.from_pretrained(model_dir).eval()
     frames = make_frames(NUM_FRAMES, SIZE, SIZE, seed=3)  # already the crop size: the processor keeps them as they are
-    estimator = DepthEstimator(model.depth_estimator, image_processor=DPT_PROCESSOR, device="cpu", batch_size=NUM_FRAMES)
+    estimator = DepthEstimator(
+        model.depth_estimator, image_processor=DPT_PROCESSOR, device="cpu", batch_size=NUM_FRAMES
+    )
     depth = estimator(frames)  # uint8, per clip, the way depth is stored for training
     inputs = DearVideoProcessor.from_pretrained(model_dir)(frames, depth=depth)
 
@@ -254,7 +276,10 @@ def _write(path, data):
         (lambda folder: folder, "is a directory, not a video file"),
         (lambda folder: _write(folder / "empty.webm", b""), "empty.webm: empty file"),
         (lambda folder: _write(folder / "notes.mp4", b"these are not video bytes" * 40), "notes.mp4: "),
-        (lambda folder: _write(folder / "cut.webm", _first_half(folder / "clip.webm")), "cut.webm: truncated or damaged"),
+        (
+            lambda folder: _write(folder / "cut.webm", _first_half(folder / "clip.webm")),
+            "cut.webm: truncated or damaged",
+        ),
     ],
     ids=["missing", "directory", "empty", "not-a-video", "truncated"],
 )

@@ -1,6 +1,11 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """SSv2 preparation end to end on a miniature download (a few generated WebM files, the four label files in
 the real format, a corrupt video, an id without a file, an unlabelled file), with a tiny random DPT: rows,
-labels, frame alignment, reports, archive parts, resumption after an interruption, and bad input."""
+labels, frame alignment, reports, archive parts, resumption after an interruption, and bad input.
+
+Why one module: one fixture download (videos, archive parts, label files) serves every preparation test, from
+planning through resume and failures to the written card.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +25,13 @@ pytest.importorskip("av")
 torch = pytest.importorskip("torch")
 
 from modeling_dear.cli import prepare_ssv2 as cli  # noqa: E402
+from modeling_dear.data.schema import COLUMNS, ssv2_label_names, video_features  # noqa: E402
 from modeling_dear.data.ssv2 import (  # noqa: E402
     REPORT_FILE,
     SSv2InputError,
     normalize_template,
     prepare_ssv2,
 )
-from modeling_dear.data.schema import COLUMNS, ssv2_label_names, video_features  # noqa: E402
 from modeling_dear.video_io import encode_video, probe_video, read_depth_frames  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,8 +62,12 @@ def download(tmp_path_factory, make_frames):
     (labels / "labels.json").write_text(json.dumps({names[i]: str(i) for i in order}, indent=4))
     for split, ids in (("train", TRAIN_IDS), ("validation", VALIDATION_IDS)):
         entries = [
-            {"id": i, "label": names[CLASSES[i]].replace("something", "a cup"),
-             "template": _bracketed(names[CLASSES[i]]), "placeholders": ["a cup"] * names[CLASSES[i]].count("something")}
+            {
+                "id": i,
+                "label": names[CLASSES[i]].replace("something", "a cup"),
+                "template": _bracketed(names[CLASSES[i]]),
+                "placeholders": ["a cup"] * names[CLASSES[i]].count("something"),
+            }
             for i in ids
         ]
         (labels / f"{split}.json").write_text(json.dumps(entries, indent=4))
@@ -148,8 +157,11 @@ def test_end_to_end(prepared, download, tiny_dpt):
     assert summary.complete and "8 videos done, 2 failed (1 missing)" in str(summary)
     # only the finished shards are data files: nothing in flight, no empty file for the all-failed shard
     assert sorted(p.name for p in (output / "data").iterdir()) == [
-        "test-00000-of-00001.parquet", "train-00000-of-00003.parquet", "train-00002-of-00003.parquet",
-        "validation-00000-of-00002.parquet", "validation-00001-of-00002.parquet",
+        "test-00000-of-00001.parquet",
+        "train-00000-of-00003.parquet",
+        "train-00002-of-00003.parquet",
+        "validation-00000-of-00002.parquet",
+        "validation-00001-of-00002.parquet",
     ]
 
 
@@ -203,10 +215,24 @@ def test_archive_parts_through_the_example_script(prepared, download, tiny_dpt, 
     _split_archive(download, tmp_path / "download")
     output = tmp_path / "ssv2_depth"
     command = [
-        sys.executable, str(ROOT / "examples" / "prepare_ssv2.py"),
-        "--videos", str(tmp_path / "download"), "--labels", str(download / "labels"), "--output_dir", str(output),
-        "--depth_model", str(tiny_dpt), "--shard_size", "4", "--batch_size", "8", "--num_workers", "1",
-        "--encode_threads", "1",
+        sys.executable,
+        str(ROOT / "examples" / "prepare_ssv2.py"),
+        "--videos",
+        str(tmp_path / "download"),
+        "--labels",
+        str(download / "labels"),
+        "--output_dir",
+        str(output),
+        "--depth_model",
+        str(tiny_dpt),
+        "--shard_size",
+        "4",
+        "--batch_size",
+        "8",
+        "--num_workers",
+        "1",
+        "--encode_threads",
+        "1",
     ]
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=300)
@@ -245,8 +271,9 @@ def test_bad_label_files(download, tmp_path):
         run()
     shutil.copy(download / "labels" / "labels.json", labels / "labels.json")
 
-    (labels / "validation.json").write_text('[\n  {"id": "201", "template": "Holding [something]"},\n'
-                                            '  {"id": "202" "template": "Holding [something]"}\n]\n')
+    (labels / "validation.json").write_text(
+        '[\n  {"id": "201", "template": "Holding [something]"},\n  {"id": "202" "template": "Holding [something]"}\n]\n'
+    )
     with pytest.raises(SSv2InputError, match=r"validation\.json: malformed JSON at line 3, column 16"):
         run()
     shutil.copy(download / "labels" / "validation.json", labels / "validation.json")
@@ -306,8 +333,9 @@ def test_chosen_splits_and_an_empty_split(download, tiny_dpt, tmp_path):
     (labels / "train.json").unlink()  # not needed when train is not built
     (labels / "test.json").write_text("[]")
     output = tmp_path / "ssv2_depth"
-    summary = prepare_ssv2(download / "videos", labels, output, str(tiny_dpt), splits=("validation", "test"),
-                           **SETTINGS)
+    summary = prepare_ssv2(
+        download / "videos", labels, output, str(tiny_dpt), splits=("validation", "test"), **SETTINGS
+    )
     assert summary.complete and summary.totals["rows"] == {"validation": 3, "test": 0}
     dataset = _load(output, tmp_path / "cache")
     assert list(dataset) == ["validation"] and dataset["validation"]["video_id"] == VALIDATION_IDS
@@ -318,9 +346,22 @@ def test_chosen_splits_and_an_empty_split(download, tiny_dpt, tmp_path):
 
 def test_a_depth_model_that_cannot_load_writes_nothing(download, tiny_dpt, tmp_path, capsys):
     output = tmp_path / "ssv2_depth"
-    common = ["--videos", str(download / "videos"), "--labels", str(download / "labels"),
-              "--output_dir", str(output), "--shard_size", "2", "--batch_size", "8", "--num_workers", "0",
-              "--encode_threads", "1"]
+    common = [
+        "--videos",
+        str(download / "videos"),
+        "--labels",
+        str(download / "labels"),
+        "--output_dir",
+        str(output),
+        "--shard_size",
+        "2",
+        "--batch_size",
+        "8",
+        "--num_workers",
+        "0",
+        "--encode_threads",
+        "1",
+    ]
     for model, message in (
         (str(tmp_path / "no-such-dpt"), "no-such-dpt: the folder does not exist"),
         ("Intel/dpt-hybrid-midaz", "Intel/dpt-hybrid-midaz: the depth model cannot be loaded"),  # typo, offline
@@ -346,8 +387,14 @@ def test_bad_video_folder_archive_and_codec_options_write_nothing(download, tiny
     with pytest.raises(SSv2InputError, match=r"v2-00: not a tar or tar\.gz archive"):
         prepare_ssv2(not_tar, download / "labels", output, str(tiny_dpt), **SETTINGS)
     with pytest.raises(SSv2InputError, match=r"depth codec options .*libx264 refuses them"):
-        prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt),
-                     depth_codec_options={"qp": "-7", "preset": "no-such-preset"}, **SETTINGS)
+        prepare_ssv2(
+            download / "videos",
+            download / "labels",
+            output,
+            str(tiny_dpt),
+            depth_codec_options={"qp": "-7", "preset": "no-such-preset"},
+            **SETTINGS,
+        )
     assert not output.exists()
 
 
@@ -429,8 +476,9 @@ class Stuck:
 prepare_ssv2({str(download / "videos")!r}, {str(download / "labels")!r}, {str(tmp_path / "out")!r}, Stuck(),
              shard_size=2, batch_size=1, num_workers=2, encode_threads=1, progress=False)
 """
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "OMP_NUM_THREADS": "1"})
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
     workers = []
     try:
         assert process.stdout.readline().strip() == "estimating"
@@ -471,8 +519,14 @@ def test_long_videos_stream_in_chunks_with_the_same_depth(download, tiny_dpt, tm
     monkeypatch.setattr(module, "STREAM_ABOVE_FRAMES", 4)
     monkeypatch.setattr(module, "STREAM_CHUNK_FRAMES", 2)
     output = tmp_path / "ssv2_depth"
-    summary = prepare_ssv2(download / "videos", download / "labels", output, estimator, splits=("validation",),
-                           **{**SETTINGS, "batch_size": 2})
+    summary = prepare_ssv2(
+        download / "videos",
+        download / "labels",
+        output,
+        estimator,
+        splits=("validation",),
+        **{**SETTINGS, "batch_size": 2},
+    )
     assert summary.complete and not whole_clips and max(chunks) == 2 and sum(chunks) == 6 + 7 + 8
     assert not list((output / ".prepare_ssv2").rglob("*.depth.*"))  # no parked depth left behind
     rows = list(_load(output, tmp_path / "cache")["validation"])

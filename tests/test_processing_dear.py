@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """DearVideoProcessor: inputs of every kind, modes, RGB/depth alignment, labels, save/load, errors."""
 
 import json
@@ -186,7 +187,7 @@ def test_another_modality_is_aligned_with_rgb_and_normalised_like_it(make_frames
         out = p([rgb, rgb[:18]], flow=[rgb, rgb[:18]], infrared=[grey, grey[:18]], mode=mode, seed=seed)
         torch.testing.assert_close(out["flow_pixel_values"], out["pixel_values"], rtol=0, atol=0)
         like_rgb = p(np.repeat(grey, 3, axis=-1), mode=mode, seed=seed)["pixel_values"]
-        torch.testing.assert_close(out["infrared_pixel_values"][:len(like_rgb)], like_rgb, rtol=0, atol=0)
+        torch.testing.assert_close(out["infrared_pixel_values"][: len(like_rgb)], like_rgb, rtol=0, atol=0)
     # with RandAugment the geometric ops move both alike and the photometric ones are RGB's only
     out = DearVideoProcessor(num_frames=T, randaugment_magnitude=9, modalities=["rgb", "flow"])(
         rgb, flow=rgb, mode="train", seed=1
@@ -200,7 +201,9 @@ def test_another_modality_from_files_depth_beside_it_and_its_size(clip, make_fra
     both = p(clip["video"], depth=clip["depth_video"], flow=encode_video(small), mode="val")
     assert set(both) == {"pixel_values", "depth_pixel_values", "flow_pixel_values", "frame_indices"}
     # depth is untouched by the other modality
-    torch.testing.assert_close(both["depth_pixel_values"], p(clip["video"], depth=clip["depth_video"], mode="val")["depth_pixel_values"])
+    torch.testing.assert_close(
+        both["depth_pixel_values"], p(clip["video"], depth=clip["depth_video"], mode="val")["depth_pixel_values"]
+    )
     # flow frames of another size are resized to the RGB frames' size before the shared crop
     from modeling_dear.video_transforms import resize_clip
 
@@ -212,7 +215,9 @@ def test_modalities_are_saved_and_unknown_ones_refused(tmp_path, clip):
     from modeling_dear import DearConfig
 
     config = DearConfig.from_preset(
-        "tiny-s4v-rgb", encoders=["rgb_side4video", "flow_s4v"], encoder_configs={"flow_s4v": {"type": "side4video", "modality": "flow"}},
+        "tiny-s4v-rgb",
+        encoders=["rgb_side4video", "flow_s4v"],
+        encoder_configs={"flow_s4v": {"type": "side4video", "modality": "flow"}},
         id2label={0: "push left", 1: "push right"},
     )
     p = DearVideoProcessor.from_model_config(config)
@@ -239,7 +244,10 @@ def test_modalities_are_saved_and_unknown_ones_refused(tmp_path, clip):
         p(clip["frames"], flow=clip["frames"][..., :2])
     with pytest.raises(ValueError, match="got 1 videos but 2 flow inputs"):
         p(clip["frames"], flow=[clip["frames"], clip["frames"]])
-    for modalities, message in ((["rgb", "optical-flow"], "identifiers"), (["rgb", "flow", "flow"], "twice"),
-                                (["rgb", "labels"], "shadow")):
+    for modalities, message in (
+        (["rgb", "optical-flow"], "identifiers"),
+        (["rgb", "flow", "flow"], "twice"),
+        (["rgb", "labels"], "shadow"),
+    ):
         with pytest.raises(ValueError, match=message):
             DearVideoProcessor(modalities=modalities)

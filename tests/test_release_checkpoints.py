@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Folders saved by release 0.1 (before DearModel: one attribute per encoder, heads inside the fusion streams)
 load into today's layout with the same logits, and are saved again in today's layout."""
 

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """A saved DEAR folder in an environment with only torch + transformers (+ a video decoder): what it carries, that it
 loads and predicts without PIL and matplotlib, what it says without a decoder; the package leaves transformers'
 own video pipeline alone; bf16 weights with float32 inputs; integer inputs refused."""
@@ -88,6 +89,14 @@ def video(tmp_path_factory, make_frames):
 
 def test_folder_carries_only_the_modules_model_processor_and_pipeline_import(model_dir):
     assert {p.name for p in model_dir.glob("*.py")} == CARRIED_MODULES
+    # the package keeps flat exactly what folders carry (plus its __init__ and the tiny-model builders for tests);
+    # everything else lives in a subpackage
+    from pathlib import Path
+
+    import modeling_dear
+
+    flat = {p.name for p in Path(modeling_dear.__file__).parent.glob("*.py")}
+    assert flat == CARRIED_MODULES | {"__init__.py", "testing_utils.py"}
     # and nothing there imports PIL or matplotlib outside a try block (transformers' remote-code check would
     # demand them otherwise)
     from transformers.dynamic_module_utils import get_imports
@@ -177,8 +186,13 @@ def test_other_models_get_exactly_transformers_video_pipeline(tmp_path, make_fra
 
     torch.manual_seed(0)
     config = VideoMAEConfig(
-        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, image_size=32,
-        num_frames=4, num_labels=3,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        image_size=32,
+        num_frames=4,
+        num_labels=3,
     )
     VideoMAEForVideoClassification(config).save_pretrained(tmp_path / "videomae")
     VideoMAEImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(

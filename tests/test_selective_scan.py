@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The fast CPU selective scans against the per-position oracle, forward and every gradient."""
 
 import sys
@@ -12,7 +13,6 @@ from modeling_dear.selective_scan import (
     selective_scan,
     selective_scan_reference,
 )
-
 
 NAMES = ("u", "delta", "A", "B", "C", "D", "z", "delta_bias")
 
@@ -47,7 +47,7 @@ def run_with_grads(fn, inputs, grad_out=None, **kwargs):
     if grad_out is None:
         grad_out = torch.randn(out.shape, generator=torch.Generator().manual_seed(1), dtype=out.dtype)
     grads = torch.autograd.grad(out, list(leaves.values()), grad_out)
-    return out.detach(), dict(zip(leaves, grads)), grad_out
+    return out.detach(), dict(zip(leaves, grads, strict=True)), grad_out
 
 
 def scaled_error(value, reference):
@@ -139,7 +139,7 @@ def test_gradcheck(with_z, with_bias):
     leaves = [inputs[name].clone().requires_grad_() for name in names]
 
     def fn(*tensors):
-        kwargs = dict(zip(names, tensors))
+        kwargs = dict(zip(names, tensors, strict=True))
         return selective_scan(**kwargs, block_size=4)
 
     assert torch.autograd.gradcheck(fn, leaves, eps=1e-6, atol=1e-6, rtol=1e-5)
@@ -148,7 +148,10 @@ def test_gradcheck(with_z, with_bias):
 def test_low_precision_input_computes_in_fp32_and_returns_input_dtype():
     inputs = make_inputs(length=33, dtype=torch.float32)
     args32 = [inputs[name] for name in NAMES]
-    args16 = [a.to(torch.bfloat16) if name in ("u", "delta", "z", "B", "C") else a for a, name in zip(args32, NAMES)]
+    args16 = [
+        a.to(torch.bfloat16) if name in ("u", "delta", "z", "B", "C") else a
+        for a, name in zip(args32, NAMES, strict=True)
+    ]
     with torch.no_grad():
         out16 = selective_scan(*args16)
         reference = selective_scan_reference(*[a.float() if a is not None else None for a in args16])

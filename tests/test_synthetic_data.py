@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The synthetic dataset: schema, determinism, frame alignment, and the property it exists for — three
 pairs of classes that RGB cannot separate and depth can."""
 
@@ -13,11 +14,18 @@ av = pytest.importorskip("av")
 torch = pytest.importorskip("torch")
 
 from modeling_dear.data import synthetic as sd  # noqa: E402
-from modeling_dear.data.synthetic import SyntheticSpec  # noqa: E402
 from modeling_dear.data.schema import COLUMNS, video_features  # noqa: E402
+from modeling_dear.data.synthetic import SyntheticSpec  # noqa: E402
 
-SMALL = dict(num_train_per_class=2, num_validation_per_class=1, num_test_per_class=1, height=32, width=48,
-             min_frames=6, max_frames=9)
+SMALL = dict(
+    num_train_per_class=2,
+    num_validation_per_class=1,
+    num_test_per_class=1,
+    height=32,
+    width=48,
+    min_frames=6,
+    max_frames=9,
+)
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +147,26 @@ def test_command_line_writes_dataset_and_card(tmp_path, capsys):
     from datasets import load_from_disk
 
     out = tmp_path / "synthetic"
-    args = ["--output", str(out), "--seed", "1", "--train-per-class", "1", "--validation-per-class", "0",
-            "--test-per-class", "1", "--height", "24", "--width", "32", "--min-frames", "4", "--max-frames", "5"]
+    args = [
+        "--output",
+        str(out),
+        "--seed",
+        "1",
+        "--train-per-class",
+        "1",
+        "--validation-per-class",
+        "0",
+        "--test-per-class",
+        "1",
+        "--height",
+        "24",
+        "--width",
+        "32",
+        "--min-frames",
+        "4",
+        "--max-frames",
+        "5",
+    ]
     assert sd.main(args) == 0
     dataset = load_from_disk(str(out))
     assert {k: len(v) for k, v in dataset.items()} == {"train": 12, "test": 12}  # empty split left out
@@ -159,9 +185,32 @@ def test_the_cards_command_re_creates_the_dataset(tmp_path):
     from datasets import load_from_disk
 
     out = tmp_path / "first"
-    assert sd.main(["--output", str(out), "--seed", "2", "--train-per-class", "1", "--validation-per-class", "0",
-                    "--test-per-class", "0", "--height", "24", "--width", "32", "--min-frames", "4",
-                    "--max-frames", "5", "--label-test-split"]) == 0
+    assert (
+        sd.main(
+            [
+                "--output",
+                str(out),
+                "--seed",
+                "2",
+                "--train-per-class",
+                "1",
+                "--validation-per-class",
+                "0",
+                "--test-per-class",
+                "0",
+                "--height",
+                "24",
+                "--width",
+                "32",
+                "--min-frames",
+                "4",
+                "--max-frames",
+                "5",
+                "--label-test-split",
+            ]
+        )
+        == 0
+    )
     (command,) = re.findall(r"^python -m .*$", (out / "README.md").read_text(), flags=re.MULTILINE)
     again = tmp_path / "again"
     words = [str(again) if w == "DIR" else w for w in shlex.split(command)]
@@ -195,8 +244,15 @@ def test_cache_keys_did_not_change():
     assert SyntheticSpec(num_train_per_class=40, num_validation_per_class=12).cache_key == "v3-556d50351ed1d802"
     assert SyntheticSpec().cache_key == "v3-805b05903f078273"
     assert SyntheticSpec().to_dict() == {
-        "generator_version": 3, "num_per_class": {"train": 24, "validation": 8, "test": 4}, "seed": 0,
-        "height": 96, "width": 128, "fps": 12.0, "min_frames": 12, "max_frames": 20, "label_test_split": False,
+        "generator_version": 3,
+        "num_per_class": {"train": 24, "validation": 8, "test": 4},
+        "seed": 0,
+        "height": 96,
+        "width": 128,
+        "fps": 12.0,
+        "min_frames": 12,
+        "max_frames": 20,
+        "label_test_split": False,
     }
 
 
@@ -247,9 +303,13 @@ def _probe_accuracy(clips_a, clips_b, modality: str, folds: int = 3, steps: int 
     for k in range(folds):
         torch.manual_seed(k)
         model = nn.Sequential(
-            nn.Conv3d(x.shape[1], 8, 3, stride=(1, 2, 2), padding=1), nn.ReLU(),
-            nn.Conv3d(8, 16, 3, stride=2, padding=1), nn.ReLU(),
-            nn.AdaptiveMaxPool3d((4, 1, 1)), nn.Flatten(), nn.Linear(64, 2),
+            nn.Conv3d(x.shape[1], 8, 3, stride=(1, 2, 2), padding=1),
+            nn.ReLU(),
+            nn.Conv3d(8, 16, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveMaxPool3d((4, 1, 1)),
+            nn.Flatten(),
+            nn.Linear(64, 2),
         )
         optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
         train = fold != k

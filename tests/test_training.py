@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The training recipe (`modeling_dear.training.recipe`) and DearTrainer end to end on a tiny dataset: learning,
 freezing, resume, metrics, 6 views; `examples/run_ssv2.py` under `accelerate launch`, as users run it."""
 
@@ -29,9 +30,25 @@ def test_training_lowers_the_loss_and_leaves_frozen_weights_alone(colour_dataset
     DearForVideoClassification(DearConfig.from_json_file(config_file)).save_pretrained(start)
     recorder = Recorder()
     results = run(
-        arguments(colour_dataset, tmp_path / "run", config_file, "--model_name_or_path", str(start),
-                  "--do_train", "--do_eval", "--max_steps", "24", "--learning_rate", "3e-3",
-                  "--eval_strategy", "no", "--save_strategy", "no", "--repeated_augmentation", "1"),
+        arguments(
+            colour_dataset,
+            tmp_path / "run",
+            config_file,
+            "--model_name_or_path",
+            str(start),
+            "--do_train",
+            "--do_eval",
+            "--max_steps",
+            "24",
+            "--learning_rate",
+            "3e-3",
+            "--eval_strategy",
+            "no",
+            "--save_strategy",
+            "no",
+            "--repeated_augmentation",
+            "1",
+        ),
         callbacks=[recorder],
     )
     assert len(recorder.losses) == 24
@@ -45,7 +62,9 @@ def test_training_lowers_the_loss_and_leaves_frozen_weights_alone(colour_dataset
     initial = DearForVideoClassification.from_pretrained(start)
     for name, value in initial.backbone.state_dict().items():
         assert torch.equal(trained.backbone.state_dict()[name], value), name
-    assert not torch.equal(trained.dear.encoders["rgb_side4video"].stem.weight, initial.dear.encoders["rgb_side4video"].stem.weight)
+    assert not torch.equal(
+        trained.dear.encoders["rgb_side4video"].stem.weight, initial.dear.encoders["rgb_side4video"].stem.weight
+    )
 
     # evaluation writes the metrics, per class too
     written = json.loads((tmp_path / "run" / "eval_results.json").read_text())
@@ -56,7 +75,17 @@ def test_training_lowers_the_loss_and_leaves_frozen_weights_alone(colour_dataset
 
 def test_resume_continues_at_the_step_with_the_saved_optimiser_state(colour_dataset, tmp_path):
     config_file = tiny_config_file(tmp_path, "tiny-dear-rgb-depth")
-    common = ["--do_train", "--max_steps", "4", "--save_strategy", "steps", "--save_steps", "2", "--eval_strategy", "no"]
+    common = [
+        "--do_train",
+        "--max_steps",
+        "4",
+        "--save_strategy",
+        "steps",
+        "--save_steps",
+        "2",
+        "--eval_strategy",
+        "no",
+    ]
     run(arguments(colour_dataset, tmp_path / "run", config_file, *common))
     checkpoint = tmp_path / "run" / "checkpoint-2"
     # checkpoints hold the trained weights only; the frozen backbone is written once for the run
@@ -68,8 +97,10 @@ def test_resume_continues_at_the_step_with_the_saved_optimiser_state(colour_data
     assert keys and not any(key.startswith("backbone.") for key in keys)
 
     recorder = Recorder()
-    run(arguments(colour_dataset, tmp_path / "run", config_file, *common,
-                  "--resume_from_checkpoint", str(checkpoint)), callbacks=[recorder])
+    run(
+        arguments(colour_dataset, tmp_path / "run", config_file, *common, "--resume_from_checkpoint", str(checkpoint)),
+        callbacks=[recorder],
+    )
     assert recorder.first_step == 2
     saved = {}
     for index, state in torch.load(checkpoint / "optimizer.pt", weights_only=True)["state"].items():
@@ -99,12 +130,16 @@ def test_six_view_prediction_averages_the_views_softmax(tmp_path):
 
             return ImageClassifierOutput(logits=pixel_values[:, 0, :3, 0, 0])
 
-    trainer = DearTrainer(model=ViewEcho(), args=TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True))
+    trainer = DearTrainer(
+        model=ViewEcho(), args=TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True)
+    )
     logits = torch.randn(2 * 6, 3)
     pixel_values = torch.zeros(12, 1, 3, 2, 2)
     pixel_values[:, 0, :, 0, 0] = logits
     loss, probabilities, labels = trainer.prediction_step(
-        trainer.model, {"pixel_values": pixel_values, "labels": torch.tensor([0, 2]), "num_views": 6}, prediction_loss_only=False
+        trainer.model,
+        {"pixel_values": pixel_values, "labels": torch.tensor([0, 2]), "num_views": 6},
+        prediction_loss_only=False,
     )
     expected = logits.softmax(-1).reshape(2, 6, 3).mean(1)
     torch.testing.assert_close(probabilities, expected)
@@ -139,10 +174,17 @@ def test_bad_data_is_refused_before_training(colour_dataset, tmp_path, change, m
     elif change == "bad_label":
         features = data["train"].features.copy()
         features["label"] = datasets.Value("int64")
-        data = datasets.DatasetDict({k: v.cast(features).map(lambda row: {"label": 7 if row["video_id"].endswith("-0") else row["label"]}) for k, v in data.items()})
+        data = datasets.DatasetDict(
+            {
+                k: v.cast(features).map(lambda row: {"label": 7 if row["video_id"].endswith("-0") else row["label"]})
+                for k, v in data.items()
+            }
+        )
     elif change == "wrong_classes":
         config_file = tmp_path / "five.json"
-        DearConfig.from_preset("tiny", num_frames=4, image_size=32, id2label={i: f"c{i}" for i in range(5)}).to_json_file(config_file)
+        DearConfig.from_preset(
+            "tiny", num_frames=4, image_size=32, id2label={i: f"c{i}" for i in range(5)}
+        ).to_json_file(config_file)
     data.save_to_disk(str(tmp_path / "data"))
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         run(arguments(tmp_path / "data", tmp_path / "run", config_file, "--do_train"))
@@ -153,10 +195,20 @@ def test_resume_from_another_preset_is_refused(colour_dataset, tmp_path):
     run_dir = tmp_path / "run"
     checkpoint = run_dir / "checkpoint-2"
     checkpoint.mkdir(parents=True)
-    DearConfig.from_preset("tiny-s4v-rgb", num_frames=4, image_size=32, id2label=dict(enumerate(CLASSES))).to_json_file(checkpoint / "config.json")
+    DearConfig.from_preset("tiny-s4v-rgb", num_frames=4, image_size=32, id2label=dict(enumerate(CLASSES))).to_json_file(
+        checkpoint / "config.json"
+    )
     with pytest.raises(ValueError, match=r"checkpoint-2/config.json was written by a different model: encoders"):
-        run(arguments(colour_dataset, run_dir, tiny_config_file(tmp_path), "--do_train",
-                      "--resume_from_checkpoint", str(checkpoint)))
+        run(
+            arguments(
+                colour_dataset,
+                run_dir,
+                tiny_config_file(tmp_path),
+                "--do_train",
+                "--resume_from_checkpoint",
+                str(checkpoint),
+            )
+        )
 
 
 def test_recipe_defaults_hold_for_command_line_and_json(tmp_path):
@@ -164,14 +216,20 @@ def test_recipe_defaults_hold_for_command_line_and_json(tmp_path):
     json_file.write_text(json.dumps({"output_dir": str(tmp_path / "out"), "num_train_epochs": 3}))
     for argv in (["--output_dir", str(tmp_path / "out"), "--num_train_epochs", "3"], [str(json_file)]):
         _, data_args, training_args = parse_arguments(argv)
-        assert (training_args.learning_rate, training_args.weight_decay, training_args.num_train_epochs) == (1e-3, 0.15, 3)
+        assert (training_args.learning_rate, training_args.weight_decay, training_args.num_train_epochs) == (
+            1e-3,
+            0.15,
+            3,
+        )
         assert training_args.lr_scheduler_type == "cosine" and training_args.remove_unused_columns is False
         assert data_args.repeated_augmentation == 2
 
 
 def test_only_the_writing_process_saves_checkpoints(tmp_path, monkeypatch):
     model = DearForVideoClassification(DearConfig.from_json_file(tiny_config_file(tmp_path)))
-    trainer = DearTrainer(model=model, args=TrainingArguments(output_dir=str(tmp_path / "run"), report_to="none", use_cpu=True))
+    trainer = DearTrainer(
+        model=model, args=TrainingArguments(output_dir=str(tmp_path / "run"), report_to="none", use_cpu=True)
+    )
     monkeypatch.setattr(TrainingArguments, "should_save", property(lambda self: False))
     trainer._save(str(tmp_path / "run" / "checkpoint-1"))  # another rank of a distributed run: writes nothing
     assert not (tmp_path / "run" / "checkpoint-1").exists() and not (tmp_path / "run" / FROZEN_WEIGHTS_FILE).exists()
@@ -180,12 +238,24 @@ def test_only_the_writing_process_saves_checkpoints(tmp_path, monkeypatch):
 def test_resume_from_a_model_with_another_videomamba_is_refused(colour_dataset, tmp_path):
     checkpoint = tmp_path / "run" / "checkpoint-2"
     checkpoint.mkdir(parents=True)
-    DearConfig.from_preset("tiny", num_frames=4, image_size=32, id2label=dict(enumerate(CLASSES)),
-                           videomamba_config={"hidden_size": 64, "num_hidden_layers": 2, "d_state": 8, "patch_size": 16}
-                           ).to_json_file(checkpoint / "config.json")
+    DearConfig.from_preset(
+        "tiny",
+        num_frames=4,
+        image_size=32,
+        id2label=dict(enumerate(CLASSES)),
+        videomamba_config={"hidden_size": 64, "num_hidden_layers": 2, "d_state": 8, "patch_size": 16},
+    ).to_json_file(checkpoint / "config.json")
     with pytest.raises(ValueError, match=r"videomamba_config.hidden_size: checkpoint 64, this run 32"):
-        run(arguments(colour_dataset, tmp_path / "run", tiny_config_file(tmp_path), "--do_train",
-                      "--resume_from_checkpoint", str(checkpoint)))
+        run(
+            arguments(
+                colour_dataset,
+                tmp_path / "run",
+                tiny_config_file(tmp_path),
+                "--do_train",
+                "--resume_from_checkpoint",
+                str(checkpoint),
+            )
+        )
 
 
 def test_frozen_weights_digest_covers_scalar_buffers():
@@ -207,7 +277,9 @@ def test_collator_modalities_name_the_columns_and_must_fit_the_processor():
         VideoCollator(processor, use_depth=False, modalities=["rgb", "depth"])
     with pytest.raises(ValueError, match=r"include \['flow'\], which the processor does not take.*from_model_config"):
         VideoCollator(processor, modalities=["rgb", "flow"])
-    flow_collator = VideoCollator(DearVideoProcessor(num_frames=4, modalities=["rgb", "flow"]), modalities=["rgb", "flow"])
+    flow_collator = VideoCollator(
+        DearVideoProcessor(num_frames=4, modalities=["rgb", "flow"]), modalities=["rgb", "flow"]
+    )
     assert flow_collator.columns == {"rgb": "video", "flow": "flow"}
     with pytest.raises(ValueError, match=r"the rows have no column \['flow'\]"):
         flow_collator([{"video_id": "0", "video": b"", "label": 0}])
@@ -224,17 +296,35 @@ def test_the_example_script_under_accelerate_launch_runs_the_recipe(colour_datas
         run(arguments(colour_dataset, tmp_path / "here" / "run", config_file, *extra))
     finally:
         torch.set_num_threads(threads)
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "1",
-              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
-    command = [*launch, str(ROOT / "examples" / "run_ssv2.py"),
-               *arguments(colour_dataset, tmp_path / "launched" / "run", config_file, *extra)]
+    launch = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--cpu",
+        "--num_processes",
+        "1",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+    ]
+    command = [
+        *launch,
+        str(ROOT / "examples" / "run_ssv2.py"),
+        *arguments(colour_dataset, tmp_path / "launched" / "run", config_file, *extra),
+    ]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
 
     def losses(folder):
-        return [entry["loss"] for entry in json.loads((folder / "trainer_state.json").read_text())["log_history"]
-                if "loss" in entry]
+        return [
+            entry["loss"]
+            for entry in json.loads((folder / "trainer_state.json").read_text())["log_history"]
+            if "loss" in entry
+        ]
 
     here, launched = tmp_path / "here" / "run", tmp_path / "launched" / "run"  # same name: the card names the folder
     assert len(losses(here)) == 2 and losses(launched) == losses(here)

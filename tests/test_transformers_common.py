@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """transformers' own common model and config tests (`ModelTesterMixin`, `ConfigTester`) run against DEAR.
 
 They ship in the transformers source distribution, not the wheel: the first run downloads the sdist of the
@@ -48,12 +49,25 @@ def _fetch_common_tests() -> Path:
     if all((package / name).is_file() for name in KEPT):
         return root
     with tempfile.TemporaryDirectory() as download:
-        command = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps", "--quiet",
-                   f"transformers=={transformers.__version__}", "-d", download]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-binary",
+            ":all:",
+            "--no-deps",
+            "--quiet",
+            f"transformers=={transformers.__version__}",
+            "-d",
+            download,
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=600)
         archives = list(Path(download).glob("transformers-*.tar.gz"))
         if result.returncode != 0 or not archives:
-            raise RuntimeError(f"pip download of the transformers {transformers.__version__} sdist failed: {result.stderr.strip()[-300:]}")
+            raise RuntimeError(
+                f"pip download of the transformers {transformers.__version__} sdist failed: {result.stderr.strip()[-300:]}"
+            )
         package.mkdir(parents=True, exist_ok=True)
         with tarfile.open(archives[0]) as archive:
             for name in KEPT:
@@ -97,8 +111,16 @@ class DearModelTester:
 
     def get_config(self):
         return DearConfig.from_preset(
-            "tiny", num_frames=self.num_frames, image_size=self.image_size,
-            clip_config={"hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 3, "patch_size": 8},
+            "tiny",
+            num_frames=self.num_frames,
+            image_size=self.image_size,
+            clip_config={
+                "hidden_size": 48,
+                "intermediate_size": 96,
+                "num_hidden_layers": 2,
+                "num_attention_heads": 3,
+                "patch_size": 8,
+            },
             id2label={i: f"class {i}" for i in range(self.num_labels)},
             # transformers' contract: no activation checkpointing until gradient_checkpointing_enable(); DEAR's own
             # memory default (encoder_checkpointing=True) is switched off here so the common tests check that contract

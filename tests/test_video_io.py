@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Decoding sampled frames: decord and PyAV against PyAV's own full decode, and bad input."""
 
 import importlib.util

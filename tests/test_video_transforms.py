@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Clip transforms: one draw per clip, depth follows RGB geometry only, left/right label swapping."""
 
 import numpy as np
@@ -193,4 +194,6 @@ def test_numpy_bilinear_resize_gives_pils_bytes():
         expected = np.stack(
             [np.asarray(Image.fromarray(f).resize(size[::-1], Image.Resampling.BILINEAR, box=box)) for f in clip]
         )
-        np.testing.assert_array_equal(_resample_bilinear_numpy(clip, size, box), expected, err_msg=f"{source}->{size} {box}")
+        np.testing.assert_array_equal(
+            _resample_bilinear_numpy(clip, size, box), expected, err_msg=f"{source}->{size} {box}"
+        )

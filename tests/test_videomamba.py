@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """VideoMamba encoder: sizes, released initialisation, token layout, mixer, training, I/O and conversion."""
 
 import math
@@ -36,9 +37,7 @@ def small_config(**overrides):
 
 def clip(config, batch=2, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(
-        batch, config.num_frames, config.num_channels, config.image_size, config.image_size, generator=g
-    )
+    return torch.randn(batch, config.num_frames, config.num_channels, config.image_size, config.image_size, generator=g)
 
 
 # ---------------------------------------------------------------- configuration and sizes
@@ -285,7 +284,7 @@ def test_save_and_load_round_trip(tmp_path):
     model.save_pretrained(tmp_path)
     loaded = VideoMambaForVideoClassification.from_pretrained(tmp_path).eval()
     assert loaded.config.dt_init == "mamba" and loaded.config.d_state == 4 and loaded.config.dt_rank == 2
-    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
     pixels = clip(config)
     with torch.no_grad():
@@ -409,8 +408,20 @@ def test_command_line_converts_an_image_checkpoint(tmp_path, capsys):
     state["patch_embed.proj.weight"] = state["patch_embed.proj.weight"][:, :, 0]
     del state["temporal_pos_embedding"]
     torch.save({"model": state}, tmp_path / "videomamba_t16_in1k.pth")
-    main([str(tmp_path / "videomamba_t16_in1k.pth"), str(tmp_path / "out"), "--variant", "tiny",
-          "--num-frames", "2", "--image-size", "32", "--num-labels", "5"])
+    main(
+        [
+            str(tmp_path / "videomamba_t16_in1k.pth"),
+            str(tmp_path / "out"),
+            "--variant",
+            "tiny",
+            "--num-frames",
+            "2",
+            "--image-size",
+            "32",
+            "--num-labels",
+            "5",
+        ]
+    )
     converted = VideoMambaForVideoClassification.from_pretrained(tmp_path / "out")
     assert torch.equal(converted.videomamba.patch_embed.proj.weight[:, :, 0], state["patch_embed.proj.weight"])
     assert torch.equal(converted.head.weight, state["head.weight"])

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The columns of an SSv2-style dataset with depth, shared by the SSv2 preparation and the synthetic data."""
 
 from __future__ import annotations

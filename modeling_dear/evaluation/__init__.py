@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Evaluation: DEAR's `evaluate` metric (loaded from its local file, no Hub access needed) and the per-class
 comparison of two prediction files (`per_class_comparison`)."""
 

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Per-class effect of depth: compare two prediction files (e.g. RGB-only vs DEAR) class by class.
 
 Writes the per-class accuracy table (CSV and Markdown) and a bar plot (PNG) of the classes that gain and
@@ -44,7 +45,9 @@ def read_predictions(path: str | Path) -> dict[str, dict]:
             # a row marked failed (its video could not be decoded) has no prediction and counts as a miss
             for field in ("video_id", "label") if row.get("failed") else ("video_id", "label", "prediction"):
                 if row.get(field) is None:
-                    raise ValueError(f"{path}:{line_number}: field '{field}' is missing (a prediction file of a labelled split is needed)")
+                    raise ValueError(
+                        f"{path}:{line_number}: field '{field}' is missing (a prediction file of a labelled split is needed)"
+                    )
             rows[str(row["video_id"])] = row
     if not rows:
         raise ValueError(f"{path}: no predictions")
@@ -91,7 +94,9 @@ def write_comparison(
         writer = csv.writer(handle)
         writer.writerow(["label", "class", "videos", f"accuracy_{name_a}", f"accuracy_{name_b}", "change"])
         for c in comparisons:
-            writer.writerow([c.label, c.name, c.count, f"{c.accuracy_a:.4f}", f"{c.accuracy_b:.4f}", f"{c.change:+.4f}"])
+            writer.writerow(
+                [c.label, c.name, c.count, f"{c.accuracy_a:.4f}", f"{c.accuracy_b:.4f}", f"{c.change:+.4f}"]
+            )
 
     total = sum(c.count for c in comparisons)
     overall_a = sum(c.accuracy_a * c.count for c in comparisons) / total

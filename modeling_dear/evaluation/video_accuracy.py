@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Video classification accuracy as an `evaluate` metric: top-1, top-5, mean class accuracy, per-class accuracy.
 
 Shipped inside the package and loaded from its local path, since the Hub (where `evaluate.load("accuracy")`
@@ -47,7 +48,9 @@ class VideoAccuracy(evaluate.Metric):
             raise ValueError(f"predictions must be (N, C) scores for N={len(labels)} references, got {scores.shape}")
         num_classes = scores.shape[1]
         if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"references must be class ids in [0, {num_classes}), got [{labels.min()}, {labels.max()}]")
+            raise ValueError(
+                f"references must be class ids in [0, {num_classes}), got [{labels.min()}, {labels.max()}]"
+            )
         # stable ranking: ties broken towards the lower class id, like argmax
         ranking = np.argsort(-scores, axis=1, kind="stable")
         results = {}

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The one card mechanism: every card DEAR writes (model cards, the SSv2 and synthetic dataset cards) is a Jinja
 template in the top-level `hub_cards/` folder (installed as `modeling_dear.hub_cards`), rendered by
 `huggingface_hub`'s `from_template` with its metadata block in front."""
@@ -11,7 +12,9 @@ def card_template_path(name: str) -> str:
     """Path of the template `hub_cards/<name>`, in a source checkout and in an installed package alike."""
     template = resources.files("modeling_dear.hub_cards") / name
     if not template.is_file():
-        available = sorted(p.name for p in resources.files("modeling_dear.hub_cards").iterdir() if p.name.endswith(".md"))
+        available = sorted(
+            p.name for p in resources.files("modeling_dear.hub_cards").iterdir() if p.name.endswith(".md")
+        )
         raise FileNotFoundError(f"no card template {name!r} in modeling_dear.hub_cards (available: {available})")
     return str(template)
 

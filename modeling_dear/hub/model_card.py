@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Hub model cards for trained DEAR models, rendered from `hub_cards/dear_model_card.md`; the paper's row for
 the model's encoders comes from the presets (`configuration_dear.paper_results`)."""
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from ..configuration_dear import DEPTH, RGB, DearConfig, input_name, paper_results
 from .cards import render_model_card
+
 
 def table_1_row(config: DearConfig) -> tuple[str, str, str, str]:
     row = paper_results().get(frozenset(config.encoders))
@@ -87,7 +89,10 @@ def build_model_card(
     variant_name, encoders, streams, paper = table_1_row(config)
     metrics = dict(metrics or {})
     eval_results = []
-    for key, metric_type, metric_name in (("top1", "accuracy", "Top-1 accuracy"), ("top5", "top_5_accuracy", "Top-5 accuracy")):
+    for key, metric_type, metric_name in (
+        ("top1", "accuracy", "Top-1 accuracy"),
+        ("top5", "top_5_accuracy", "Top-5 accuracy"),
+    ):
         if key in metrics:
             eval_results.append(
                 EvalResult(
@@ -103,15 +108,24 @@ def build_model_card(
             )
     if base_model is None and backbone_source and _is_hub_id(backbone_source):
         base_model = backbone_source
-    license_fields = {"license_name": SSV2_LICENSE_NAME, "license_link": SSV2_LICENSE_LINK} if license == "other" else {}
+    license_fields = (
+        {"license_name": SSV2_LICENSE_NAME, "license_link": SSV2_LICENSE_LINK} if license == "other" else {}
+    )
     card_data = ModelCardData(
         library_name="transformers",
         pipeline_tag="video-classification",
         license=license,
         datasets=datasets or [eval_dataset_id],
         tags=[
-            "video-classification", "action-recognition", *[m for m in config.modalities if m != RGB], "dear",
-            *[t for t in ("side4video", "videomamba") if any(config.encoder_spec(n)["type"] == t for n in config.encoders)],
+            "video-classification",
+            "action-recognition",
+            *[m for m in config.modalities if m != RGB],
+            "dear",
+            *[
+                t
+                for t in ("side4video", "videomamba")
+                if any(config.encoder_spec(n)["type"] == t for n in config.encoders)
+            ],
         ],
         model_name=repo_id.split("/")[-1],
         eval_results=eval_results or None,

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Build the Something-Something V2 RGB-D dataset from a user's own SSv2 download.
 
 SSv2 may not be redistributed, so DEAR builds its dataset from the files each user downloads from Qualcomm:

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Reading the SSv2 videos: the archive parts (streamed, never concatenated on disk) and the folder of videos.
 
 The download's videos come as 20 parts `20bn-something-something-v2-00` ... `-19` of one gzipped tar of
@@ -96,9 +97,7 @@ class _ChainedParts(io.RawIOBase):
         super().close()
 
 
-def extract_archive(
-    parts: Sequence[str | os.PathLike], output_dir: str | os.PathLike, progress: bool = True
-) -> Path:
+def extract_archive(parts: Sequence[str | os.PathLike], output_dir: str | os.PathLike, progress: bool = True) -> Path:
     """Stream the archive parts (never concatenated on disk) and write each video to `output_dir/<id>.webm`.
 
     Resumable: each file is written to a temporary name and renamed, files already there with the right
@@ -194,4 +193,3 @@ def require_archive(first_part: Path) -> None:
             f"{first_part}: not a tar or tar.gz archive; give the SSv2 archive parts "
             f"{ARCHIVE_PREFIX}-00..19 (or their folder), or the folder of extracted videos"
         )
-

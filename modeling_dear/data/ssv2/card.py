@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The finished SSv2 dataset's card (`README.md`: splits, data files, features) and its report of the videos
 that failed or were missing (`prepare_ssv2_report.json`), assembled from the shards' manifests."""
 
@@ -6,8 +7,8 @@ from __future__ import annotations
 import json
 import logging
 
-from ...hub.cards import render_dataset_card
 from ...atomic_write import write_atomic, write_json
+from ...hub.cards import render_dataset_card
 from .shards import read_manifest
 
 logger = logging.getLogger(__name__)
@@ -34,8 +35,14 @@ def write_card_and_report(output_dir, work_dir, shards, plan, features, splits, 
         failed.extend(manifest["failed"])
     missing = [f for f in failed if f["missing"]]
     broken = [f for f in failed if not f["missing"]]
-    summary.totals = {"rows": rows, "failed": len(broken), "missing": len(missing),
-                      "unlabelled": summary.videos_unlabelled, "bytes": sum(nbytes.values()), "frames": frames}
+    summary.totals = {
+        "rows": rows,
+        "failed": len(broken),
+        "missing": len(missing),
+        "unlabelled": summary.videos_unlabelled,
+        "bytes": sum(nbytes.values()),
+        "frames": frames,
+    }
     report = {
         "failed": [{k: f[k] for k in ("id", "split", "file", "error")} for f in broken],
         "missing": [{k: f[k] for k in ("id", "split", "file", "error")} for f in missing],
@@ -50,7 +57,8 @@ def write_card_and_report(output_dir, work_dir, shards, plan, features, splits, 
     write_json(output_dir / REPORT_FILE, report, work_dir / "tmp", tag)
 
     card_data = DatasetCardData(
-        license="other", task_categories=["video-classification"],
+        license="other",
+        task_categories=["video-classification"],
         pretty_name="Something-Something V2 with estimated depth",
     )
     present = [s for s in splits if rows[s]]  # a split without rows has no data file to point at
@@ -77,4 +85,3 @@ def write_card_and_report(output_dir, work_dir, shards, plan, features, splits, 
         report=REPORT_FILE,
     )
     write_atomic(output_dir / "README.md", lambda p: card.save(str(p)), work_dir / "tmp", tag)
-

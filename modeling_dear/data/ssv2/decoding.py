@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Reading and decoding the videos of a process's shards, in DataLoader worker processes.
 
 `DecodeVideos` is a map-style dataset: item i is the i-th video of the work, read and decoded (all frames), or
@@ -42,8 +43,13 @@ class DecodeVideos:
     """Map-style: item i = the i-th video of this process's work, read and decoded (all frames), or the
     reason it could not be. Runs in DataLoader workers."""
 
-    def __init__(self, items: list[tuple[int, int, Annotation, str | None]], folder: Path, backend: str,
-                 stream_above: int | None = None):
+    def __init__(
+        self,
+        items: list[tuple[int, int, Annotation, str | None]],
+        folder: Path,
+        backend: str,
+        stream_above: int | None = None,
+    ):
         self.items, self.folder, self.backend = items, folder, backend
         self.stream_above = stream_above
 
@@ -114,6 +120,12 @@ def decode_loader(dataset: DecodeVideos, num_workers: int) -> Iterable[DecodedVi
         return (dataset[i] for i in range(len(dataset)))
     from torch.utils.data import DataLoader
 
-    return DataLoader(dataset, batch_size=None, shuffle=False, num_workers=num_workers, collate_fn=_identity,
-                      prefetch_factor=4, worker_init_fn=functools.partial(_exit_with_parent, os.getpid()))
-
+    return DataLoader(
+        dataset,
+        batch_size=None,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=_identity,
+        prefetch_factor=4,
+        worker_init_fn=functools.partial(_exit_with_parent, os.getpid()),
+    )

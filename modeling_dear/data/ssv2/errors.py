@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The one error of the SSv2 preparation that is the user's to fix: a download that is incomplete or malformed."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The SSv2 label files: the class names of `labels.json` and the checked annotations of each split file.
 
 The files come from a folder (`labels.json`, `train.json`, ... or `something-something-v2-<name>.json`, also
@@ -21,7 +22,6 @@ from ..schema import SPLITS, ssv2_label_names
 from .errors import SSv2InputError
 
 logger = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,10 @@ def read_label_names(source: _LabelSource) -> list[str]:
         differing = sum(a != b for a, b in zip(names, packaged, strict=False)) + abs(len(names) - len(packaged))
         logger.warning(
             "%s: %d classes, %d differ from the package's SSv2 list (%s); using the file's",
-            where, len(names), differing, "modeling_dear/data/ssv2_labels.csv",
+            where,
+            len(names),
+            differing,
+            "modeling_dear/data/ssv2_labels.csv",
         )
     return names
 
@@ -137,14 +140,14 @@ def read_split(source: _LabelSource, split: str, label_names: Sequence[str]) -> 
     """Annotations of one split, checked: ids unique, templates (train/validation) among `label_names`."""
     where, data = source.read(split)
     if not isinstance(data, list):
-        raise SSv2InputError(f"{where}: expected a JSON list of {{\"id\": ...}} entries, got {type(data).__name__}")
+        raise SSv2InputError(f'{where}: expected a JSON list of {{"id": ...}} entries, got {type(data).__name__}')
     labelled = split != "test"
     index = {name: i for i, name in enumerate(label_names)}
     folded = {name.casefold(): i for i, name in enumerate(label_names)}
     annotations, seen, unknown = [], set(), []
     for position, entry in enumerate(data):
         if not isinstance(entry, dict) or "id" not in entry:
-            raise SSv2InputError(f"{where}: entry {position} has no \"id\" ({str(entry)[:80]})")
+            raise SSv2InputError(f'{where}: entry {position} has no "id" ({str(entry)[:80]})')
         video_id = str(entry["id"]).strip()
         if not video_id or "/" in video_id or video_id.startswith("."):
             raise SSv2InputError(f"{where}: entry {position} has an invalid id {entry['id']!r}")
@@ -156,7 +159,7 @@ def read_split(source: _LabelSource, split: str, label_names: Sequence[str]) -> 
             continue
         template = entry.get("template")
         if not isinstance(template, str):
-            raise SSv2InputError(f"{where}: id {video_id} has no \"template\" string")
+            raise SSv2InputError(f'{where}: id {video_id} has no "template" string')
         name = normalize_template(template)
         label = index.get(name, folded.get(name.casefold()))
         if label is None:
@@ -164,7 +167,7 @@ def read_split(source: _LabelSource, split: str, label_names: Sequence[str]) -> 
             continue
         placeholders = entry.get("placeholders") or []
         if not isinstance(placeholders, list):
-            raise SSv2InputError(f"{where}: id {video_id}: \"placeholders\" must be a list")
+            raise SSv2InputError(f'{where}: id {video_id}: "placeholders" must be a list')
         annotations.append(Annotation(video_id, label, template, tuple(str(p) for p in placeholders)))
     if unknown:
         shown = "; ".join(f"id {i}: {t!r}" for i, t in unknown[:5])

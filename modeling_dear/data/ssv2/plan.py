@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The plan of a preparation: the shards (which videos each one holds) and `plan.json`, which binds an output
 folder to its inputs and settings so that a resumed run cannot mix two preparations.
 
@@ -61,8 +62,15 @@ def _ids_digest(entries: Sequence[Annotation]) -> str:
     return hashlib.sha256("\n".join(f"{e.video_id}\t{e.label}" for e in ordered).encode()).hexdigest()
 
 
-def build_plan(annotations: dict[str, list[Annotation]], label_names: Sequence[str], shards: Sequence[Shard],
-               shard_size: int, model_name: str, normalize: str, codec_options: dict | None) -> dict:
+def build_plan(
+    annotations: dict[str, list[Annotation]],
+    label_names: Sequence[str],
+    shards: Sequence[Shard],
+    shard_size: int,
+    model_name: str,
+    normalize: str,
+    codec_options: dict | None,
+) -> dict:
     """The content of `plan.json`: what the output folder is bound to."""
     return {
         "version": PLAN_VERSION,
@@ -135,8 +143,9 @@ def check_earlier_plan(plan: dict, output_dir: Path, work_dir: Path) -> list[str
 def discard_earlier_plan(output_dir: Path, work_dir: Path, shards: Sequence[Shard], changed: Sequence[str]) -> None:
     """Remove the plan of an earlier run that finished no shard, and the unfinished shard files it left."""
     plan_path = work_dir / PLAN_FILE
-    logger.warning("%s: replacing the plan of an earlier run that finished no shard (%s)",
-                   plan_path, "; ".join(changed))
+    logger.warning(
+        "%s: replacing the plan of an earlier run that finished no shard (%s)", plan_path, "; ".join(changed)
+    )
     keep = {f"{s.name}.parquet" for s in shards}
     for stale in (output_dir / "data").glob("*.parquet") if (output_dir / "data").is_dir() else ():
         if stale.name not in keep:

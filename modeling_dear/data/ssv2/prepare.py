@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """`prepare_ssv2`: the whole preparation, from the inputs to the finished dataset, on one process of many.
 
 It checks every input before writing anything (label files, videos or archive parts, codec options, depth
@@ -183,11 +184,19 @@ def prepare_ssv2(
     missing_ids = wanted - set(found)
     if state.is_main_process:
         if summary.videos_unlabelled:
-            logger.warning("%s: %d video files have no entry in the label files of %s and are ignored",
-                           folder, summary.videos_unlabelled, "/".join(splits))
+            logger.warning(
+                "%s: %d video files have no entry in the label files of %s and are ignored",
+                folder,
+                summary.videos_unlabelled,
+                "/".join(splits),
+            )
         if missing_ids:
-            logger.warning("%s: %d ids of the label files have no video file (listed in %s)",
-                           folder, len(missing_ids), output_dir / REPORT_FILE)
+            logger.warning(
+                "%s: %d ids of the label files have no video file (listed in %s)",
+                folder,
+                len(missing_ids),
+                output_dir / REPORT_FILE,
+            )
 
     # 3. This process's shards that are not done yet.
     mine, items = [], []
@@ -206,9 +215,26 @@ def prepare_ssv2(
         mine.append(shard)
 
     if mine:
-        run_shards(mine, items, folder, estimator, model_name, features, codec_options, output_dir, work_dir, tag,
-                   num_workers, encode_threads, decode_backend, batch_size, progress and state.is_local_main_process,
-                   summary, rank, world)
+        run_shards(
+            mine,
+            items,
+            folder,
+            estimator,
+            model_name,
+            features,
+            codec_options,
+            output_dir,
+            work_dir,
+            tag,
+            num_workers,
+            encode_threads,
+            decode_backend,
+            batch_size,
+            progress and state.is_local_main_process,
+            summary,
+            rank,
+            world,
+        )
 
     # 4. The main process assembles the card and the report once every shard is done.
     summary.seconds = time.perf_counter() - start
@@ -251,7 +277,8 @@ def _load_estimator(depth_model, device, batch_size: int, kwargs: dict):
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
         hint = (
             "check the name, or download it first (huggingface-cli download) when offline"
-            if not os.path.exists(name) else "the folder must hold a transformers depth-estimation checkpoint"
+            if not os.path.exists(name)
+            else "the folder must hold a transformers depth-estimation checkpoint"
         )
         raise SSv2InputError(
             f"{name}: the depth model cannot be loaded ({type(error).__name__}: {first_line}); {hint}"

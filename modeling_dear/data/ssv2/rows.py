@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """One row of the dataset: a decoded video's depth estimated, encoded as a frame-aligned depth video and checked.
 
 Short videos get their depth in batches of several clips (`shards.run_shards`) and are encoded here
@@ -26,8 +27,9 @@ def encode_row(item: DecodedVideo, depth: np.ndarray, depth_model: str, codec_op
     return make_row(item, encoded, depth_model)
 
 
-def stream_long_video(item: DecodedVideo, estimator, codec_options: dict | None, chunk_frames: int,
-                      scratch: Path, backend: str = "auto") -> bytes:
+def stream_long_video(
+    item: DecodedVideo, estimator, codec_options: dict | None, chunk_frames: int, scratch: Path, backend: str = "auto"
+) -> bytes:
     """The depth video of a long clip, made chunk by chunk: decode `chunk_frames` frames, estimate their
     float depth, and (per-clip normalisation) park it as float32 in `scratch` while the clip's min and max
     accumulate; then read it back chunk by chunk, normalise with the clip's min and max and encode. Memory
@@ -123,4 +125,3 @@ class DepthFailures:
             raise RuntimeError(
                 f"depth estimation failed for {self.in_a_row} videos in a row; last error: {error}"
             ) from error
-

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Running a process's shards: decode the videos, estimate depth in batches across clips, encode the depth
 videos, write each shard's Parquet file and then its manifest.
 
@@ -55,21 +56,43 @@ def _write_parquet(rows: list[dict], features, path: Path, temporary_dir: Path, 
     # of every column chunk) copy the smallest and largest value, which for these columns are whole videos,
     # several times over, so they are off (the writer's memory: bench/prepare_memory.py). A dictionary and
     # Snappy copy the bytes again to win nothing on them. The other columns are a few kB per shard either way.
-    options = dict(row_group_size=_PARQUET_ROW_GROUP, use_dictionary=False, compression="none",
-                   write_statistics=False)
+    options = dict(row_group_size=_PARQUET_ROW_GROUP, use_dictionary=False, compression="none", write_statistics=False)
     write_atomic(path, lambda p: pq.write_table(table, p, **options), temporary_dir, tag)
     return path.stat().st_size
 
 
-def run_shards(mine, items, folder, estimator, model_name, features, codec_options, output_dir, work_dir, tag,
-               num_workers, encode_threads, decode_backend, batch_size, show_progress, summary, rank, world):
+def run_shards(
+    mine,
+    items,
+    folder,
+    estimator,
+    model_name,
+    features,
+    codec_options,
+    output_dir,
+    work_dir,
+    tag,
+    num_workers,
+    encode_threads,
+    decode_backend,
+    batch_size,
+    show_progress,
+    summary,
+    rank,
+    world,
+):
     """Do the shards `mine` (their videos listed in `items` as (shard number, position, entry, path or None)),
     counting into `summary`; each shard's file and manifest are written as soon as its last video is done."""
     from tqdm.auto import tqdm
 
     total_videos = len(items)
-    bar = tqdm(total=total_videos, unit="video", dynamic_ncols=True, disable=not show_progress,
-               desc=f"depth ({len(mine)} shards" + (f", process {rank} of {world})" if world > 1 else ")"))
+    bar = tqdm(
+        total=total_videos,
+        unit="video",
+        dynamic_ncols=True,
+        disable=not show_progress,
+        desc=f"depth ({len(mine)} shards" + (f", process {rank} of {world})" if world > 1 else ")"),
+    )
     slots: list[list] = [[None] * len(shard.entries) for shard in mine]
     remaining = [len(shard.entries) for shard in mine]
     failures: list[list[dict]] = [[] for _ in mine]
@@ -115,7 +138,9 @@ def run_shards(mine, items, folder, estimator, model_name, features, codec_optio
 
     # long videos stream in chunks of whole forward batches, so that a chunk's frames are batched as they
     # would be on their own; stand-ins without `predict` (float depth) get whole clips as before
-    streams = callable(getattr(estimator, "predict", None)) and getattr(estimator, "normalize", None) in DEPTH_NORMALIZATIONS
+    streams = (
+        callable(getattr(estimator, "predict", None)) and getattr(estimator, "normalize", None) in DEPTH_NORMALIZATIONS
+    )
     model_batch = max(1, int(getattr(estimator, "batch_size", batch_size) or batch_size))
     chunk_frames = model_batch * max(1, -(-STREAM_CHUNK_FRAMES // model_batch))
 
@@ -126,7 +151,12 @@ def run_shards(mine, items, folder, estimator, model_name, features, codec_optio
         except DepthError as wrapped:
             error = wrapped.__cause__
             depth_failures.record(True, error)
-            fail(item.shard, item.entry, item.path, f"{item.path}: depth estimation failed ({type(error).__name__}: {error})")
+            fail(
+                item.shard,
+                item.entry,
+                item.path,
+                f"{item.path}: depth estimation failed ({type(error).__name__}: {error})",
+            )
             return
         except OSError:
             raise  # the scratch file (disk full, ...): the job's problem, not the video's
@@ -163,9 +193,15 @@ def run_shards(mine, items, folder, estimator, model_name, features, codec_optio
         broken = sum(1 for f in failures[shard_number] if not f["missing"])
         missing = sum(1 for f in failures[shard_number] if f["missing"])
         manifest = {
-            "shard": shard.name, "split": shard.split, "rows": len(rows), "videos": len(shard.entries),
-            "failed": failures[shard_number], "bytes": size, "frames": int(sum(r["num_frames"] for r in rows)),
-            "process": rank, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "shard": shard.name,
+            "split": shard.split,
+            "rows": len(rows),
+            "videos": len(shard.entries),
+            "failed": failures[shard_number],
+            "bytes": size,
+            "frames": int(sum(r["num_frames"] for r in rows)),
+            "process": rank,
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
         write_json(manifest_path(work_dir, shard), manifest, work_dir / "tmp", tag)
         summary.shards_done += 1
@@ -195,9 +231,9 @@ def run_shards(mine, items, folder, estimator, model_name, features, codec_optio
                 finish(item.shard)
             bar.update(1)
             elapsed = time.perf_counter() - started
-            bar.set_postfix(frames_per_s=f"{summary.frames / max(elapsed, 1e-9):.1f}", failed=failed_so_far,
-                            refresh=False)
+            bar.set_postfix(
+                frames_per_s=f"{summary.frames / max(elapsed, 1e-9):.1f}", failed=failed_so_far, refresh=False
+            )
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
         bar.close()
-

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """A synthetic Something-Something-like dataset with exact depth, built so that depth is *needed*.
 
 Every clip is a small 3-D scene (a textured ground plane, a textured back wall, boxes and balls) seen by

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """How things look: object colours and surface patterns (plain, stripes, checks, dots), and the backdrop
 (textured ground and back wall, directional light)."""
 
@@ -91,8 +92,14 @@ def draw_backdrop(rng: np.random.Generator) -> Backdrop:
         return np.clip(grey + (base - grey) * rng.uniform(0.2, 0.7), 0, 1)
 
     g1 = muted(0.25, 0.75)
-    ground = (g1, g1 * rng.uniform(0.55, 0.85), int(rng.integers(0, 3)), float(rng.uniform(2.0, 5.0)),
-              float(rng.uniform(0, np.pi)), float(rng.uniform(0, 2 * np.pi)))
+    ground = (
+        g1,
+        g1 * rng.uniform(0.55, 0.85),
+        int(rng.integers(0, 3)),
+        float(rng.uniform(2.0, 5.0)),
+        float(rng.uniform(0, np.pi)),
+        float(rng.uniform(0, 2 * np.pi)),
+    )
     w1 = muted(0.35, 0.9)
     waves = np.stack(
         [

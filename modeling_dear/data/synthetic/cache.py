@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """A cache of generated datasets: `load_or_generate_synthetic` renders a spec's dataset once, saves it under
 `<cache_dir>/<spec.cache_key>` and loads it from there afterwards; an interrupted run resumes at its split."""
 
@@ -18,8 +19,13 @@ def default_cache_dir() -> Path:
     return Path(config.HF_DATASETS_CACHE) / "dear_synthetic"
 
 
-def load_or_generate_synthetic(spec: SyntheticSpec | None = None, *, cache_dir: str | os.PathLike | None = None,
-                               num_proc: int | None = None, progress: bool = False):
+def load_or_generate_synthetic(
+    spec: SyntheticSpec | None = None,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    num_proc: int | None = None,
+    progress: bool = False,
+):
     """`generate_synthetic_dataset(spec)` with a cache: the first call saves to `cache_dir/<spec.cache_key>`
     (a hash of what changes the data), later calls load from there. `cache_dir` defaults to
     `default_cache_dir()`.

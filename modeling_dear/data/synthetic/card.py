@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The dataset card (`README.md`) of a generated synthetic dataset, and `generation.json` beside it: what the
 classes are, why three pairs are ambiguous from RGB alone, the columns, and the command that re-creates it."""
 
@@ -6,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..schema import COLUMNS
 from ...hub.cards import render_dataset_card
+from ..schema import COLUMNS
 from .classes import DEPTH_SENSITIVE_CLASSES, DEPTH_SENSITIVE_PAIRS, FLIP_PAIRS, SYNTHETIC_CLASSES
 from .clips import DEPTH_MODEL, RGB_CODEC, RGB_CODEC_OPTIONS
 from .spec import SyntheticSpec

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The classes of the synthetic dataset (SSv2 template names), and which of them only depth can tell apart.
 
 ==========================================  ==========  ============================================

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """One clip of a class, drawn from a seed and rendered: RGB frames and 8-bit inverse depth, and the RGB
 frames as WebM/VP9 bytes."""
 

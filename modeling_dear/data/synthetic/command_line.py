@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The command line: `python -m modeling_dear.data.synthetic --output DIR [...]` renders a dataset and saves it
 with datasets' `save_to_disk`, with its card."""
 
@@ -42,9 +43,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"{output} exists and is not empty (pass --overwrite)")
         shutil.rmtree(output)
     spec = SyntheticSpec(
-        num_train_per_class=args.train_per_class, num_validation_per_class=args.validation_per_class,
-        num_test_per_class=args.test_per_class, seed=args.seed, height=args.height, width=args.width, fps=args.fps,
-        min_frames=args.min_frames, max_frames=args.max_frames, label_test_split=args.label_test_split,
+        num_train_per_class=args.train_per_class,
+        num_validation_per_class=args.validation_per_class,
+        num_test_per_class=args.test_per_class,
+        seed=args.seed,
+        height=args.height,
+        width=args.width,
+        fps=args.fps,
+        min_frames=args.min_frames,
+        max_frames=args.max_frames,
+        label_test_split=args.label_test_split,
     )
     start = time.perf_counter()
     dataset = generate_synthetic_dataset(spec, num_proc=args.num_proc, progress=True)

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Rendering a whole dataset from a `SyntheticSpec`: every clip of every split as a row of the prepared SSv2
 schema (`data.schema.video_features`), in worker processes when asked, as a `datasets.DatasetDict`."""
 
@@ -5,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..schema import COLUMNS, video_features
 from ...video_io import encode_depth_video
+from ..schema import COLUMNS, video_features
 from .classes import SYNTHETIC_CLASSES
 from .clips import DEPTH_MODEL, clip_seed, encode_rgb, render_clip
 from .spec import SyntheticSpec
@@ -16,8 +17,9 @@ def render_row(task: tuple[SyntheticSpec, str, int, int]) -> dict:
     """The row of clip `index` of class `label` in `split` (`video_id` is left to the caller)."""
     spec, split, index, label = task
     labelled = spec.labelled(split)
-    clip = render_clip(label, clip_seed(spec.seed, split, label, index), spec.height, spec.width, spec.min_frames,
-                       spec.max_frames)
+    clip = render_clip(
+        label, clip_seed(spec.seed, split, label, index), spec.height, spec.width, spec.min_frames, spec.max_frames
+    )
     return {
         "video_id": "",  # numbered by the caller, in row order
         "video": encode_rgb(clip.frames, spec.fps),
@@ -91,8 +93,9 @@ def check_spec(spec) -> SyntheticSpec:
     return spec
 
 
-def generate_synthetic_dataset(spec: SyntheticSpec | None = None, *, num_proc: int | None = None,
-                               progress: bool = False):
+def generate_synthetic_dataset(
+    spec: SyntheticSpec | None = None, *, num_proc: int | None = None, progress: bool = False
+):
     """Render the synthetic dataset of `spec` (default `SyntheticSpec()`): a `datasets.DatasetDict` with its
     train / validation / test splits.
 

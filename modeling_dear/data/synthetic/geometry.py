@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Geometry of a synthetic scene: rotations, eased ramps and hand tremor over a clip, the pinhole camera (it
 only shakes in rotation, never translates) and the scene objects (boxes and balls), with the homothety about
 the camera centre that moves an object in depth without changing its picture."""

@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The ray caster: every pixel's rays (2x2 supersampled) against the wall, the ground and the objects; the
 nearest hit wins (a z-buffer), so the exact depth of every pixel comes with the colour."""
 
@@ -94,8 +95,9 @@ def _box_filter(image: np.ndarray, factor: int) -> np.ndarray:
     return total / (factor * factor)
 
 
-def _window(obj: SceneObject, t: int, camera: Camera, ax: float, ay: float, rows: int,
-            cols: int) -> tuple[slice, slice]:
+def _window(
+    obj: SceneObject, t: int, camera: Camera, ax: float, ay: float, rows: int, cols: int
+) -> tuple[slice, slice]:
     """Pixel rows and columns (of the supersampled grid) covered by the object's bounding box at frame t."""
     local = (obj.corners()[t] - camera.position) @ camera.shake[t]
     x, y = local[:, 0] / local[:, 2], local[:, 1] / local[:, 2]

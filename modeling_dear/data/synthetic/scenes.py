@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The scene of each class: a random draw of where things are and how they move, checked for validity.
 
 A scene function takes the random stream, the camera and a variant (which class of its family) and returns
@@ -43,15 +44,22 @@ def _rect(cam: Camera, obj: SceneObject) -> np.ndarray:
 def _in_image(cam: Camera, obj: SceneObject, margin: float = 0.02) -> bool:
     ax, ay = cam.half_extent
     r = _rect(cam, obj)
-    return bool((r[:, 0] > -ax + margin).all() and (r[:, 1] < ax - margin).all()
-                and (r[:, 2] > -ay + margin).all() and (r[:, 3] < ay - margin).all())
+    return bool(
+        (r[:, 0] > -ax + margin).all()
+        and (r[:, 1] < ax - margin).all()
+        and (r[:, 2] > -ay + margin).all()
+        and (r[:, 3] < ay - margin).all()
+    )
 
 
 def _in_room(cam: Camera, obj: SceneObject, floating: bool = True) -> bool:
     """Clear of the ground (or standing on it) and of the wall, and not against the lens."""
     corners = obj.corners()
-    return bool((obj.bottom() > (0.02 if floating else -1e-9)).all() and (corners[..., 2] < cam.wall_z - 0.15).all()
-                and (cam.project(corners)[..., 2] > 0.3).all())
+    return bool(
+        (obj.bottom() > (0.02 if floating else -1e-9)).all()
+        and (corners[..., 2] < cam.wall_z - 0.15).all()
+        and (cam.project(corners)[..., 2] > 0.3).all()
+    )
 
 
 def _apart(a: np.ndarray, b: np.ndarray, gap: float) -> bool:
@@ -152,8 +160,9 @@ def _scene_putting(rng, cam: Camera, variant: int):
     T = len(cam.shake)
     bin_look = draw_appearance(rng)
     rim = cam.position[1] + rng.uniform(0.02, 0.08)
-    bin_ = _ground_box(rng, cam, bin_look, (1.3, 1.9), (-0.25, 0.25), (0.5, 0.7), (rim, rim), (0.45, 0.6),
-                       (-0.25, 0.25))
+    bin_ = _ground_box(
+        rng, cam, bin_look, (1.3, 1.9), (-0.25, 0.25), (0.5, 0.7), (rim, rim), (0.45, 0.6), (-0.25, 0.25)
+    )
     bin_.name = f"{bin_look['colour_name']} bin"
     kind, look, aspect = _held_object(rng, exclude=(bin_look["colour_name"],))
     half = rng.uniform(0.1, 0.14) * aspect

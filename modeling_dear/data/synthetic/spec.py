@@ -1,3 +1,4 @@
+# Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """`SyntheticSpec`: everything that decides a synthetic dataset's bytes, in one frozen object.
 
 The same spec gives the same bytes, whatever the number of processes. `SyntheticSpec.to_dict()` is what the
@@ -21,8 +22,16 @@ DEFAULT_FPS = 12.0
 DEFAULT_MIN_FRAMES, DEFAULT_MAX_FRAMES = 12, 20
 
 _TYPES = {
-    "num_train_per_class": int, "num_validation_per_class": int, "num_test_per_class": int, "seed": int,
-    "height": int, "width": int, "fps": float, "min_frames": int, "max_frames": int, "label_test_split": bool,
+    "num_train_per_class": int,
+    "num_validation_per_class": int,
+    "num_test_per_class": int,
+    "seed": int,
+    "height": int,
+    "width": int,
+    "fps": float,
+    "min_frames": int,
+    "max_frames": int,
+    "label_test_split": bool,
 }
 
 
@@ -52,8 +61,11 @@ class SyntheticSpec:
             raise ValueError(f"need 1 <= min_frames <= max_frames, got {self.min_frames}, {self.max_frames}")
 
     def num_per_class(self, split: str) -> int:
-        return {"train": self.num_train_per_class, "validation": self.num_validation_per_class,
-                "test": self.num_test_per_class}[split]
+        return {
+            "train": self.num_train_per_class,
+            "validation": self.num_validation_per_class,
+            "test": self.num_test_per_class,
+        }[split]
 
     def labelled(self, split: str) -> bool:
         """Whether the rows of `split` carry their labels."""
