@@ -36,7 +36,7 @@ from .plan import (
     discard_earlier_plan,
     plan_shards,
 )
-from .shards import manifest_path, read_manifest, run_shards
+from .shards import ShardRun, manifest_path, read_manifest, run_shards
 
 logger = logging.getLogger(__name__)
 
@@ -215,22 +215,25 @@ def prepare_ssv2(
         mine.append(shard)
 
     if mine:
+        shared = ShardRun(
+            folder=folder,
+            estimator=estimator,
+            model_name=model_name,
+            features=features,
+            codec_options=codec_options,
+            output_dir=output_dir,
+            work_dir=work_dir,
+            tag=tag,
+            num_workers=num_workers,
+            encode_threads=encode_threads,
+            decode_backend=decode_backend,
+            batch_size=batch_size,
+            show_progress=progress and state.is_local_main_process,
+        )
         run_shards(
             mine,
             items,
-            folder,
-            estimator,
-            model_name,
-            features,
-            codec_options,
-            output_dir,
-            work_dir,
-            tag,
-            num_workers,
-            encode_threads,
-            decode_backend,
-            batch_size,
-            progress and state.is_local_main_process,
+            shared,
             summary,
             rank,
             world,

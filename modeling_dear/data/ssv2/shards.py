@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from ...atomic_write import write_atomic, write_json
@@ -61,26 +62,27 @@ def _write_parquet(rows: list[dict], features, path: Path, temporary_dir: Path, 
     return path.stat().st_size
 
 
-def run_shards(
-    mine,
-    items,
-    folder,
-    estimator,
-    model_name,
-    features,
-    codec_options,
-    output_dir,
-    work_dir,
-    tag,
-    num_workers,
-    encode_threads,
-    decode_backend,
-    batch_size,
-    show_progress,
-    summary,
-    rank,
-    world,
-):
+@dataclass(frozen=True)
+class ShardRun:
+    """What every shard of one preparation run shares: where videos are read and written, the depth model, the
+    dataset features and depth codec, and how the work is spread (decode workers, encode threads, batch size)."""
+
+    folder: Path  # the SSv2 videos
+    estimator: object  # a DepthEstimator (or a stand-in with estimate_clips)
+    model_name: str
+    features: object  # datasets.Features of the rows
+    codec_options: dict
+    output_dir: Path
+    work_dir: Path
+    tag: str  # this process's rank and pid, in temporary file names
+    num_workers: int
+    encode_threads: int
+    decode_backend: str
+    batch_size: int
+    show_progress: bool
+
+
+def run_shards(mine, items, run: ShardRun, summary, rank, world):
     """Do the shards `mine` (their videos listed in `items` as (shard number, position, entry, path or None)),
     counting into `summary`; each shard's file and manifest are written as soon as its last video is done."""
     from tqdm.auto import tqdm
@@ -90,7 +92,7 @@ def run_shards(
         total=total_videos,
         unit="video",
         dynamic_ncols=True,
-        disable=not show_progress,
+        disable=not run.show_progress,
         desc=f"depth ({len(mine)} shards" + (f", process {rank} of {world})" if world > 1 else ")"),
     )
     slots: list[list] = [[None] * len(shard.entries) for shard in mine]
@@ -99,10 +101,10 @@ def run_shards(
     failed_so_far = 0
     group: list[DecodedVideo] = []
     group_frames = 0
-    flush_at = max(4 * int(batch_size), 64)
+    flush_at = max(4 * int(run.batch_size), 64)
     depth_failures = DepthFailures()
     started = time.perf_counter()
-    executor = ThreadPoolExecutor(max(1, encode_threads), thread_name_prefix="depth-encode")
+    executor = ThreadPoolExecutor(max(1, run.encode_threads), thread_name_prefix="depth-encode")
 
     def fail(shard_number: int, entry: Annotation, path: str | None, error: str, missing: bool = False):
         nonlocal failed_so_far
@@ -113,7 +115,7 @@ def run_shards(
 
     def estimate(batch: list[DecodedVideo]):
         try:
-            depths = estimator.estimate_clips([b.frames for b in batch])
+            depths = run.estimator.estimate_clips([b.frames for b in batch])
             for _ in batch:
                 depth_failures.record(False)
         except Exception as error:  # retry one by one so that one bad video does not sink its group
@@ -123,7 +125,7 @@ def run_shards(
                 depths = []
                 for b in batch:
                     try:
-                        depths.append(estimator.estimate_clips([b.frames])[0])
+                        depths.append(run.estimator.estimate_clips([b.frames])[0])
                     except Exception as single:
                         depths.append(single)
             for d in depths:
@@ -134,20 +136,26 @@ def run_shards(
             if isinstance(depth, Exception):
                 fail(b.shard, b.entry, b.path, f"{b.path}: depth estimation failed ({type(depth).__name__}: {depth})")
             else:
-                slots[b.shard][b.position] = (executor.submit(encode_row, b, depth, model_name, codec_options), b.path)
+                slots[b.shard][b.position] = (
+                    executor.submit(encode_row, b, depth, run.model_name, run.codec_options),
+                    b.path,
+                )
 
     # long videos stream in chunks of whole forward batches, so that a chunk's frames are batched as they
     # would be on their own; stand-ins without `predict` (float depth) get whole clips as before
     streams = (
-        callable(getattr(estimator, "predict", None)) and getattr(estimator, "normalize", None) in DEPTH_NORMALIZATIONS
+        callable(getattr(run.estimator, "predict", None))
+        and getattr(run.estimator, "normalize", None) in DEPTH_NORMALIZATIONS
     )
-    model_batch = max(1, int(getattr(estimator, "batch_size", batch_size) or batch_size))
+    model_batch = max(1, int(getattr(run.estimator, "batch_size", run.batch_size) or run.batch_size))
     chunk_frames = model_batch * max(1, -(-STREAM_CHUNK_FRAMES // model_batch))
 
     def stream(item: DecodedVideo):
-        scratch = work_dir / "tmp" / f"{item.entry.video_id}.depth.{tag}.tmp"
+        scratch = run.work_dir / "tmp" / f"{item.entry.video_id}.depth.{run.tag}.tmp"
         try:
-            encoded = stream_long_video(item, estimator, codec_options, chunk_frames, scratch, decode_backend)
+            encoded = stream_long_video(
+                item, run.estimator, run.codec_options, chunk_frames, scratch, run.decode_backend
+            )
         except DepthError as wrapped:
             error = wrapped.__cause__
             depth_failures.record(True, error)
@@ -168,7 +176,7 @@ def run_shards(
             return
         depth_failures.record(False)
         summary.frames += item.info.num_frames
-        slots[item.shard][item.position] = (executor.submit(make_row, item, encoded, model_name), item.path)
+        slots[item.shard][item.position] = (executor.submit(make_row, item, encoded, run.model_name), item.path)
 
     def finish(shard_number: int):
         shard = mine[shard_number]
@@ -184,9 +192,9 @@ def run_shards(
                 if not message.startswith(str(path)):
                     message = f"{path}: depth video: {type(error).__name__}: {message}"
                 fail(shard_number, shard.entries[position], path, message)
-        data_file = output_dir / "data" / f"{shard.name}.parquet"
+        data_file = run.output_dir / "data" / f"{shard.name}.parquet"
         if rows:
-            size = _write_parquet(rows, features, data_file, work_dir / "tmp", tag)
+            size = _write_parquet(rows, run.features, data_file, run.work_dir / "tmp", run.tag)
         else:  # no file for an empty shard: datasets' Parquet reader rejects files without rows
             data_file.unlink(missing_ok=True)
             size = 0
@@ -203,7 +211,7 @@ def run_shards(
             "process": rank,
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
-        write_json(manifest_path(work_dir, shard), manifest, work_dir / "tmp", tag)
+        write_json(manifest_path(run.work_dir, shard), manifest, run.work_dir / "tmp", run.tag)
         summary.shards_done += 1
         summary.videos_done += len(rows)
         summary.videos_failed += broken + missing
@@ -213,8 +221,8 @@ def run_shards(
         logger.info("%s: %d rows, %d failed, %d missing, %.1f MB", shard.name, len(rows), broken, missing, size / 1e6)
 
     try:
-        decoder = DecodeVideos(items, folder, decode_backend, STREAM_ABOVE_FRAMES if streams else None)
-        for item in decode_loader(decoder, num_workers):
+        decoder = DecodeVideos(items, run.folder, run.decode_backend, STREAM_ABOVE_FRAMES if streams else None)
+        for item in decode_loader(decoder, run.num_workers):
             if item.error is not None:
                 fail(item.shard, item.entry, item.path, item.error, item.missing)
             elif item.long:
