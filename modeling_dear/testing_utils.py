@@ -131,6 +131,22 @@ def tiny_hybrid_dpt(seed: int = 0):
     return model, tiny_hybrid_dpt_image_processor()
 
 
+def tiny_videomae_config():
+    """A one-layer VideoMAE (32², 4 frames, 3 classes): "another model's folder" for the tests that DEAR leaves
+    other video classifiers to transformers."""
+    from transformers import VideoMAEConfig
+
+    return VideoMAEConfig(
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        image_size=32,
+        num_frames=4,
+        num_labels=3,
+    )
+
+
 def tiny_dear(preset: str = "tiny", *, with_depth_estimator: bool = False, seed: int = 0, **config_kwargs):
     """A random DEAR classifier in eval mode, from a preset (the tiny ones: see `list_presets()`), with
     `config_kwargs` as overrides; `with_depth_estimator` bundles the tiny DPT so that it estimates depth itself."""

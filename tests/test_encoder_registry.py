@@ -4,15 +4,12 @@ through the processor and the collator, fused with RGB, trained, saved, reloaded
 process without the package) and run by the pipeline. README "Adding an encoder" shows the same steps."""
 
 import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import WITHOUT_PACKAGE_PRELUDE
+from conftest import run_without_package
 from torch import nn
 from transformers import AutoModelForVideoClassification, pipeline
 
@@ -202,7 +199,7 @@ def test_fourth_encoder_from_a_dataset_column_through_training_saving_reloading_
         "modeling_dear_custom.DearForVideoClassification"
     )
     torch.save(model_inputs, tmp_path / "inputs.pt")
-    script = WITHOUT_PACKAGE_PRELUDE + textwrap.dedent(
+    result = run_without_package(
         f"""
         import json
         import torch
@@ -217,14 +214,8 @@ def test_fourth_encoder_from_a_dataset_column_through_training_saving_reloading_
         classify = pipeline("video-classification", model=folder, trust_remote_code=True)
         top = classify({{"video": {str(video)!r}, "flow": {str(flow)!r}}}, top_k=5, function_to_apply="none")
         print("RESULT", json.dumps({{"logits": logits.tolist(), "top": top}}))
-        """
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+        """,
+        tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     remote = json.loads(result.stdout.split("RESULT", 1)[1])

@@ -8,15 +8,12 @@ kept as a folder of its own (no network).
 
 import concurrent.futures
 import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import CLASSES, WITHOUT_PACKAGE_PRELUDE, arguments, tiny_config_file
+from conftest import CLASSES, arguments, run_without_package, tiny_config_file
 from huggingface_hub.utils import filter_repo_objects
 from safetensors import safe_open
 from transformers import TrainerCallback
@@ -138,7 +135,7 @@ def test_every_pushed_revision_is_the_model_at_that_step(colour_dataset, tmp_pat
             torch.testing.assert_close(loaded(**inputs).logits, expected, rtol=1e-5, atol=1e-6, msg=commit["message"])
 
     # the same revisions, with only transformers and the revision's own code
-    script = WITHOUT_PACKAGE_PRELUDE + textwrap.dedent(
+    result = run_without_package(
         f"""
         import torch
         from transformers import AutoModelForVideoClassification
@@ -150,14 +147,8 @@ def test_every_pushed_revision_is_the_model_at_that_step(colour_dataset, tmp_pat
             with torch.no_grad():
                 torch.testing.assert_close(model(**data["inputs"]).logits, expected, rtol=1e-5, atol=1e-6, msg=folder)
         print("all revisions OK")
-        """
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+        """,
+        tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "all revisions OK" in result.stdout
@@ -184,13 +175,7 @@ def run_card_snippet(readme: Path, cwd: Path, with_depth: bool) -> str:
     (cwd / "video.mp4").write_bytes(encode_video(frames, codec="libx264"))
     if with_depth:
         (cwd / "video_depth.mp4").write_bytes(encode_depth_video(frames[..., 0]))
-    result = subprocess.run(
-        [sys.executable, "-c", WITHOUT_PACKAGE_PRELUDE + card_snippet(readme)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / "hf"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
-    )
+    result = run_without_package(card_snippet(readme), cwd)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 

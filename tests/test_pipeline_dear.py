@@ -3,14 +3,11 @@
 
 import io
 import json
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 import torch
-from conftest import WITHOUT_PACKAGE_PRELUDE, tiny_dpt_config
+from conftest import run_without_package, tiny_dpt_config
 from PIL import Image
 from transformers import DPTForDepthEstimation, pipeline
 from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
@@ -115,24 +112,11 @@ def test_saved_folder_maps_video_classification_to_the_dear_pipeline(model_dir, 
 
 
 def test_other_video_models_keep_transformers_pipeline():
-    from transformers import (
-        VideoClassificationPipeline,
-        VideoMAEConfig,
-        VideoMAEForVideoClassification,
-        VideoMAEImageProcessor,
-    )
+    from transformers import VideoClassificationPipeline, VideoMAEForVideoClassification, VideoMAEImageProcessor
 
-    model = VideoMAEForVideoClassification(
-        VideoMAEConfig(
-            hidden_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            intermediate_size=64,
-            image_size=32,
-            num_frames=4,
-            num_labels=3,
-        )
-    )
+    from modeling_dear.testing_utils import tiny_videomae_config
+
+    model = VideoMAEForVideoClassification(tiny_videomae_config())
     stock = pipeline(
         "video-classification", model=model, image_processor=VideoMAEImageProcessor(size={"shortest_edge": 32})
     )
@@ -141,7 +125,7 @@ def test_other_video_models_keep_transformers_pipeline():
 
 def test_trust_remote_code_pipeline_without_the_package(model_dir, videos, pipe, tmp_path):
     expected = pipe(str(videos["webm"]), top_k=3)
-    script = WITHOUT_PACKAGE_PRELUDE + textwrap.dedent(
+    result = run_without_package(
         f"""
         import json
         import torch
@@ -153,14 +137,8 @@ def test_trust_remote_code_pipeline_without_the_package(model_dir, videos, pipe,
         assert type(pipe).__name__ == "DearVideoClassificationPipeline"
         assert not any(p.requires_grad for p in pipe.model.depth_estimator.parameters())
         print("RESULT", json.dumps(pipe({str(videos["webm"])!r}, top_k=3)))
-        """
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin"},
+        """,
+        tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     remote = json.loads(result.stdout.split("RESULT", 1)[1])

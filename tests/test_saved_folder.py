@@ -182,18 +182,12 @@ def test_missing_video_decoder_names_the_video_extra(model_dir, video, tmp_path,
 
 @pytest.mark.slow  # a fresh interpreter importing torch and transformers
 def test_other_models_get_exactly_transformers_video_pipeline(tmp_path, make_frames):
-    from transformers import VideoMAEConfig, VideoMAEForVideoClassification, VideoMAEImageProcessor
+    from transformers import VideoMAEForVideoClassification, VideoMAEImageProcessor
+
+    from modeling_dear.testing_utils import tiny_videomae_config
 
     torch.manual_seed(0)
-    config = VideoMAEConfig(
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        image_size=32,
-        num_frames=4,
-        num_labels=3,
-    )
+    config = tiny_videomae_config()
     VideoMAEForVideoClassification(config).save_pretrained(tmp_path / "videomae")
     VideoMAEImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(
         tmp_path / "videomae"
