@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from modeling_dear.testing_utils import save_tiny_dpt, smooth_moving_frames
-from modeling_dear.testing_utils import tiny_dpt_config as tiny_dpt_config  # re-exported: tests import it from here
+from modeling_dear.testing_utils import (
+    tiny_dpt_config as tiny_dpt_config,  # re-exported for tests/fixtures/make_release_checkpoints.py
+)
 
 try:
     # decord ships its own FFmpeg with global symbols; if it is imported before PyAV, PyAV's VP9 encoder

@@ -167,8 +167,7 @@ def card_snippet(readme: Path) -> str:
 
 def run_card_snippet(readme: Path, cwd: Path, with_depth: bool) -> str:
     """Executes the card's Python block in a process that cannot import this package, next to local videos."""
-    from conftest import smooth_moving_frames
-
+    from modeling_dear.testing_utils import smooth_moving_frames
     from modeling_dear.video_io import encode_depth_video, encode_video
 
     frames = smooth_moving_frames(12, 40, 48)

@@ -7,14 +7,14 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import run_without_package, tiny_dpt_config
+from conftest import run_without_package
 from PIL import Image
 from transformers import DPTForDepthEstimation, pipeline
-from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
 
 from modeling_dear import DearConfig, DearForVideoClassification, DearVideoClassificationPipeline, DearVideoProcessor
 from modeling_dear.cli.predict import main as predict_main
-from modeling_dear.depth_estimation import DepthEstimator, read_depth_preprocessing
+from modeling_dear.depth_estimation import DepthEstimator
+from modeling_dear.testing_utils import save_tiny_dpt, tiny_dear, tiny_dpt_image_processor
 from modeling_dear.video_io import VideoDecodingError, encode_depth_video, encode_video
 
 NUM_FRAMES, SIZE, NUM_LABELS = 8, 64, 5  # the "tiny" preset's clip: 8 frames of 64x64
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # the depth model reads 32x32 inputs, so 64x64 frames are resized down for it and its prediction back up
-DPT_PROCESSOR = DPTImageProcessorPil(size={"height": 32, "width": 32}, keep_aspect_ratio=False)
+DPT_PROCESSOR = tiny_dpt_image_processor()
 
 
 def tiny_processor(**overrides):
@@ -35,14 +35,7 @@ def tiny_processor(**overrides):
 
 
 def tiny_model(with_estimator=True, seed=0):
-    extra = {}
-    if with_estimator:
-        extra = {
-            "depth_estimator_config": tiny_dpt_config().to_dict(),
-            "depth_estimator_preprocessing": read_depth_preprocessing(DPT_PROCESSOR),
-        }
-    torch.manual_seed(seed)
-    return DearForVideoClassification(DearConfig.from_preset("tiny", id2label=LABELS, **extra)).eval()
+    return tiny_dear(with_depth_estimator=with_estimator, seed=seed, id2label=LABELS)
 
 
 @pytest.fixture(scope="module")
@@ -190,9 +183,7 @@ def test_depth_estimator_is_frozen_bundled_and_attachable(model_dir, tmp_path):
     assert any(key.startswith("dear.on_the_fly_depth.estimator.") for key in model.state_dict())
 
     # attach pretrained weights (a local folder standing in for Intel/dpt-hybrid-midas) to a model without any
-    torch.manual_seed(1)
-    DPTForDepthEstimation(tiny_dpt_config()).save_pretrained(tmp_path / "dpt")
-    DPT_PROCESSOR.save_pretrained(tmp_path / "dpt")
+    save_tiny_dpt(tmp_path / "dpt", seed=1)
     bare = tiny_model(with_estimator=False)
     assert bare.depth_estimator is None
     bare.attach_depth_estimator(str(tmp_path / "dpt"))
