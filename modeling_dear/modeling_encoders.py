@@ -31,6 +31,7 @@ import torch
 from torch import nn
 from transformers.utils import ModelOutput
 
+from .atomic_write import write_atomic
 from .modeling_side4video import Side4VideoSideNetwork
 from .modeling_videomamba import VideoMambaModel
 
@@ -377,23 +378,27 @@ def save_custom_encoders(config, folder, model_module: str = "modeling_dear") ->
     saved = json.loads(config_file.read_text(encoding="utf-8"))
     auto_map = saved.get("auto_map") or {}
     model_classes = sorted({ref.split(".", 1)[1] for ref in auto_map.values() if ref.startswith(model_module + ".")})
+    # each file whole or not at all: config.json is rewritten in place, and a kill mid-write must not truncate it
     for module_name, _, _, source in written:
-        (folder / f"{module_name}.py").write_text(source, encoding="utf-8")
-    (folder / f"{CUSTOM_MODELING_MODULE}.py").write_text(
+        write_atomic(folder / f"{module_name}.py", lambda path, text=source: path.write_text(text, encoding="utf-8"))
+    custom_modeling = (
         '"""The model classes of this folder, imported after its encoders that are not part of the DEAR package are\n'
         'registered: config.json\'s auto_map names the model classes through this module."""\n\n'
         + "".join(
             f"from .{module_name} import {class_name}  # noqa: F401 (registers {', '.join(map(repr, types))})\n"
             for module_name, class_name, types, _ in written
         )
-        + (f"from .{model_module} import {', '.join(model_classes)}  # noqa: F401\n" if model_classes else ""),
-        encoding="utf-8",
+        + (f"from .{model_module} import {', '.join(model_classes)}  # noqa: F401\n" if model_classes else "")
+    )
+    write_atomic(
+        folder / f"{CUSTOM_MODELING_MODULE}.py", lambda path: path.write_text(custom_modeling, encoding="utf-8")
     )
     saved["auto_map"] = {
         key: f"{CUSTOM_MODELING_MODULE}.{ref.split('.', 1)[1]}" if ref.startswith(model_module + ".") else ref
         for key, ref in auto_map.items()
     }
-    config_file.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    text = json.dumps(saved, indent=2, sort_keys=True) + "\n"
+    write_atomic(config_file, lambda path: path.write_text(text, encoding="utf-8"))
     return CUSTOM_MODELING_MODULE
 
 
