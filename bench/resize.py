@@ -5,7 +5,8 @@ much slower the port is, on an SSv2-sized clip resized as evaluation does (short
 
     python bench/resize.py
 
-Measured on 2 shared x86-64 cores: the numpy port takes 7.1-7.7× Pillow's time (Pillow 16.9 ms, port 119.5 ms).
+Measured on 2 x86-64 cores: the numpy port takes 7.0× Pillow's time when the machine is idle (Pillow 16.6-16.9 ms,
+port 116.8-118.1 ms, 2 runs), 7.1-7.7× while other work shares the cores.
 """
 
 from __future__ import annotations
