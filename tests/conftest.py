@@ -2,6 +2,7 @@
 """Shared test helpers. Keep this small and generic: test-specific fixtures belong in their test files; tiny
 random models and generated frames are in `modeling_dear.testing_utils`, shared with the benches."""
 
+import socket
 import subprocess
 import sys
 import textwrap
@@ -63,6 +64,13 @@ try:
 except ImportError:
     pass
 """
+
+
+def free_port() -> int:
+    """A localhost TCP port nothing listens on now (for a served app or a distributed run's rendezvous)."""
+    with socket.socket() as handle:
+        handle.bind(("127.0.0.1", 0))
+        return handle.getsockname()[1]
 
 
 def run_without_package(script: str, cwd, *preludes: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -4,7 +4,6 @@ input, and the page itself served on localhost and driven in headless Chromium."
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import free_port
 from PIL import Image
 
 pytest.importorskip("gradio", reason="the demo extra is not installed: pip install -c constraints.txt -e '.[demo]'")
@@ -199,12 +199,6 @@ def test_default_model_is_the_main_jobs_and_its_absence_says_how_to_make_it(app_
 
 
 # ----------------------------------------------------------------------------------------- in a browser
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
