@@ -119,3 +119,5 @@ if __name__ == "__main__":
         run_one_step(
             output, f"2procs-{batchnorm}", batch_size, accumulation=1, num_videos=2 * batch_size, batchnorm=batchnorm
         )
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
