@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import CLASSES, Recorder, arguments, tiny_config_file
+from conftest import CLASSES, Recorder, arguments, free_port, tiny_config_file
 from transformers import TrainingArguments
 
 from modeling_dear import DearConfig, DearForVideoClassification
@@ -330,3 +330,38 @@ def test_the_example_script_under_accelerate_launch_runs_the_recipe(colour_datas
     assert len(losses(here)) == 2 and losses(launched) == losses(here)
     for name in ("predictions.jsonl", "model.safetensors", "README.md"):
         assert (launched / name).read_bytes() == (here / name).read_bytes(), name
+
+
+@pytest.mark.slow  # two launched processes (~15 s)
+def test_the_example_script_with_two_real_processes_ends_cleanly(colour_dataset, tmp_path):
+    """`examples/run_ssv2.py` under `accelerate launch` with two gloo processes (configuration/accelerate/
+    multi_cpu_2.yaml), as the README tells users to run it on CPU: it trains, tests, writes its predictions and
+    exits 0, no rank aborted at exit (tests/distributed_one_step.py was, until it ended its process group)."""
+    config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(ROOT / "configuration" / "accelerate" / "multi_cpu_2.yaml"),
+        "--main_process_port",
+        str(free_port()),
+        str(ROOT / "examples" / "run_ssv2.py"),
+        *arguments(
+            colour_dataset,
+            tmp_path / "run",
+            config_file,
+            "--do_train",
+            "--do_predict",
+            "--max_steps",
+            "2",
+            "--eval_strategy",
+            "no",
+            "--save_strategy",
+            "no",
+        ),
+    ]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=300)
+    assert result.returncode == 0 and "terminate called" not in result.stderr, result.stderr[-3000:]
+    assert (tmp_path / "run" / "predictions.jsonl").is_file()
