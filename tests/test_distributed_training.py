@@ -3,7 +3,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import distributed_one_step  # tests/distributed_one_step.py, also launched as a script below
 import pytest
 import torch
+from conftest import free_port
 from safetensors.torch import load_file
 
 from modeling_dear import DearConfig, DearForVideoClassification
@@ -19,12 +19,6 @@ from modeling_dear.configuration_dear import list_presets
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 2  # B: videos per process and per accumulation step
 DDP_UNUSED_WARNING = "find_unused_parameters=True was specified in DDP constructor, but did not find any unused"
-
-
-def free_port() -> int:
-    with socket.socket() as handle:
-        handle.bind(("127.0.0.1", 0))
-        return handle.getsockname()[1]
 
 
 def assert_gradients_equal(found: dict, expected: dict, what: str) -> None:
