@@ -57,6 +57,27 @@ def _safetensors_problem(path: Path) -> str | None:
     return None
 
 
+class NotADearCheckpoint(ValueError):
+    """A `checkpoint-N/` folder that a DEAR run did not write (another model's folder, not a cut-short save)."""
+
+
+def foreign_checkpoint(checkpoint: str | os.PathLike) -> str | None:
+    """Why `checkpoint` is not a DEAR run's checkpoint at all, or None (a DEAR one, or one too cut short to tell).
+
+    A save writes config.json whole or not at all, so a readable config.json of another `model_type` (or of
+    none) is another model's folder, not an interrupted save.
+    """
+    config_file = Path(checkpoint) / "config.json"
+    try:
+        saved = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    model_type = saved.get("model_type") if isinstance(saved, dict) else None
+    if model_type == DearConfig.model_type:
+        return None
+    return f"its config.json is a '{model_type}' model's" if model_type else "its config.json names no model_type"
+
+
 def checkpoint_problem(checkpoint: str | os.PathLike, require_optimizer: bool = True) -> str | None:
     """Why `checkpoint` (a `checkpoint-N/` folder) cannot be resumed from, or None when it is complete.
 
@@ -123,6 +144,11 @@ def find_resumable_checkpoint(output_dir: str | os.PathLike, require_optimizer: 
         reverse=True,
     )
     for _, path in numbered:
+        if foreign := foreign_checkpoint(path):
+            raise NotADearCheckpoint(
+                f"{path} is not a checkpoint of a DEAR run ({foreign}), yet the run would resume from, overwrite or "
+                f"delete checkpoint-N folders in {output_dir}: move it out, or give another --output_dir"
+            )
         problem = checkpoint_problem(path, require_optimizer=require_optimizer)
         if problem is None:
             return str(path)
@@ -137,6 +163,8 @@ def check_resume_checkpoint(checkpoint: str | os.PathLike, config: DearConfig) -
     config_file = Path(checkpoint) / "config.json"
     if not config_file.is_file():
         raise FileNotFoundError(f"resume checkpoint {checkpoint} has no config.json")
+    if foreign := foreign_checkpoint(checkpoint):
+        raise NotADearCheckpoint(f"resume checkpoint {checkpoint} is not a checkpoint of a DEAR run ({foreign})")
     saved = json.loads(config_file.read_text())
     saved_labels = len(saved.get("id2label") or {})
     current = {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}

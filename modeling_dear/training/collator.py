@@ -4,6 +4,7 @@ augmenting on the fly; rows whose video cannot be decoded are skipped in trainin
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 
@@ -30,6 +31,13 @@ class VideoCollator:
     differently augmented copies of every video); "val" takes the centre view; "test" the processor's
     multi-view set, returned with `num_views`.
 
+    The random draws of a training batch depend only on `seed`, `rank`, the epoch (`set_epoch`; `DearTrainer`
+    sets it) and which rows the batch holds (their `video_id`, else a digest of their bytes): not on how many
+    batches came before, in which dataloader worker, or in which process. So a run resumed in the middle of an
+    epoch (which skips the batches already trained on without collating them) or with another
+    `dataloader_num_workers` draws what the uninterrupted run drew. The epoch lives in shared memory, so
+    persistent dataloader workers see it change.
+
     `augment_on_device=True` (training only) leaves the augmentation to the training device: the batch holds the
     decoded uint8 frames and each clip's drawn choices (`DearVideoProcessor.decode_for_training`), and
     `DearTrainer` turns them into model inputs on the device (`device_inputs`), with the same draws as the CPU path.
@@ -43,11 +51,12 @@ class VideoCollator:
     rank: int = 0  # the process index: each process of a distributed run augments differently
     augment_on_device: bool = False
     modalities: list[str] | None = None
-    _calls: int = field(default=0, init=False, repr=False)
+    _epoch: torch.Tensor = field(default=None, init=False, repr=False)
     _device_augmentation: object = field(default=None, init=False, repr=False)
     _last_good_rows: list | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
+        self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
         if self.modalities is None:
             self.modalities = [RGB, DEPTH] if self.use_depth in (None, True) else [RGB]
         else:
@@ -66,6 +75,22 @@ class VideoCollator:
                 "DearVideoProcessor.from_model_config(config)"
             )
 
+    def set_epoch(self, epoch: int) -> None:
+        """The training epoch the next batches belong to (one of the inputs of their random draws)."""
+        self._epoch.fill_(int(epoch))
+
+    @property
+    def epoch(self) -> int:
+        return int(self._epoch)
+
+    def _batch_rng(self, rows: list[dict]) -> np.random.Generator:
+        """The batch's generator: a function of the seed, the rank, the epoch and the rows (see the class doc)."""
+        digest = hashlib.blake2b(digest_size=8)
+        for index, row in enumerate(rows):
+            digest.update(_row_identity(row, index))
+            digest.update(b"\0")
+        return np.random.default_rng([self.seed, self.rank, self.epoch, int.from_bytes(digest.digest(), "little")])
+
     @property
     def columns(self) -> dict[str, str]:
         """The dataset column read for each modality (`video` for RGB, the modality's name else)."""
@@ -73,12 +98,7 @@ class VideoCollator:
 
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
         repeats = self.repeats if self.mode == "train" else 1
-        # a fresh stream per batch and per dataloader worker, reproducible from the run's seed
-        worker = torch.utils.data.get_worker_info()
-        self._calls += 1
-        rng = np.random.default_rng(
-            [self.seed, self.rank, worker.id + 1 if worker else 0, self._calls, torch.initial_seed() % 2**32]
-        )
+        rng = self._batch_rng(rows)
         labels = (
             [row["label"] for row in rows] if rows and "label" in rows[0] and rows[0]["label"] is not None else None
         )
@@ -182,6 +202,20 @@ class VideoCollator:
         if "labels" in batch:
             inputs["labels"] = batch["labels"]
         return inputs
+
+
+def _row_identity(row: dict, index: int) -> bytes:
+    """What tells a row apart from the others of its split: its `video_id`, else its video's bytes or path."""
+    if row.get("video_id") is not None:
+        return b"id:" + str(row["video_id"]).encode()
+    video = row.get("video")
+    if isinstance(video, dict):
+        video = video.get("bytes") or video.get("path")
+    if isinstance(video, (bytes, bytearray, memoryview)):
+        return b"bytes:" + hashlib.blake2b(video, digest_size=16).digest()
+    if video is not None:
+        return b"other:" + str(video).encode()
+    return b"index:" + str(index).encode()
 
 
 def _concatenate_decoded(batches: list) -> dict[str, torch.Tensor]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from transformers import PreTrainedModel, Trainer
+from transformers import PreTrainedModel, Trainer, TrainerCallback
 
 from ..configuration_dear import DearConfig
 from ..frozen_weights import (
@@ -56,6 +56,7 @@ class DearTrainer(Trainer):
         self.model_card = model_card
         self.max_skipped_fraction = max_skipped_fraction
         self.skipped_videos: set[str] = set()
+        self.add_callback(_CollatorEpoch(self))
 
     def _with_collator(self, collator, make_dataloader, *args):
         if collator is None:
@@ -232,6 +233,20 @@ class DearTrainer(Trainer):
         apply_frozen_weights(target, frozen, str(resume_from_checkpoint))
         if hasattr(target, "freeze_backbone"):
             target.freeze_backbone()
+
+
+class _CollatorEpoch(TrainerCallback):
+    """Tells the training collator which epoch begins (its random draws depend on it, not on how many batches it
+    collated), so that a resumed run draws what the uninterrupted one drew."""
+
+    def __init__(self, trainer: DearTrainer):
+        self.trainer = trainer
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        # state.epoch is the epoch reached: a whole number at an epoch's start, a fraction in a resumed one
+        set_epoch = getattr(self.trainer.data_collator, "set_epoch", None)
+        if set_epoch is not None:
+            set_epoch(int(state.epoch or 0))
 
 
 class TooManyUndecodableVideos(RuntimeError):
