@@ -586,3 +586,26 @@ def test_a_folder_of_another_model_named_like_a_checkpoint_is_refused_not_skippe
         run([*command, "--resume_from_checkpoint", str(run_dir / "checkpoint-5")])
     assert sorted(path.name for path in run_dir.iterdir()) == ["checkpoint-5"]  # nothing trained, nothing deleted
     assert (run_dir / "checkpoint-5" / "config.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "option,value,meaning",
+    [
+        ("max_undecodable_fraction", "-0.5", "a fraction between 0 and 1"),
+        ("max_undecodable_fraction", "1.5", "a fraction between 0 and 1"),
+        ("repeated_augmentation", "0", "a whole number >= 1"),
+        ("per_device_train_batch_size", "0", "a whole number of videos >= 1"),
+        ("per_device_eval_batch_size", "0", "a whole number of videos >= 1"),
+        ("dataloader_num_workers", "-1", "a whole number >= 0"),
+        ("gradient_accumulation_steps", "0", "a whole number >= 1"),
+        ("crop_scale_min", "0", r"an area fraction in \(0, 1\]"),
+        ("randaugment_num_ops", "-1", "a whole number >= 0"),
+        ("warmup_epochs", "-1", "a number of epochs >= 0"),
+        ("max_train_samples", "0", "a whole number >= 1"),
+        ("label_smoothing", "1", r"a number in \[0, 1\)"),
+    ],
+)
+def test_training_values_that_cannot_be_right_are_refused_at_start(tmp_path, option, value, meaning):
+    with pytest.raises(ValueError, match=rf"^--{option} {value}: must be {meaning}"):
+        run(["--output_dir", str(tmp_path / "run"), "--dataset", str(tmp_path / "not-read"), f"--{option}", value])
+    assert not (tmp_path / "run").exists()

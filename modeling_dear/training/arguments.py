@@ -130,4 +130,38 @@ def parse_arguments(argv: list[str] | None = None):
             training_args.do_eval = False
     if model_args.model_name_or_path:
         check_model_source(model_args.model_name_or_path, "--model_name_or_path")
+    check_argument_values(model_args, data_args, training_args)
     return model_args, data_args, training_args
+
+
+# (option, the values it takes as a test, what they are): checked at start, before anything is loaded or trained
+_ARGUMENT_RANGES = (
+    ("max_undecodable_fraction", lambda v: 0 <= v <= 1, "a fraction between 0 and 1"),
+    ("repeated_augmentation", lambda v: v >= 1, "a whole number >= 1 (1: each video once per batch)"),
+    ("crop_scale_min", lambda v: 0 < v <= 1, "an area fraction in (0, 1]"),
+    ("randaugment_num_ops", lambda v: v >= 0, "a whole number >= 0 (0 disables RandAugment)"),
+    ("warmup_epochs", lambda v: v >= 0, "a number of epochs >= 0"),
+    ("synthetic_train_per_class", lambda v: v >= 1, "a whole number >= 1"),
+    ("synthetic_eval_per_class", lambda v: v >= 1, "a whole number >= 1"),
+    ("max_train_samples", lambda v: v is None or v >= 1, "a whole number >= 1 (or left out for all)"),
+    ("max_eval_samples", lambda v: v is None or v >= 1, "a whole number >= 1 (or left out for all)"),
+    ("max_predict_samples", lambda v: v is None or v >= 1, "a whole number >= 1 (or left out for all)"),
+    ("label_smoothing", lambda v: v is None or 0 <= v < 1, "a number in [0, 1)"),
+    ("per_device_train_batch_size", lambda v: v >= 1, "a whole number of videos >= 1"),
+    ("per_device_eval_batch_size", lambda v: v >= 1, "a whole number of videos >= 1"),
+    ("gradient_accumulation_steps", lambda v: v >= 1, "a whole number >= 1"),
+    ("dataloader_num_workers", lambda v: v >= 0, "a whole number >= 0 (0 loads in the training process)"),
+)
+
+
+def check_argument_values(*argument_groups) -> None:
+    """Refuse, in one line naming the option, a value that cannot be right (a negative fraction, no videos per
+    batch, ...), before anything is loaded: some would otherwise fail only deep into training, or never."""
+    for name, valid, meaning in _ARGUMENT_RANGES:
+        for group in argument_groups:
+            if hasattr(group, name):
+                value = getattr(group, name)
+                if not valid(value):
+                    shown = f"{value:g}" if isinstance(value, float) else value
+                    raise ValueError(f"--{name} {shown}: must be {meaning}")
+                break
