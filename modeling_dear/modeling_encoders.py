@@ -38,12 +38,23 @@ from .modeling_videomamba import VideoMambaModel
 ENCODER_TYPES: dict[str, type[DearEncoder]] = {}
 
 
-def register_encoder(encoder_type: str):
-    """Class decorator: `DearConfig` encoder specs with `"type": encoder_type` build this class."""
+def register_encoder(encoder_type: str, *, override: bool = False):
+    """Class decorator: `DearConfig` encoder specs with `"type": encoder_type` build this class.
+
+    A type taken by another class (a built-in one such as "videomamba", or another of yours) is refused unless
+    `override=True`; registering a class of the same name again (its module run a second time) replaces it.
+    """
 
     def register(cls):
         if not (isinstance(cls, type) and issubclass(cls, DearEncoder)):
             raise TypeError(f"register_encoder({encoder_type!r}) needs a DearEncoder subclass, got {cls!r}")
+        taken = ENCODER_TYPES.get(encoder_type)
+        if taken is not None and taken.__qualname__ != cls.__qualname__ and not override:
+            raise ValueError(
+                f"register_encoder({encoder_type!r}) for {cls.__qualname__}: the type is taken by "
+                f"{taken.__module__}.{taken.__qualname__}, which configs naming {encoder_type!r} would no longer "
+                f"build; pick another type name, or pass override=True to replace it"
+            )
         ENCODER_TYPES[encoder_type] = cls
         cls.encoder_type = encoder_type
         return cls

@@ -342,3 +342,28 @@ def test_save_pretrained_with_push_to_hub_uploads_the_carried_code(tmp_path, mon
         "modeling_dear_custom."
     )
     assert uploaded["config.json"] == (tmp_path / "folder" / "config.json").read_bytes()
+
+
+def test_registering_a_taken_encoder_type_is_refused_unless_overridden(monkeypatch):
+    from modeling_dear.modeling_encoders import ENCODER_TYPES, VideoMambaEncoder
+
+    class MyMamba(FrameDifferenceEncoder):
+        pass
+
+    with pytest.raises(
+        ValueError,
+        match=r"register_encoder\('videomamba'\) for .*MyMamba: the type is taken by "
+        r"modeling_dear.modeling_encoders.VideoMambaEncoder.*pass override=True",
+    ):
+        register_encoder("videomamba")(MyMamba)
+    with pytest.raises(ValueError, match=r"taken by test_encoder_registry.FrameDifferenceEncoder"):
+        register_encoder("frame_difference")(MyMamba)
+    assert ENCODER_TYPES["videomamba"] is VideoMambaEncoder
+    config = DearConfig.from_preset("tiny-depth-videomamba", num_frames=4, image_size=32)
+    assert type(DearForVideoClassification(config).dear.encoders["depth_videomamba"]) is VideoMambaEncoder
+
+    monkeypatch.setitem(ENCODER_TYPES, "videomamba", VideoMambaEncoder)  # restored after the test
+    assert register_encoder("videomamba", override=True)(MyMamba) is MyMamba
+    assert ENCODER_TYPES["videomamba"] is MyMamba
+    # the same class registered again (its module run twice) replaces itself without a word
+    assert register_encoder("frame_difference")(FrameDifferenceEncoder) is FrameDifferenceEncoder
