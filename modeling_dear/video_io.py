@@ -367,7 +367,7 @@ def _probe(resolved: _Input, strict: bool = True) -> _Index:
         try:
             for packet in container.demux(stream):
                 if packet.size:
-                    entries.append((packet.pts, bool(packet.is_keyframe)))
+                    entries.append((packet.pts, bool(packet.is_keyframe), packet.duration))
         except av.FFmpegError as error:
             if not entries:
                 raise VideoDecodingError(name, f"cannot read video packets ({error})") from None
@@ -381,23 +381,10 @@ def _probe(resolved: _Input, strict: bool = True) -> _Index:
         if not height or not width:
             raise VideoDecodingError(name, f"video stream has no frame size (codec {context.name})")
 
-        declared = None
-        if stream.frames:
-            declared = stream.frames
-        elif fps and stream.duration and stream.time_base:
-            declared = round(float(stream.duration * stream.time_base) * fps)
-        elif fps and container.duration and len(container.streams) == 1:
-            # only trusted when nothing else (an audio track) can make the container longer than the video
-            declared = round(container.duration / 1_000_000 * fps)
-        if strict and declared is not None:
-            missing = declared - num_frames
-            if missing > max(_TRUNCATION_TOLERANCE_FRAMES, _TRUNCATION_TOLERANCE_FRACTION * declared):
-                raise VideoDecodingError(
-                    name,
-                    f"truncated or damaged: the container declares {declared} frames, only {num_frames} are present",
-                )
+        if strict:
+            _check_not_truncated(name, container, stream, entries, fps)
 
-        pts_list = [pts for pts, _ in entries]
+        pts_list = [pts for pts, _, _ in entries]
         if any(pts is None for pts in pts_list) or len(set(pts_list)) != len(pts_list):
             ordered, keyframes = (), ()
         else:
@@ -408,6 +395,48 @@ def _probe(resolved: _Input, strict: bool = True) -> _Index:
                 keyframes = (0,) + keyframes
         info = VideoInfo(num_frames, fps, height, width, context.name, context.format.name if context.format else "")
         return _Index(info, ordered, keyframes)
+
+
+def _check_not_truncated(name: str, container, stream, entries: list, fps: float) -> None:
+    """Raise when fewer frames are present than the container declares (a file cut short).
+
+    A count the container stores (MP4's sample table) is compared with the packets. A count derived from a
+    duration is a guess: a variable-frame-rate video (a WebM from a phone or a screen recorder) holds fewer or
+    more frames than duration x nominal rate. So a duration is compared as a time: with the span the packets'
+    timestamps cover, which a cut file falls short of and a VFR one does not.
+    """
+    num_frames = len(entries)
+    if stream.frames:
+        declared = stream.frames
+        if declared - num_frames > max(_TRUNCATION_TOLERANCE_FRAMES, _TRUNCATION_TOLERANCE_FRACTION * declared):
+            raise VideoDecodingError(
+                name, f"truncated or damaged: the container declares {declared} frames, only {num_frames} are present"
+            )
+        return
+    if stream.duration and stream.time_base:
+        declared_seconds = float(stream.duration * stream.time_base)
+    elif container.duration and len(container.streams) == 1:
+        # only trusted when nothing else (an audio track) can make the container longer than the video
+        declared_seconds = container.duration / 1_000_000
+    else:
+        return
+    timed = [(pts, duration) for pts, _, duration in entries if pts is not None]
+    if not fps or not stream.time_base or len(timed) != num_frames:
+        return  # no timestamps to measure the span with
+    starts = sorted(pts for pts, _ in timed)
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False) if b > a]
+    last = max(
+        timed, key=lambda entry: entry[0]
+    )  # the frame shown last, and for how long (its packet's duration, else a typical gap)
+    last_duration = last[1] or (sorted(gaps)[len(gaps) // 2] if gaps else 0)
+    covered = float((last[0] + last_duration - starts[0]) * stream.time_base)
+    tolerance = max(_TRUNCATION_TOLERANCE_FRAMES / fps, _TRUNCATION_TOLERANCE_FRACTION * declared_seconds)
+    if declared_seconds - covered > tolerance:
+        raise VideoDecodingError(
+            name,
+            f"truncated or damaged: the container declares {round(declared_seconds * fps)} frames "
+            f"({declared_seconds:.2f} s), only {num_frames} are present ({covered:.2f} s)",
+        )
 
 
 def probe_video(source: VideoSource, name: str | None = None, strict: bool = True) -> VideoInfo:

@@ -244,3 +244,38 @@ def test_one_and_two_frame_videos_still_read(codec, num_frames):
     data = encode_video(frames, codec=codec)
     assert probe_video(data).num_frames == num_frames
     assert read_video_frames(data, list(range(num_frames)), backend="pyav").shape == (num_frames, 40, 64, 3)
+
+
+def _variable_frame_rate_webm(num_frames: int = 24) -> bytes:
+    """A VP9 WebM whose frames are 33 ms apart in bursts, 100 ms apart between them (as phones and screen recorders
+    write): its duration x nominal rate (30 fps) is 40 frames, though 24 are present. Frame i is grey level 10·i."""
+    from fractions import Fraction
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="webm") as output:
+        stream = output.add_stream("libvpx-vp9", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        pts = 0
+        for i in range(num_frames):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 10 * i, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = pts, Fraction(1, 1000)
+            pts += 33 if i % 3 else 100
+            output.mux(stream.encode(frame))
+        output.mux(stream.encode())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_variable_frame_rate_webm_is_read_whole_and_a_cut_one_is_still_refused(backend):
+    from modeling_dear import DearVideoProcessor
+
+    data = _variable_frame_rate_webm()
+    assert probe_video(data).num_frames == 24
+    frames = read_video_frames(data, list(range(24)), backend=backend)
+    assert np.abs(frames.mean(axis=(1, 2, 3)) - 10 * np.arange(24)).max() < 3
+    processor = DearVideoProcessor(num_frames=8, size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    processor.decode_backend = backend
+    assert processor(videos=[data], return_tensors="pt")["pixel_values"].shape == (1, 8, 3, 32, 32)
+    with pytest.raises(VideoDecodingError, match=r"truncated or damaged: the container declares 40 frames \(1.33 s\)"):
+        read_video_frames(data[: len(data) // 2], [0], backend=backend)
