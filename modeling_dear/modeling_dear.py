@@ -34,7 +34,7 @@ from .configuration_dear import RGB_SIDE4VIDEO, DearConfig, input_name
 from .depth_estimation import normalize_depth_tensor, prepare_depth_input, read_depth_preprocessing, resize_prediction
 from .frozen_weights import apply_frozen_weights, read_frozen_weights
 from .model_sources import check_model_type, folder_model_type
-from .modeling_encoders import build_encoder, save_custom_encoders
+from .modeling_encoders import build_encoder, check_encoder_output, save_custom_encoders
 from .modeling_fusion import GatedCrossAttentionBlock, GatedCrossAttentionStream
 from .modeling_side4video import Side4VideoSideNetwork
 from .video_transforms import colormap_lut
@@ -653,6 +653,9 @@ class DearModel(DearPreTrainedModel):
                 output_hidden_states=output_hidden_states,
                 output_attentions=output_attentions,
                 attn_implementation=attn_implementation,
+            )
+            check_encoder_output(
+                name, encoder, outputs, inputs[encoder.modality].shape[0], name in config.unfused_encoders
             )
             encoder_outputs[name] = outputs
             all_hidden_states += tuple(outputs.hidden_states or ())

@@ -127,6 +127,33 @@ class DearEncoder(nn.Module):
         raise NotImplementedError
 
 
+def check_encoder_output(name: str, encoder: DearEncoder, outputs, batch_size: int, needs_pooled: bool) -> None:
+    """Refuse, in one line naming the encoder, an output the model cannot use (instead of a matmul error deep in
+    the fusion or the head): a `DearEncoderOutput` with tokens (B, L, hidden_size) and, where its own head reads
+    it, `pooler_output` (B, hidden_size)."""
+    described = f"encoder {name!r} ({type(encoder).__name__}, hidden_size {encoder.hidden_size})"
+    expected = (
+        f"return DearEncoderOutput(last_hidden_state=<(batch {batch_size}, tokens, {encoder.hidden_size})>, "
+        f"pooler_output=<(batch {batch_size}, {encoder.hidden_size})>)"
+    )
+    if not isinstance(outputs, DearEncoderOutput):
+        raise TypeError(f"{described} returned a {type(outputs).__name__}, not a DearEncoderOutput: {expected}")
+    for field_name, dims in (("last_hidden_state", 3), ("pooler_output", 2)):
+        value = getattr(outputs, field_name)
+        if value is None and (field_name == "last_hidden_state" or needs_pooled):
+            raise ValueError(f"{described} returned no {field_name}: {expected}")
+        if value is None:
+            continue
+        shape = tuple(getattr(value, "shape", ()))
+        if (
+            not isinstance(value, torch.Tensor)
+            or len(shape) != dims
+            or shape[0] != batch_size
+            or shape[-1] != encoder.hidden_size
+        ):
+            raise ValueError(f"{described} returned {field_name} of shape {shape or type(value).__name__}: {expected}")
+
+
 @register_encoder("side4video")
 class Side4VideoEncoder(Side4VideoSideNetwork, DearEncoder):
     """A Side4Video side network over the shared frozen CLIP: tokens (B, T·N, D), pooled = their mean."""

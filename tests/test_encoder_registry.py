@@ -4,6 +4,7 @@ through the processor and the collator, fused with RGB, trained, saved, reloaded
 process without the package) and run by the pipeline. README "Adding an encoder" shows the same steps."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -367,3 +368,37 @@ def test_registering_a_taken_encoder_type_is_refused_unless_overridden(monkeypat
     assert ENCODER_TYPES["videomamba"] is MyMamba
     # the same class registered again (its module run twice) replaces itself without a word
     assert register_encoder("frame_difference")(FrameDifferenceEncoder) is FrameDifferenceEncoder
+
+
+@pytest.mark.parametrize(
+    "returned,message",
+    [
+        (lambda tokens: tokens.last_hidden_state, r"returned a Tensor, not a DearEncoderOutput"),
+        (
+            lambda tokens: DearEncoderOutput(
+                last_hidden_state=torch.cat([tokens.last_hidden_state] * 2, -1), pooler_output=tokens.pooler_output
+            ),
+            r"returned last_hidden_state of shape \(2, 48, 32\)",
+        ),
+        (
+            lambda tokens: DearEncoderOutput(
+                last_hidden_state=tokens.last_hidden_state.mean(1), pooler_output=tokens.pooler_output
+            ),
+            r"returned last_hidden_state of shape \(2, 16\)",
+        ),
+    ],
+    ids=["plain-tensor", "too-wide", "2-d"],
+)
+def test_an_encoder_returning_what_the_model_cannot_use_is_named_in_one_line(returned, message):
+    model = DearForVideoClassification(
+        config_with({"frame_difference": {"type": "frame_difference", "modality": "rgb"}})
+    ).eval()
+    encoder = model.dear.encoders["frame_difference"]
+    honest = encoder.forward
+    encoder.forward = lambda *args, **kwargs: returned(honest(*args, **kwargs))
+    with pytest.raises((TypeError, ValueError)) as caught:
+        model(pixel_values=clips(0))
+    text = str(caught.value)
+    assert re.search(message, text) and "\n" not in text, text
+    assert text.startswith("encoder 'frame_difference' (FrameDifferenceEncoder, hidden_size 16)")
+    assert "return DearEncoderOutput(last_hidden_state=<(batch 2, tokens, 16)>" in text
