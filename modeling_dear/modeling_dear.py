@@ -383,6 +383,7 @@ class DearPreTrainedModel(PreTrainedModel):
             )
         if isinstance(model, (str, os.PathLike)):
             name = os.fspath(model)
+            _check_depth_model_source(name)
             estimator = AutoModelForDepthEstimation.from_pretrained(name, **from_pretrained_kwargs)
             if image_processor is None:
                 try:
@@ -687,6 +688,22 @@ class DearModel(DearPreTrainedModel):
                 else None
             ),
             fused_hidden_states=fused if output_hidden_states else None,
+        )
+
+
+def _check_depth_model_source(name: str) -> None:
+    """A missing folder, or a folder of a model that estimates no depth, refused in one line naming it."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_DEPTH_ESTIMATION_MAPPING_NAMES
+
+    from .model_sources import check_model_source
+
+    check_model_source(name, "attach_depth_estimator: depth model")
+    model_type = folder_model_type(name)
+    if model_type is not None and model_type not in MODEL_FOR_DEPTH_ESTIMATION_MAPPING_NAMES:
+        raise ValueError(
+            f"attach_depth_estimator: {name} holds a '{model_type}' model, not a depth estimation model: give the "
+            "folder or Hub id of one AutoModelForDepthEstimation loads (DPT, Depth Anything, ...; e.g. "
+            "Intel/dpt-hybrid-midas)"
         )
 
 

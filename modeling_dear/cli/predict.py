@@ -134,7 +134,17 @@ def main(argv: list[str] | None = None) -> int:
         check_device(args.device)
         check_model_source(args.model, "--model")
         check_model_type(folder_model_type(args.model), f"--model {args.model}")
-        pipe = pipeline("dear-video-classification", model=args.model, device=args.device)
+        try:
+            pipe = pipeline("dear-video-classification", model=args.model, device=args.device)
+        except OSError as error:
+            if Path(args.model).expanduser().exists():
+                raise
+            # transformers' several lines about the connection, without the name it could not fetch
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise UsageError(
+                f"--model {args.model}: not a local folder, and not loadable from the Hub ({reason}): give a saved "
+                "model's folder, or a Hub id this machine can reach"
+            ) from None
         config = pipe.model.config
         if config.needs_depth and args.depth is None and not config.estimates_depth:
             raise UsageError(
