@@ -15,10 +15,12 @@ already.
 import contextlib
 import functools
 import importlib
+import json
 import math
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -276,6 +278,8 @@ class DearPreTrainedModel(PreTrainedModel):
         # a training checkpoint (checkpoint-N/) holds no frozen weights, only a pointer to the run's copy: they are
         # restored below, so the load report must not list them as missing (others still are)
         frozen = read_frozen_weights(source) if is_folder else None
+        if is_folder:
+            _check_weights_fit_config(cls, source, kwargs, frozen)
         if frozen is None:
             loaded = super().from_pretrained(*args, **kwargs)
         else:
@@ -688,6 +692,69 @@ class DearModel(DearPreTrainedModel):
                 else None
             ),
             fused_hidden_states=fused if output_hidden_states else None,
+        )
+
+
+def _check_weights_fit_config(cls, folder, kwargs: dict, frozen: dict | None) -> None:
+    """Refuse a saved folder whose model.safetensors does not fit its own config.json (an edited config, a weight
+    removed), naming the tensors: transformers would refuse it without names, or fill the gaps with random weights
+    and only log it. Skipped where the caller changes the config or asked for mismatches to be re-initialised."""
+    weights_file = Path(folder) / "model.safetensors"
+    config_file = Path(folder) / "config.json"
+    if kwargs.get("ignore_mismatched_sizes") or "config" in kwargs or not weights_file.is_file():
+        return
+    saved = json.loads(config_file.read_text(encoding="utf-8"))
+    if cls.__name__ not in (saved.get("architectures") or []) or any(
+        key in saved or key == "num_labels" for key in kwargs
+    ):
+        return  # another class's folder (a DearModel's into a classifier: a new head is expected), or overrides
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(weights_file), "pt") as handle:
+            shapes = {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}
+    except (SafetensorError, OSError, ValueError):
+        return  # a damaged file: reported where it is read
+    mapping = kwargs.get("key_mapping") or {}
+    for key in list(shapes):
+        renamed = key
+        for pattern, target in mapping.items():
+            renamed, count = re.subn(pattern, target, renamed)
+            if count:
+                break
+        shapes[renamed] = shapes.pop(key)
+    config = cls.config_class.from_pretrained(folder)
+    with torch.device("meta"):
+        expected = {key: tuple(value.shape) for key, value in cls(config).state_dict().items()}
+    held_apart = set(frozen or ())
+    if cls is DearModel:
+        held_apart = {name.removeprefix("dear.") for name in held_apart}
+    ignored = [re.compile(pattern) for pattern in (cls._keys_to_ignore_on_load_missing or [])]
+    missing = [
+        key
+        for key in expected
+        if key not in shapes and key not in held_apart and not any(pattern.search(key) for pattern in ignored)
+    ]
+    unexpected = [key for key in shapes if key not in expected]
+    mismatched = [
+        f"{key} {list(shapes[key])} (config: {list(expected[key])})"
+        for key in shapes
+        if key in expected and shapes[key] != expected[key]
+    ]
+    problems = [
+        f"{label} {', '.join(items[:4])}{f' and {len(items) - 4} more' if len(items) > 4 else ''}"
+        for label, items in (
+            ("shaped otherwise:", mismatched),
+            ("missing:", missing),
+            ("not in the model:", unexpected),
+        )
+        if items
+    ]
+    if problems:
+        raise ValueError(
+            f"{folder}: model.safetensors does not fit its config.json (tensors {'; '.join(problems)}): the config "
+            "was edited or the weights damaged; restore the folder as saved, or pass ignore_mismatched_sizes=True "
+            "to start the mismatched tensors afresh"
         )
 
 

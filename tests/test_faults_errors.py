@@ -51,3 +51,65 @@ def test_attach_depth_estimator_names_a_missing_folder_and_a_model_that_estimate
     with pytest.raises(ValueError, match=r"holds a 'videomae' model, not a depth estimation model: give the folder"):
         depth_model.attach_depth_estimator(videomae)
     assert depth_model.config.depth_estimator_config is None  # nothing attached
+
+
+@pytest.fixture(scope="module")
+def saved_fusion_model(tmp_path_factory):
+    from modeling_dear import DearConfig, DearForVideoClassification
+
+    folder = tmp_path_factory.mktemp("fusion-model")
+    config = DearConfig.from_preset("tiny", num_frames=4, image_size=32, num_labels=3)
+    DearForVideoClassification(config).save_pretrained(folder)
+    return folder
+
+
+def _edit_config(folder, **changes):
+    import json
+
+    config = json.loads((folder / "config.json").read_text())
+    for key, value in changes.items():
+        if "." in key:
+            outer, inner = key.split(".")
+            config[outer][inner] = value
+        else:
+            config[key] = value
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(
+    "change,named",
+    [
+        (
+            {"num_frames": 8},
+            r"shaped otherwise: dear.encoders.depth_videomamba.videomamba.temporal_pos_embedding \[1, 4, 32\] \(config: \[1, 8, 32\]\)",
+        ),
+        ({"side_hidden_size": 48}, r"shaped otherwise: dear.encoders.\w+_side4video"),
+        ({"fusion_hidden_size": 48}, r"shaped otherwise: .*dear.fusion"),
+        ({"clip_config.num_hidden_layers": 1}, r"not in the model: dear.backbone.encoder.layers.1"),
+        ("drop the classifier", r"missing: classifiers.depth_side4video.weight"),
+    ],
+    ids=["num_frames", "side_hidden_size", "fusion_hidden_size", "clip-layers", "classifier-removed"],
+)
+def test_a_folder_whose_weights_do_not_fit_its_config_is_refused_naming_the_tensors(
+    saved_fusion_model, tmp_path, change, named
+):
+    import re
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from modeling_dear import DearForVideoClassification
+
+    folder = tmp_path / "model"
+    shutil.copytree(saved_fusion_model, folder)
+    if change == "drop the classifier":
+        weights = load_file(folder / "model.safetensors")
+        weights.pop("classifiers.depth_side4video.weight")
+        save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+    else:
+        _edit_config(folder, **change)
+    with pytest.raises(ValueError) as caught:
+        DearForVideoClassification.from_pretrained(folder)
+    text = str(caught.value)
+    assert text.startswith(f"{folder}: model.safetensors does not fit its config.json (tensors ") and "\n" not in text
+    assert re.search(named, text), text
