@@ -365,3 +365,23 @@ def test_two_processes_share_the_shards(prepared, source, tiny_dpt, tmp_path):
         assert dataset[split]["video_id"] == prepared[2][split]["video_id"]
         assert dataset[split]["depth"] == prepared[2][split]["depth"]
         assert dataset[split]["video"] == prepared[2][split]["video"]
+
+
+def test_a_plan_written_before_depth_settings_were_recorded_still_resumes(prepared, source, tiny_dpt, tmp_path):
+    output = tmp_path / "out"
+    shutil.copytree(prepared[0], output)
+    plan_file = output / ".prepare" / "plan.json"
+    plan = json.loads(plan_file.read_text())
+    del plan["depth_settings"]  # as the SSv2 preparation wrote it before
+    plan_file.write_text(json.dumps(plan))
+    summary = prepare_dataset(source, output, str(tiny_dpt), **SETTINGS)
+    assert summary.shards_skipped == 3 and summary.complete
+    with pytest.raises(SourceInputError, match=r"depth_model: '.*tiny-dpt.*' then, 'other-model' now"):
+        prepare_dataset(source, output, _Named(), **SETTINGS)
+
+
+class _Named:
+    name, normalize = "other-model", "clip"
+
+    def estimate_clips(self, clips, normalize=None):
+        raise AssertionError("refused before any work")
