@@ -121,8 +121,10 @@ def read_class_names(path: str | os.PathLike) -> list[str]:
     lines = [(n, line) for n, line in lines if line]
     if not lines:
         raise SourceInputError(f"{path}: the class-names file is empty")
-    if lines[0][1].replace(" ", "").lower() in ("id,name", "name,id"):
-        return _names_by_id(path, [(n, row["id"], row["name"]) for n, row in read_table(path, ("id", "name"))])
+    header = [c.strip().lower() for c in lines[0][1].split(",")]
+    if "id" in header and ("name" in header or "key" in header):  # id,name or EPIC's id,key,instances,category
+        column = "name" if "name" in header else "key"
+        return _names_by_id(path, [(n, row["id"], row[column]) for n, row in read_table(path, ("id", column))])
     numbered = [re.match(r"^(\d+)[\s,]+(.+)$", line) for _, line in lines]
     if all(numbered):
         return _names_by_id(
@@ -247,3 +249,31 @@ def keep_existing(
             f"{wheres[0]}: none of the {len(entries)} {split} videos exists, e.g. {entries[0].path}; {fix}"
         )
     return kept
+
+
+class VideoIndex:
+    """The video files under a folder, found by their name without extension (`P01_01` → `P01/videos/P01_01.MP4`)
+    or by their path relative to the folder."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = require_path(root, "folder", "give the folder of the videos")
+        self.by_stem: dict[str, list[Path]] = {}
+        for directory, subfolders, files in os.walk(self.root):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            for name in files:
+                path = Path(directory) / name
+                if is_video(path):
+                    self.by_stem.setdefault(path.stem, []).append(path)
+
+    def find(self, name: str, where: str) -> Path | None:
+        """The file `name` names (a relative path, or a stem); None when there is none."""
+        direct = self.root / name
+        if Path(name).suffix and direct.is_file():
+            return direct
+        key = Path(name).stem if Path(name).suffix.lower() in VIDEO_EXTENSIONS else Path(name).name
+        found = self.by_stem.get(key, [])
+        if len(found) > 1:
+            raise SourceInputError(
+                f"{where}: {name!r} matches {len(found)} files ({found[0]}, {found[1]}); name the video by its path"
+            )
+        return found[0] if found else None
