@@ -392,7 +392,7 @@ def test_bad_video_folder_archive_and_codec_options_write_nothing(download, tiny
             download / "labels",
             output,
             str(tiny_dpt),
-            depth_codec_options={"qp": "-7", "preset": "no-such-preset"},
+            depth_codec_options={"qp": "0", "preset": "no-such-preset"},
             **SETTINGS,
         )
     assert not output.exists()
@@ -504,7 +504,7 @@ prepare_ssv2({str(download / "videos")!r}, {str(download / "labels")!r}, {str(tm
 
 @pytest.mark.parametrize("normalize", ["clip", "frame"])
 def test_long_videos_stream_in_chunks_with_the_same_depth(download, tiny_dpt, tmp_path, monkeypatch, normalize):
-    import modeling_dear.data.ssv2.shards as module
+    import modeling_dear.data.prepare.shards as module
     from modeling_dear.depth_estimation import DepthEstimator
     from modeling_dear.video_io import open_video
 
