@@ -310,13 +310,23 @@ def test_prepare_command_pushes_once_the_dataset_is_complete(segments, tiny_dpt,
     assert last[-1].startswith("pushed to me/epic-depth: ") and (hub.repository / "README.md").is_file()
 
 
-def test_push_refused_without_a_licence_or_for_ssv2(videofolder, tmp_path):
+def test_push_refused_without_a_licence_or_where_forbidden(videofolder, tiny_dpt, tmp_path):
     from modeling_dear.data.sources import SourceInputError
     from modeling_dear.hub.dataset_push import push_dataset_to_hub
 
     root, output, _ = videofolder
     code = main(["--source", str(root), "--output_dir", str(tmp_path / "o"), "--push_to_hub", "me/x"])
     assert code == 2 and not (tmp_path / "o").exists()
+    # a source whose licence forbids redistribution: its card says so, and the push reads it there
+    from modeling_dear.data.prepare import prepare_dataset
+    from modeling_dear.data.sources.videofolder import read_videofolder
+
+    source = read_videofolder(root)
+    source.splits = {"train": source.splits["train"][:2]}
+    source.license, source.redistribution_forbidden = "other", "the owners allow research use only"
+    prepare_dataset(source, tmp_path / "closed", str(tiny_dpt), shard_size=2, num_workers=0, progress=False)
+    with pytest.raises(SourceInputError, match="not uploaded to me/x: the owners allow research use only"):
+        push_dataset_to_hub(tmp_path / "closed", "me/x", api=LocalDatasetHub(tmp_path / "r"))
     write(tmp_path / "ssv2" / "prepare_ssv2_report.json", "{}")
     with pytest.raises(SourceInputError, match="not uploaded to me/x: Something-Something V2's licence"):
         push_dataset_to_hub(tmp_path / "ssv2", "me/x", api=LocalDatasetHub(tmp_path / "r"))

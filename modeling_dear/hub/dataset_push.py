@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from pathlib import Path
 
 from ..data.sources import SourceInputError
@@ -29,7 +30,7 @@ DATA_DIR = "data"
 
 def redistribution_refusal(folder: str | os.PathLike) -> str | None:
     """Why the prepared dataset in `folder` may not be uploaded, or None. Read from its report (the source's
-    `redistribution_forbidden`) or, for the SSv2 preparation, from its own report's presence."""
+    `redistribution_forbidden`) or card, or, for the SSv2 preparation, from its own report's presence."""
     folder = Path(folder)
     if (folder / "prepare_ssv2_report.json").is_file():
         return SSV2_REASON
@@ -43,6 +44,11 @@ def redistribution_refusal(folder: str | os.PathLike) -> str | None:
             return str(data["redistribution_forbidden"])
         if data.get("source_format") == "ssv2":
             return SSV2_REASON
+    card = folder / "README.md"
+    if card.is_file():  # the prepared card says so in its text (hub_cards/prepared_dataset_card.md)
+        found = re.search(r"Redistribution is forbidden: (.+?); do not upload", card.read_text(encoding="utf-8"))
+        if found:
+            return found.group(1)
     return None
 
 

@@ -136,6 +136,7 @@ def read_datasets(
         label_sets={"label": names},
         splits=order_splits(result),
         extra_features=extra_features,
+        license=getattr(first.info, "license", None) or None,
         skipped=skipped,
         description=f"the `datasets` dataset {Path(str(name_or_path)).name if base else name_or_path}",
     )
