@@ -270,7 +270,11 @@ def test_a_damaged_finished_shard_is_redone(prepared, source, tiny_dpt, tmp_path
         ("shard_size", 0, "--shard_size 0: must be an integer of at least 1"),
         ("encode_threads", 0, "--encode_threads 0: must be an integer of at least 1"),
         ("depth_codec_options", {"crf": "-1"}, "crf='-1' (--depth_crf): must be a number in 0..51"),
-        ("depth_codec_options", {"crf": "52", "preset": "veryfast"}, "crf='52' (--depth_crf): must be a number in 0..51"),
+        (
+            "depth_codec_options",
+            {"crf": "52", "preset": "veryfast"},
+            "crf='52' (--depth_crf): must be a number in 0..51",
+        ),
     ],
 )
 def test_values_that_cannot_be_right_write_nothing(source, tmp_path, option, value, message):
