@@ -185,6 +185,36 @@ def test_ucf101_kinetics_and_datasets_sources_prepared(tmp_path_factory, tiny_dp
     assert mine["train"][2]["video"]["bytes"] == clip(2)
 
 
+@pytest.mark.slow  # two launched processes importing torch and transformers: ~30 s on 2 busy cores
+def test_two_processes_prepare_the_same_dataset(segments, tiny_dpt, tmp_path):
+    """`accelerate launch` (the shipped 2-process CPU config) of the example script: each process takes its shards,
+    and the dataset equals the one-process preparation row for row, depth bytes included."""
+    import os
+
+    import datasets
+    from conftest import free_port
+
+    root, _, one_process = segments
+    output = tmp_path / "two"
+    repository = Path(__file__).parents[1]
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+               str(repository / "configuration" / "accelerate" / "multi_cpu_2.yaml"), "--main_process_port",
+               str(free_port()), "examples/prepare_dataset.py", *segment_options(root), "--output_dir", str(output),
+               "--depth_model", str(tiny_dpt), *ENGINE]  # fmt: skip
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, cwd=repository, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "process 0 of 2" in result.stdout and "process 1 of 2" in result.stdout
+    two_processes = datasets.load_dataset(str(output), cache_dir=str(tmp_path / "cache"))
+    for split in ("train", "validation"):
+        assert two_processes[split].features == one_process[split].features
+        key = {r["video_id"]: r for r in one_process[split]}
+        for row in two_processes[split]:
+            expected = key.pop(row["video_id"])
+            assert row["depth"]["bytes"] == expected["depth"]["bytes"] and row["label"] == expected["label"]
+        assert not key
+
+
 # Bad input: exit 2, one line, nothing written ------------------------------------------------------------------
 
 

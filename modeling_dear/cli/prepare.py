@@ -117,6 +117,10 @@ class EngineArguments:
         default=False, metadata={"help": "feed the depth model frames at their own aspect ratio"}
     )
     channels_last: bool = field(default=False, metadata={"help": "NHWC memory layout for the depth model"})
+    use_cpu: bool = field(
+        default=False,
+        metadata={"help": "run on CPUs (also set when launched as several processes on a machine without GPUs)"},
+    )
     extract_dir: str | None = field(default=None, metadata={"help": "ssv2: where archive parts are extracted"})
     keep_extracted: bool = field(default=False, metadata={"help": "ssv2: keep the extracted videos"})
 
@@ -249,9 +253,23 @@ def check_push(args: SourceArguments, source: SourceData | None) -> None:
         )
 
 
+def _use_cpu(engine: EngineArguments) -> None:
+    """Several processes launched on a machine without GPUs (e.g. with configuration/accelerate/multi_cpu_2.yaml)
+    join over gloo on CPUs; `accelerate.PartialState` does that only when told (ACCELERATE_USE_CPU), and otherwise
+    gives each process the whole work."""
+    import os
+
+    import torch
+
+    several = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if engine.use_cpu or (several and not torch.cuda.is_available()):
+        os.environ["ACCELERATE_USE_CPU"] = "true"
+
+
 def run(args: SourceArguments, engine: EngineArguments, api=None) -> int:
     from ..data.prepare import partial_state
 
+    _use_cpu(engine)
     state = partial_state()
     logging.basicConfig(
         format=f"%(asctime)s [process {state.process_index}] %(levelname)s %(name)s: %(message)s",
