@@ -58,8 +58,10 @@ def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_EXTENSIONS and not path.name.startswith(".")
 
 
-def extra_column_name(name: str) -> str:
-    return f"source_{name}" if name in RESERVED_COLUMNS else name
+def extra_column_name(name: str, label_sets=()) -> str:
+    """A source's own column's name in the prepared dataset: `source_<name>` where the dataset has a column of that
+    name itself (`RESERVED_COLUMNS`, or a label set's)."""
+    return f"source_{name}" if name in RESERVED_COLUMNS or name in label_sets else name
 
 
 def require_path(path: str | os.PathLike, what: str, fix: str = "") -> Path:
