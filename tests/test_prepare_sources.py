@@ -242,6 +242,7 @@ def test_unusable_inputs_exit_2_with_one_line(tmp_path, tiny_dpt, capsys):
         (["--format", "kinetics", "--source", str(lists)], "--format kinetics needs --annotations"),
         (["--format", "ssv2", "--source", str(lists), "--annotations", str(lists), "--push_to_hub", "me/x"],
          "refused: Something-Something V2's licence"),
+        (["--format", "ssv2", "--source", str(lists), "--annotations", str(lists)], "something-something-v2-labels.json (or labels.json): label file not found"),
     ]  # fmt: skip
     for argv, message in cases:
         assert main([*argv, *common]) == 2
