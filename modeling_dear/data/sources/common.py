@@ -5,6 +5,7 @@ line numbers, class names and label lookups whose errors name the file and line,
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -95,7 +96,7 @@ def read_table(path: str | os.PathLike, required: Sequence[str] = (), what: str 
     else:
         first = text.split("\n", 1)[0]
         delimiter = "\t" if first.count("\t") > first.count(",") else ","
-        reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)  # quoted newlines stay in a field
         columns = [c.strip() for c in reader.fieldnames or []]
         reader.fieldnames = columns
         for row in reader:
