@@ -340,6 +340,16 @@ def test_prepare_command_pushes_once_the_dataset_is_complete(segments, tiny_dpt,
     assert "0 videos done" in last[0] and "0 left out by the source reader" in last[1]
     assert last[-1].startswith("pushed to me/epic-depth: ") and (hub.repository / "README.md").is_file()
 
+    class Offline(LocalDatasetHub):
+        def create_repo(self, repo_id, **kwargs):
+            raise ConnectionError("no route to huggingface.co\nmore detail")
+
+    assert main([*argv, "--push_to_hub", "me/epic-depth"], api=Offline(tmp_path / "r")) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: the push to me/epic-depth stopped (ConnectionError: no route to huggingface.co); the dataset is "
+        f"complete in {output}: run the same command again to resume the upload"
+    )
+
 
 def test_push_refused_without_a_licence_or_where_forbidden(videofolder, tiny_dpt, tmp_path):
     from modeling_dear.data.sources import SourceInputError

@@ -301,9 +301,20 @@ def run(args: SourceArguments, engine: EngineArguments, api=None) -> int:
         if args.push_to_hub and summary.complete:
             from ..hub.dataset_push import push_dataset_to_hub
 
-            pushed = push_dataset_to_hub(
-                args.output_dir, args.push_to_hub, private=args.hub_private or None, token=args.hub_token, api=api
-            )
+            try:
+                pushed = push_dataset_to_hub(
+                    args.output_dir, args.push_to_hub, private=args.hub_private or None, token=args.hub_token, api=api
+                )
+            except SourceInputError:
+                raise
+            except Exception as error:  # the Hub: no token, no access, the network
+                first = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+                print(
+                    f"error: the push to {args.push_to_hub} stopped ({type(error).__name__}: {first}); the dataset is "
+                    f"complete in {args.output_dir}: run the same command again to resume the upload",
+                    file=sys.stderr,
+                )
+                return 1
             print(
                 f"pushed to {args.push_to_hub}: {len(pushed['uploaded'])} files uploaded, {len(pushed['unchanged'])} "
                 f"already there, {len(pushed['deleted'])} stale shards deleted, in {pushed['commits']} commits"
