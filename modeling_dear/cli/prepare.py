@@ -119,7 +119,7 @@ class EngineArguments:
     channels_last: bool = field(default=False, metadata={"help": "NHWC memory layout for the depth model"})
     use_cpu: bool = field(
         default=False,
-        metadata={"help": "run on CPUs (also set when launched as several processes on a machine without GPUs)"},
+        metadata={"help": "run on CPUs even where there are GPUs"},
     )
     extract_dir: str | None = field(default=None, metadata={"help": "ssv2: where archive parts are extracted"})
     keep_extracted: bool = field(default=False, metadata={"help": "ssv2: keep the extracted videos"})
@@ -254,15 +254,11 @@ def check_push(args: SourceArguments, source: SourceData | None) -> None:
 
 
 def _use_cpu(engine: EngineArguments) -> None:
-    """Several processes launched on a machine without GPUs (e.g. with configuration/accelerate/multi_cpu_2.yaml)
-    join over gloo on CPUs; `accelerate.PartialState` does that only when told (ACCELERATE_USE_CPU), and otherwise
-    gives each process the whole work."""
+    """`--use_cpu`: on CPUs even where there are GPUs (several processes launched on a machine without GPUs join
+    on the CPUs anyway: `data.prepare.partial_state`)."""
     import os
 
-    import torch
-
-    several = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if engine.use_cpu or (several and not torch.cuda.is_available()):
+    if engine.use_cpu:
         os.environ["ACCELERATE_USE_CPU"] = "true"
 
 
