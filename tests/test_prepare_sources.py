@@ -238,7 +238,8 @@ def test_unusable_inputs_exit_2_with_one_line(tmp_path, tiny_dpt, capsys):
     bad_label = ["--format", "split_lists", "--train_list", str(lists / "train.txt"), "--data_prefix",
                  str(lists / "videos"), "--class_names", str(lists / "classes.txt")]  # fmt: skip
     cases = [
-        (["--source", str(tmp_path / "nothing")], "the layout is not obvious; choose one with --format"),
+        (["--source", str(tmp_path / "nothing")], "nothing: no such folder; give the dataset's folder with --source"),
+        (["--source", str(lists)], "the layout is not obvious; choose one with --format"),
         (["--format", "kinetics", "--source", str(lists)], "--format kinetics needs --annotations"),
         (["--format", "ssv2", "--source", str(lists), "--annotations", str(lists), "--push_to_hub", "me/x"],
          "refused: Something-Something V2's licence"),

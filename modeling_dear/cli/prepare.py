@@ -147,6 +147,8 @@ def read_source(args: SourceArguments) -> SourceData:
 
         if args.source and looks_like_videofolder(args.source) and not args.annotations:
             fmt = "videofolder"
+        elif args.source and not Path(args.source).exists() and not args.annotations:
+            raise SourceInputError(f"{args.source}: no such folder; give the dataset's folder with --source")
         else:
             raise SourceInputError(
                 f"{args.source}: the layout is not obvious; choose one with --format ({', '.join(FORMATS[1:])})"
