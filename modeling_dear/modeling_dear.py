@@ -699,22 +699,27 @@ def _check_weights_fit_config(cls, folder, kwargs: dict, frozen: dict | None) ->
     """Refuse a saved folder whose model.safetensors does not fit its own config.json (an edited config, a weight
     removed), naming the tensors: transformers would refuse it without names, or fill the gaps with random weights
     and only log it. Skipped where the caller changes the config or asked for mismatches to be re-initialised."""
+    from safetensors import SafetensorError, safe_open
+
     weights_file = Path(folder) / "model.safetensors"
     config_file = Path(folder) / "config.json"
-    if kwargs.get("ignore_mismatched_sizes") or "config" in kwargs or not weights_file.is_file():
+    if not weights_file.is_file():
+        return
+    try:
+        with safe_open(str(weights_file), "pt") as handle:
+            shapes = {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise OSError(
+            f"{weights_file} is cut short or damaged ({error}): copy or download the folder again (a training "
+            "checkpoint: resume from an earlier checkpoint-N)"
+        ) from None
+    if kwargs.get("ignore_mismatched_sizes") or "config" in kwargs:
         return
     saved = json.loads(config_file.read_text(encoding="utf-8"))
     if cls.__name__ not in (saved.get("architectures") or []) or any(
         key in saved or key == "num_labels" for key in kwargs
     ):
         return  # another class's folder (a DearModel's into a classifier: a new head is expected), or overrides
-    from safetensors import SafetensorError, safe_open
-
-    try:
-        with safe_open(str(weights_file), "pt") as handle:
-            shapes = {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}
-    except (SafetensorError, OSError, ValueError):
-        return  # a damaged file: reported where it is read
     mapping = kwargs.get("key_mapping") or {}
     for key in list(shapes):
         renamed = key

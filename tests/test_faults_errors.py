@@ -113,3 +113,16 @@ def test_a_folder_whose_weights_do_not_fit_its_config_is_refused_naming_the_tens
     text = str(caught.value)
     assert text.startswith(f"{folder}: model.safetensors does not fit its config.json (tensors ") and "\n" not in text
     assert re.search(named, text), text
+
+
+def test_a_cut_weights_file_is_named_with_what_to_do(saved_fusion_model, tmp_path):
+    import shutil
+
+    from modeling_dear import DearForVideoClassification
+
+    folder = tmp_path / "model"
+    shutil.copytree(saved_fusion_model, folder)
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(data[: len(data) // 3])
+    with pytest.raises(OSError, match=r"model.safetensors is cut short or damaged \(.*\): copy or download the folder"):
+        DearForVideoClassification.from_pretrained(folder)

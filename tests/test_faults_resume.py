@@ -76,6 +76,7 @@ def uninterrupted_run(colour_dataset, tmp_path_factory):
     return config_file, _trained_weights(root / "run")
 
 
+@pytest.mark.slow  # three tiny training runs of 8 steps, two with dataloader worker processes (~15 s each)
 @pytest.mark.parametrize(
     "killed_at,workers_before,workers_after",
     [(6, 2, 0), (8, 0, 2)],  # killed in step 6: resumes from checkpoint-3 (mid-epoch); in step 8: checkpoint-6
@@ -158,3 +159,15 @@ def test_training_values_that_cannot_be_right_are_refused_at_start(tmp_path, opt
     with pytest.raises(ValueError, match=rf"^--{option} {value}: must be {meaning}"):
         run(["--output_dir", str(tmp_path / "run"), "--dataset", str(tmp_path / "not-read"), f"--{option}", value])
     assert not (tmp_path / "run").exists()
+
+
+def test_a_full_disk_while_checkpointing_names_the_checkpoint_and_what_to_do(colour_dataset, tmp_path, monkeypatch):
+    import errno
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)  # optimizer.pt, the first torch.save of a checkpoint
+    config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
+    with pytest.raises(OSError, match=r"no space left on the device while writing checkpoint .*checkpoint-1 .*re-run"):
+        run(arguments(colour_dataset, tmp_path / "run", config_file, *COMMON, "--max_steps", "1", "--save_steps", "1"))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -164,6 +165,20 @@ class DearTrainer(Trainer):
         return loss, logits, None if labels is None else labels.to(self.args.device)
 
     # -- checkpoints without the frozen weights ---------------------------------------------------------------------
+
+    def _save_checkpoint(self, model, trial):
+        try:
+            return super()._save_checkpoint(model, trial)
+        except OSError as error:
+            if error.errno != errno.ENOSPC:
+                raise
+            folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
+            raise OSError(
+                errno.ENOSPC,
+                f"no space left on the device while writing checkpoint {folder} ({error}): free space in "
+                f"{self.args.output_dir} (or lower --save_total_limit) and re-run the same command; it resumes from "
+                "the newest complete checkpoint",
+            ) from None
 
     def _frozen_state(self) -> dict[str, torch.Tensor]:
         model = self.accelerator.unwrap_model(self.model) if hasattr(self, "accelerator") else self.model
