@@ -100,9 +100,10 @@ from transformers import TrainerCallback  # noqa: E402
 CLASSES = ["red things", "green things", "blue things"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def colour_dataset(tmp_path_factory):
-    """3 classes told apart by colour (and by depth level), 6 training and 3 validation videos each."""
+    """3 classes told apart by colour (and by depth level), 6 training and 3 validation videos each. Generated once
+    per session (its modules only read it; tests that change it write a copy)."""
     import datasets
     import numpy
 
