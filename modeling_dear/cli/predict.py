@@ -172,8 +172,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"video": args.video, "frame_indices": indices, "predictions": results}))
     else:
         print(f"{args.video}: frames {', '.join(map(str, indices))}")
-        for rank, result in enumerate(results, start=1):
-            print(f"{rank:>3}. {result['score']:.4f}  {result['label']}")
+        # a model with label sets gives each set's top-k (and the top actions) by name
+        groups = results.items() if isinstance(results, dict) else [(None, results)]
+        for group, ranked in groups:
+            if group is not None:
+                print(f"{group}:")
+            for rank, result in enumerate(ranked, start=1):
+                print(f"{rank:>3}. {result['score']:.4f}  {result['label']}")
     if args.visualize:
         try:
             frames, depth = seen_frames_and_depth(pipe, model_inputs)

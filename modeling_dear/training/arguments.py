@@ -95,6 +95,13 @@ class DataArguments:
     randaugment_num_ops: int = field(default=4, metadata={"help": "RandAugment ops per clip (0 disables it)"})
     randaugment_magnitude: float = field(default=7.0)
     decode_backend: str = field(default="auto", metadata={"help": "decord, pyav or auto"})
+    label_columns: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "the dataset's label column(s) (default: label); several, e.g. `verb noun` for EPIC-Kitchens-100, "
+            "give the model one head per label set (a preset takes each column's ClassLabel names)"
+        },
+    )
     max_undecodable_fraction: float = field(
         default=0.01,
         metadata={

@@ -32,7 +32,7 @@ from .checkpoints import check_resume_checkpoint, checkpoint_problem, find_resum
 from .collator import VideoCollator
 from .dataset_checks import check_dataset_fits_model
 from .metrics import video_accuracy_metrics
-from .predictions import write_predictions
+from .predictions import write_action_submission, write_predictions
 from .trainer import DearTrainer
 
 logger = logging.getLogger(__name__)
@@ -60,13 +60,18 @@ def load_video_dataset(data_args: DataArguments):
     raise FileNotFoundError(f"--dataset {data_args.dataset}: not 'synthetic', a save_to_disk folder, or a data folder")
 
 
-def build_config(model_args: ModelArguments, label_names: list[str] | None) -> DearConfig:
-    """The saved model's config, a config file as is, or a preset with the dataset's classes (`label_names`)."""
+def build_config(
+    model_args: ModelArguments, label_names: list[str] | None, label_sets: dict[str, list[str]] | None = None
+) -> DearConfig:
+    """The saved model's config, a config file as is, or a preset with the dataset's classes (`label_names`, or
+    `label_sets`: class names by label column, for a model with several label sets)."""
     if model_args.model_name_or_path:
         config = DearConfig.from_pretrained(model_args.model_name_or_path)
     elif Path(model_args.preset).suffix == ".json" or Path(model_args.preset).is_dir():
         # an explicit config keeps its own classes (checked against the data before training)
         config = DearConfig.from_preset_or_path(model_args.preset)
+    elif label_sets is not None:
+        config = DearConfig.from_preset(model_args.preset, label_sets=label_sets)
     else:
         if label_names is None:
             raise ValueError(
@@ -117,6 +122,35 @@ def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoC
     return model
 
 
+def _dataset_label_sets(split, label_columns: list[str] | None) -> dict[str, list[str]] | None:
+    """Class names by label column when `--label_columns` names several columns (or one other than `label`)."""
+    if not label_columns or list(label_columns) == ["label"]:
+        return None
+    label_sets = {}
+    for column in label_columns:
+        if column not in split.column_names:
+            raise ValueError(
+                f"--label_columns {column}: the dataset has no such column; its columns are {split.column_names}"
+            )
+        names = getattr(split.features[column], "names", None)
+        if names is None:
+            raise ValueError(
+                f"--label_columns {column}: the column is not a ClassLabel, so its class names are unknown; cast it "
+                "to ClassLabel or pass a config file with label_sets as --preset"
+            )
+        label_sets[column] = list(names)
+    return label_sets
+
+
+def _is_labelled(dataset, label_columns: list[str]) -> bool:
+    """Whether every label column is there with ids (a test split has none, or -1)."""
+    return (
+        len(dataset) > 0
+        and all(column in dataset.column_names for column in label_columns)
+        and all(min(dataset[column]) >= 0 for column in label_columns)
+    )
+
+
 def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     """Run the recipe with command-line arguments (or `argv`, or one JSON file of them); returns the train / eval /
     test metrics. `callbacks` are handed to the Trainer."""
@@ -146,14 +180,12 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
             )
     reference_split = next(raw[name] for name in (*splits.values(), *raw) if name in raw)
     label_names = getattr(reference_split.features.get("label"), "names", None)
+    label_sets = _dataset_label_sets(reference_split, data_args.label_columns)
 
-    config = build_config(model_args, label_names)
+    config = build_config(model_args, label_names, label_sets)
+    label_columns = list(config.label_columns)  # ["label"], or the model's label sets
     # a predict split is checked like the others when it has labels (test metrics), only for columns otherwise
-    predict_labelled = (
-        splits["predict"] in raw
-        and "label" in raw[splits["predict"]].column_names
-        and (len(raw[splits["predict"]]) > 0 and min(raw[splits["predict"]]["label"]) >= 0)
-    )
+    predict_labelled = splits["predict"] in raw and _is_labelled(raw[splits["predict"]], label_columns)
     checks = [
         ("train", training_args.do_train, True),
         ("eval", training_args.do_eval, True),
@@ -187,7 +219,7 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         if limit is not None:
             dataset = dataset.select(range(min(limit, len(dataset))))
         # the id, the label and the column of each modality the model reads (video, depth, ...)
-        wanted = ("video_id", *dict.fromkeys(modality_column(m) for m in ("rgb", *config.modalities)), "label")
+        wanted = ("video_id", *dict.fromkeys(modality_column(m) for m in ("rgb", *config.modalities)), *label_columns)
         return dataset.select_columns([c for c in wanted if c in dataset.column_names])
 
     train_dataset = prepare(splits["train"], data_args.max_train_samples) if training_args.do_train else None
@@ -228,6 +260,7 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
             processor,
             mode="train",
             modalities=modalities,
+            label_columns=label_columns,
             repeats=data_args.repeated_augmentation,
             seed=training_args.seed,
             rank=training_args.process_index,
@@ -235,12 +268,22 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
             augment_on_device=training_args.device.type != "cpu",
         ),
         eval_collator=VideoCollator(
-            processor, mode="val", modalities=modalities, seed=training_args.seed, rank=training_args.process_index
+            processor,
+            mode="val",
+            modalities=modalities,
+            label_columns=label_columns,
+            seed=training_args.seed,
+            rank=training_args.process_index,
         ),
         test_collator=VideoCollator(
-            processor, mode="test", modalities=modalities, seed=training_args.seed, rank=training_args.process_index
+            processor,
+            mode="test",
+            modalities=modalities,
+            label_columns=label_columns,
+            seed=training_args.seed,
+            rank=training_args.process_index,
         ),
-        compute_metrics=video_accuracy_metrics(config.id2label),
+        compute_metrics=video_accuracy_metrics(config.id2label, config.label_sets),
         callbacks=callbacks,
         max_skipped_fraction=data_args.max_undecodable_fraction,
     )
@@ -261,10 +304,10 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         results["eval"] = metrics
     if training_args.do_predict:
         predict_dataset = prepare(splits["predict"], data_args.max_predict_samples)
-        has_labels = "label" in predict_dataset.column_names and min(predict_dataset["label"]) >= 0
+        has_labels = _is_labelled(predict_dataset, label_columns)
         if not has_labels:
             predict_dataset = predict_dataset.remove_columns(
-                [c for c in ("label",) if c in predict_dataset.column_names]
+                [c for c in label_columns if c in predict_dataset.column_names]
             )
         prediction = trainer.predict(predict_dataset, metric_key_prefix="test")
         metrics = dict(prediction.metrics)
@@ -278,7 +321,16 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
                 prediction.predictions,
                 predict_dataset,
                 config.id2label,
+                label_sets=config.label_sets,
             )
+            if config.predicts_actions:
+                # the EPIC-Kitchens-100 leaderboard's results layout (README, "EPIC-Kitchens-100")
+                write_action_submission(
+                    Path(training_args.output_dir) / "submission.json",
+                    prediction.predictions,
+                    predict_dataset,
+                    config.label_sets,
+                )
         results["test"] = metrics
 
     if trainer.is_world_process_zero() and (
@@ -296,23 +348,21 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
     from ..hub.model_card import build_model_card
 
     test, evaluation = results.get("test", {}), results.get("eval", {})
-    if "test_top1" in test:
+    # the card's results table: top-1, top-5, mean class accuracy (per label set, and actions, with label sets)
+    keys = [
+        f"{prefix}{key}"
+        for prefix in ([f"{name}_" for name in config.label_sets] if config.label_sets else [""])
+        for key in ("top1", "top5", "mean_class_accuracy")
+    ] + (["action_top1", "action_top5"] if config.predicts_actions else [])
+    if f"test_{keys[0]}" in test:
         metrics, split, views = (
-            {
-                "top1": test["test_top1"],
-                "top5": test["test_top5"],
-                "mean_class_accuracy": test["test_mean_class_accuracy"],
-            },
+            {key: test[f"test_{key}"] for key in keys if f"test_{key}" in test},
             data_args.predict_split or data_args.eval_split,
             "2 clips x 3 crops",
         )
-    elif "eval_top1" in evaluation:
+    elif f"eval_{keys[0]}" in evaluation:
         metrics, split, views = (
-            {
-                "top1": evaluation["eval_top1"],
-                "top5": evaluation["eval_top5"],
-                "mean_class_accuracy": evaluation["eval_mean_class_accuracy"],
-            },
+            {key: evaluation[f"eval_{key}"] for key in keys if f"eval_{key}" in evaluation},
             data_args.eval_split,
             "1 centre view",
         )

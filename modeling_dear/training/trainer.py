@@ -19,6 +19,7 @@ from ..frozen_weights import (
     read_frozen_weights,
     write_frozen_weights,
 )
+from ..label_sets import softmax_per_label_set, split_label_sets
 
 # Whole-model copies of checkpoints, uploaded by Hub pushes during training (underscored: never uploaded as such).
 HUB_PUSH_FOLDER = "_hub_push"
@@ -124,16 +125,23 @@ class DearTrainer(Trainer):
         labels = inputs.pop("labels", None)
         with torch.no_grad(), self.compute_loss_context_manager():
             logits = model(**inputs).logits.float()  # (B·V, C)
-        # the views of one video are contiguous: average their softmax scores
-        probabilities = logits.softmax(dim=-1).unflatten(0, (-1, num_views)).mean(dim=1)  # (B, C)
+        config = self.accelerator.unwrap_model(model).config
+        sizes = getattr(config, "label_set_sizes", {"label": logits.shape[-1]})
+        # the views of one video are contiguous: average their softmax scores (each label set's on its own)
+        probabilities = softmax_per_label_set(logits, sizes).unflatten(0, (-1, num_views)).mean(dim=1)  # (B, C)
         good = torch.ones(len(probabilities), dtype=torch.bool, device=probabilities.device)
         if failed is not None:
             # a video that could not be decoded has no scores: NaN marks it for the metrics and predictions.jsonl
             good = ~failed.to(probabilities.device)
             probabilities[~good] = float("nan")
         loss = None
-        if labels is not None:
-            loss = F.nll_loss(probabilities[good].clamp_min(1e-12).log(), labels[good]) if good.any() else None
+        if labels is not None and good.any():
+            columns = labels[good].view(int(good.sum()), -1)  # (B, label sets)
+            parts = split_label_sets(probabilities[good].clamp_min(1e-12).log(), sizes)
+            loss = sum(
+                getattr(config, "label_set_loss_weight", lambda name: 1.0)(name) * F.nll_loss(part, columns[:, index])
+                for index, (name, part) in enumerate(parts.items())
+            )
         if prediction_loss_only:
             return loss, None, None
         return loss, probabilities, labels
