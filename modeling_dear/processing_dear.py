@@ -81,6 +81,7 @@ class DearVideoProcessorKwargs(ImagesKwargs, total=False):
     crop_scale: list[float]
     crop_ratio: list[float]
     flip_label_pairs: list[list[int]] | dict[str, list[list[int]]]
+    label_set_names: list[str]
     decode_backend: str
     modalities: list[str]
 
@@ -234,7 +235,9 @@ class DearVideoProcessor(BaseImageProcessor):
         flip_label_pairs (`list[list[int]]`, *optional*, defaults to SSv2's `[[86, 87], [93, 94], [166, 167]]`):
             Classes a horizontal flip exchanges. `id2label` (a dict or list of class names) computes them. For a
             model with several label sets, a dict of such lists by label set (`label_sets` computes it); labels are
-            then one row of ids per video, one column per label set in that dict's order.
+            then one row of ids per video, one column per label set in the order of `label_set_names`.
+        label_set_names (`list[str]`, *optional*): with `flip_label_pairs` by label set, the sets in the order of
+            the label columns (default: the dict's order; `label_sets` sets both).
         decode_backend (`str`, *optional*, defaults to `"auto"`):
             `"decord"`, `"pyav"`, or `"auto"` (decord, with PyAV as fallback).
         modalities (`list[str]`, *optional*, defaults to `["rgb", "depth"]`):
@@ -267,6 +270,7 @@ class DearVideoProcessor(BaseImageProcessor):
         flip_label_pairs: list[list[int]] | None = None,
         id2label: dict | list | None = None,
         label_sets: dict | None = None,
+        label_set_names: list[str] | None = None,
         decode_backend: str = "auto",
         modalities: list[str] | None = None,
         **kwargs,
@@ -297,10 +301,18 @@ class DearVideoProcessor(BaseImageProcessor):
         elif id2label is not None:
             flip_label_pairs = _flip_label_pairs(_build_flip_label_map(id2label))
         if isinstance(flip_label_pairs, dict):  # one list of pairs per label set
+            # the sets' order (the columns of `labels`) is kept apart: saved JSON sorts a dict's keys
+            order = list(label_set_names) if label_set_names is not None else list(flip_label_pairs)
+            if sorted(order) != sorted(flip_label_pairs):
+                raise ValueError(
+                    f"label_set_names {order} and the label sets of flip_label_pairs {sorted(flip_label_pairs)} differ"
+                )
+            self.label_set_names = order
             self.flip_label_pairs = {
-                str(name): [list(map(int, pair)) for pair in pairs] for name, pairs in flip_label_pairs.items()
+                str(name): [list(map(int, pair)) for pair in flip_label_pairs[name]] for name in order
             }
         else:
+            self.label_set_names = None
             self.flip_label_pairs = (
                 [list(map(int, pair)) for pair in flip_label_pairs]
                 if flip_label_pairs is not None
@@ -380,7 +392,7 @@ class DearVideoProcessor(BaseImageProcessor):
         """`label` (an id, or one id per label set) after a horizontal flip."""
         if not isinstance(label, list):
             return flip_map.get(label, label)
-        maps = list(flip_map.values()) if isinstance(self.flip_label_pairs, dict) else [flip_map]
+        maps = [flip_map[name] for name in self.label_set_names] if self.label_set_names else [flip_map]
         if len(maps) != len(label):
             if len(maps) == 1 and not maps[0]:
                 return label  # no class changes under a flip
