@@ -269,3 +269,61 @@ def test_dataset_checks_name_the_label_set():
     renamed["verb"] = datasets.ClassLabel(names=["take", "put", "close", "turn-left", "turn-right"])
     with pytest.raises(ValueError, match=r"calls class 2 of column 'verb' 'close', label set 'verb' 'open'"):
         check_dataset_fits_model(datasets.Dataset.from_dict(rows, features=renamed), config, "train")
+
+
+def test_predictions_and_per_class_analysis_per_label_set(tmp_path, capsys):
+    import datasets
+
+    from modeling_dear.evaluation.per_class_comparison import main as analysis_main
+    from modeling_dear.training.predictions import write_action_submission, write_predictions
+
+    label_sets = {"verb": dict(enumerate(["take", "put"])), "noun": dict(enumerate(["cup", "pan", "lid"]))}
+    dataset = datasets.Dataset.from_dict({"video_id": ["s0", "s1", "s2"], "verb": [0, 1, 1], "noun": [2, 0, 1]})
+    # run A gets every verb right and no noun; run B the reverse; B's second row failed to decode
+    a = np.log([[0.9, 0.1, 0.1, 0.7, 0.2], [0.2, 0.8, 0.1, 0.6, 0.3], [0.3, 0.7, 0.1, 0.1, 0.8]])
+    b = np.log([[0.4, 0.6, 0.1, 0.2, 0.7], [np.nan] * 5, [0.7, 0.3, 0.1, 0.8, 0.1]])
+    write_predictions(tmp_path / "a.jsonl", a, dataset, {}, top_k=3, label_sets=label_sets)
+    write_predictions(tmp_path / "b.jsonl", b, dataset, {}, top_k=3, label_sets=label_sets)
+    first = json.loads((tmp_path / "a.jsonl").read_text().splitlines()[0])
+    assert first["verb"]["prediction_name"] == "take" and first["noun"]["label_name"] == "lid"
+    assert first["action"]["label"] == 2 and first["action"]["top_k"][0] == 1  # take lid: truth; take pan: best
+    assert first["action"]["top_k_names"][:2] == ["take pan", "take lid"]
+    np.testing.assert_allclose(first["action"]["top_k_scores"][:2], [0.9 * 0.7, 0.9 * 0.2], rtol=1e-5)
+    failed = json.loads((tmp_path / "b.jsonl").read_text().splitlines()[1])
+    assert failed["failed"] and failed["verb"]["prediction"] is None and failed["action"]["top_k"] is None
+
+    analysis_main([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"), "--output", str(tmp_path / "analysis")])
+    for label_set in ("verb", "noun"):
+        assert (tmp_path / "analysis" / label_set / "per_class_change.png").is_file()
+    verbs = (tmp_path / "analysis" / "verb" / "per_class_accuracy.md").read_text()
+    assert "(verb classes)" in verbs and "| put | 2 | 100.0 | 0.0 | -100.0 |" in verbs
+    nouns = (tmp_path / "analysis" / "noun" / "per_class_accuracy.md").read_text()
+    assert "| lid | 1 | 0.0 | 100.0 | +100.0 |" in nouns
+    assert "wrote" in capsys.readouterr().out
+
+    submission = write_action_submission(tmp_path / "submission.json", b, dataset, label_sets)
+    assert list(submission["results"]) == ["s0", "s2"]  # the failed segment has no entry
+    assert submission["results"]["s2"]["noun"] == {"0": 0.1, "1": 0.8, "2": 0.1}
+
+
+def test_dear_predict_prints_each_label_set_and_the_actions(tmp_path, capsys, make_frames):
+    from modeling_dear.cli.predict import main as predict_main
+    from modeling_dear.video_io import encode_depth_video, encode_video
+
+    config = tiny_label_set_config()
+    torch.manual_seed(0)
+    DearForVideoClassification(config).save_pretrained(tmp_path / "model")
+    DearVideoProcessor.from_model_config(config).save_pretrained(tmp_path / "model")
+    frames = make_frames(6, 24, 28)
+    (tmp_path / "clip.mp4").write_bytes(encode_video(frames, codec="libx264"))
+    (tmp_path / "depth.mp4").write_bytes(encode_depth_video(frames[..., 0]))
+    argv = [str(tmp_path / "clip.mp4"), "--model", str(tmp_path / "model"), "--depth", str(tmp_path / "depth.mp4")]
+    assert predict_main([*argv, "--top-k", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    groups = [line for line in lines if line.endswith(":")]
+    assert groups == ["verb:", "noun:", "action:"]
+    actions = lines[lines.index("action:") + 1 :]
+    assert len(actions) == 2 and all(len(line.split()) == 4 for line in actions)  # rank, score, verb, noun
+    assert predict_main([*argv, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)["predictions"]
+    assert [r["label"] for r in result["verb"]][:2] == [line.split()[-1] for line in lines[2:4]]
