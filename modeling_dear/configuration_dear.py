@@ -1,5 +1,9 @@
 # Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
-"""DEAR model configuration."""
+"""DEAR model configuration.
+
+Why one module: it is the one configuration class of the model (transformers keeps a model's configuration in one
+file, which saved folders carry), with what reads it without torch: presets, encoder specs, label sets.
+"""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def epic_tree(tmp_path):
         [segment("P01_02_0", "P01_02", "00:00:00.10", "00:00:00.90", 1, 0)],
     )
     write_csv(annotations / "EPIC_100_test_timestamps.csv", TEST_HEADER,
-              [["P02_03_7", "P02_03", "P02_03", "00:00:00.20", "00:00:00.80", 13, 48]])  # fmt: skip
+              [["P02_03_7", "P02", "P02_03", "00:00:00.20", "00:00:00.80", 13, 48]])  # fmt: skip
     # the download script's layout for P01, one flat folder for P02
     for video in ("P01/videos/P01_01.MP4", "P01/videos/P01_02.MP4", "P02_03.MP4"):
         (videos / video).parent.mkdir(parents=True, exist_ok=True)
@@ -134,3 +134,65 @@ def test_missing_columns_and_files(epic_tree):
     (annotations / "EPIC_100_noun_classes.csv").unlink()
     with pytest.raises(SourceInputError, match=r"EPIC_100_noun_classes.csv: no such file"):
         read_epic_kitchens(annotations, videos)
+
+
+@pytest.mark.slow  # prepares 3 splits with a depth model, trains a step, tests 6 views, predicts (~135 s loaded)
+def test_epic_kitchens_prepared_trained_and_its_test_split_predicted(tmp_path, tiny_dpt):
+    """`dear-prepare --format epic_kitchens` on generated long videos, then the recipe with `--label_columns verb
+    noun` (a preset takes the classes from the prepared columns): one step, validation with metrics, the unlabelled
+    test split predicted into predictions.jsonl and submission.json."""
+    import json
+
+    import datasets
+
+    from modeling_dear.cli.prepare import main as prepare_main
+    from modeling_dear.testing_utils import smooth_moving_frames
+    from modeling_dear.training.recipe import run
+    from modeling_dear.video_io import encode_video, probe_video
+
+    annotations, videos = tmp_path / "annotations", tmp_path / "videos"
+    annotations.mkdir()
+    write_csv(annotations / "EPIC_100_verb_classes.csv", ["id", "key", "instances", "category"],
+              [[0, "take", "['take']", "retrieve"], [1, "put", "['put']", "leave"], [2, "open", "['open']", "access"]])  # fmt: skip
+    write_csv(annotations / "EPIC_100_noun_classes.csv", ["id", "key", "instances", "category"],
+              [[0, "tap", "['tap']", "appliances"], [1, "cup", "['cup']", "cutlery"]])  # fmt: skip
+    for participant, seed in (("P01", 1), ("P02", 2)):  # 4 s at 10 fps each
+        path = videos / participant / "videos" / f"{participant}_01.MP4"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(encode_video(smooth_moving_frames(40, 32, 40, seed=seed), fps=10.0, codec="libx264"))
+    write_csv(annotations / "EPIC_100_train.csv", HEADER, [
+        segment("P01_01_0", "P01_01", "00:00:00.00", "00:00:01.00", 0, 1),
+        segment("P01_01_1", "P01_01", "00:00:01.50", "00:00:02.70", 2, 0),
+        segment("P02_01_0", "P02_01", "00:00:00.20", "00:00:01.40", 1, 1),
+        segment("P02_01_1", "P02_01", "00:00:02.00", "00:00:03.90", 0, 0),
+    ])  # fmt: skip
+    write_csv(annotations / "EPIC_100_validation.csv", HEADER,
+              [segment("P01_01_5", "P01_01", "00:00:02.80", "00:00:03.90", 2, 1)])  # fmt: skip
+    write_csv(annotations / "EPIC_100_test_timestamps.csv", TEST_HEADER, [
+        ["P02_01_7", "P02", "P02_01", "00:00:01.00", "00:00:02.10", 61, 126],
+        ["P01_01_8", "P01", "P01_01", "00:00:00.50", "00:00:01.60", 31, 96],
+    ])  # fmt: skip
+    output = tmp_path / "prepared"
+    engine = ["--shard_size", "2", "--batch_size", "8", "--num_workers", "0", "--encode_threads", "1"]
+    options = ["--format", "epic_kitchens", "--source", str(videos), "--annotations", str(annotations)]
+    assert prepare_main([*options, "--output_dir", str(output), "--depth_model", str(tiny_dpt), *engine]) == 0
+    dataset = datasets.load_dataset(str(output), cache_dir=str(tmp_path / "cache"))
+    assert sorted(dataset) == ["test", "train", "validation"]
+    assert dataset["train"].features["verb"].names == ["take", "put", "open"]
+    assert dataset["train"].features["noun"].names == ["tap", "cup"]
+    rows = {r["video_id"]: r for r in dataset["train"]}
+    assert (rows["P01_01_1"]["verb"], rows["P01_01_1"]["noun"], rows["P01_01_1"]["parent_video_id"]) == (2, 0, "P01_01")
+    assert probe_video(rows["P01_01_1"]["video"]).num_frames == 12  # 1.5 s to 2.7 s at 10 fps
+    assert dataset["test"]["verb"] == [-1, -1]
+
+    common = ["--dataset", str(output), "--preset", "tiny", "--label_columns", "verb", "noun", "--per_device_train_batch_size", "2",
+              "--per_device_eval_batch_size", "2", "--dataloader_num_workers", "0", "--warmup_epochs", "0", "--report_to", "none",
+              "--disable_tqdm", "true", "--randaugment_num_ops", "0", "--clip_name_or_path", "none"]  # fmt: skip
+    results = run([*common, "--output_dir", str(tmp_path / "run"), "--do_train", "--do_predict", "--max_steps", "1",
+                   "--save_strategy", "no", "--repeated_augmentation", "1"])  # fmt: skip
+    assert {"test_verb_top1", "test_noun_top1", "test_action_top1", "test_action_top5"} <= set(results["test"])
+    run([*common, "--model_name_or_path", str(tmp_path / "run"), "--output_dir", str(tmp_path / "test"),
+         "--do_predict", "--predict_split", "test"])  # fmt: skip
+    submission = json.loads((tmp_path / "test" / "submission.json").read_text())
+    assert sorted(submission["results"]) == ["P01_01_8", "P02_01_7"]  # keyed by narration id
+    assert len(submission["results"]["P01_01_8"]["verb"]) == 3 and len(submission["results"]["P01_01_8"]["noun"]) == 2

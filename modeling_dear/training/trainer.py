@@ -125,8 +125,8 @@ class DearTrainer(Trainer):
         labels = inputs.pop("labels", None)
         with torch.no_grad(), self.compute_loss_context_manager():
             logits = model(**inputs).logits.float()  # (B·V, C)
-        config = self.accelerator.unwrap_model(model).config
-        sizes = getattr(config, "label_set_sizes", {"label": logits.shape[-1]})
+        config = getattr(self.accelerator.unwrap_model(model), "config", None)
+        sizes = getattr(config, "label_set_sizes", None) or {"label": logits.shape[-1]}
         # the views of one video are contiguous: average their softmax scores (each label set's on its own)
         probabilities = softmax_per_label_set(logits, sizes).unflatten(0, (-1, num_views)).mean(dim=1)  # (B, C)
         good = torch.ones(len(probabilities), dtype=torch.bool, device=probabilities.device)
