@@ -397,6 +397,12 @@ def test_two_processes_stream_disjoint_shards_with_a_custom_encoder(synthetic_pa
             str(module),
             "--repeated_augmentation",
             "1",
+            "--use_cpu",  # each process on the CPU, joined by gloo (see configuration/accelerate/multi_cpu_2.yaml)
+            "true",
+            "--eval_strategy",
+            "no",
+            "--save_strategy",
+            "no",
         ],
     ]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
