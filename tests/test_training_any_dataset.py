@@ -419,3 +419,12 @@ def test_two_processes_stream_disjoint_shards_with_a_custom_encoder(synthetic_pa
     assert sorted(predicted) == [f"synthetic-validation-{i:06d}" for i in range(12)]
     assert (output / "custom_encoder_streamed_frame_difference.py").is_file()
     assert json.loads((output / "preprocessor_config.json").read_text())["sampling"] == "stride"
+
+
+def test_processes_that_would_each_train_alone_are_refused(monkeypatch, tmp_path):
+    """torchrun's processes on CPUs without --use_cpu true: each is a one-process run (all the data, one folder)."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ArgumentError, match=r"^2 processes were launched but each would train alone .* --use_cpu true"):
+        from modeling_dear.training.recipe import run
+
+        run(["--output_dir", str(tmp_path / "run"), "--do_train", "--max_steps", "1"])

@@ -161,6 +161,13 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     )
     transformers.utils.logging.set_verbosity_warning()
     set_seed(training_args.seed)
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > training_args.world_size:
+        # e.g. torchrun's processes on a machine without GPUs: each would train alone, on all the data, into one folder
+        raise ArgumentError(
+            f"{launched} processes were launched but each would train alone (world size {training_args.world_size}): "
+            "on CPUs add --use_cpu true, which joins them with gloo"
+        )
     if model_args.encoder_module:
         from .encoder_modules import import_encoder_module
 
