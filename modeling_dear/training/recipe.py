@@ -129,7 +129,12 @@ def build_processor(config: DearConfig, data_args: DataArguments, model_args: Mo
         "off"
         if not processor.flip_prob
         else f"p={processor.flip_prob:g}, swapping the labels of class pairs {processor.flip_label_pairs}"
-        if processor.flip_label_pairs
+        # by label set ({"verb": [...], "noun": [...]}) for a model with label sets
+        if any(
+            processor.flip_label_pairs.values()
+            if isinstance(processor.flip_label_pairs, dict)
+            else [processor.flip_label_pairs]
+        )
         else f"p={processor.flip_prob:g}, keeping every label (no left/right class pairs)",
     )
     return processor
