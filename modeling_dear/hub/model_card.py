@@ -158,7 +158,10 @@ def build_model_card(
         table_row=" | ".join((variant_name, encoders, streams, paper)),
         num_frames=config.num_frames,
         image_size=config.image_size,
-        num_labels=config.num_labels,
+        # "97 verb and 300 noun" classes for a model with label sets
+        num_labels=" and ".join(f"{size} {name}" for name, size in config.label_set_sizes.items())
+        if config.label_sets
+        else config.num_labels,
         encoders=", ".join(config.encoders),
         backbone_description=backbone_description,
         backbone_limitation=backbone_limitation,
