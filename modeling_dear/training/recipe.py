@@ -15,6 +15,10 @@ with more than one process. `per_device_train_batch_size` counts videos; each ap
 
 Evaluation during training uses one centre view per video; `--do_predict` tests with 2 clips x 3 crops
 (softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.evaluation.per_class_comparison`.
+`--label_columns verb noun` trains one head per label set (EPIC-Kitchens-100), tested per set and for actions.
+
+Why one module: it is one procedure, from the arguments to the saved model, its metrics and its card, as
+transformers' example scripts are one file; what it calls lives in the other `training` modules.
 """
 
 from __future__ import annotations
