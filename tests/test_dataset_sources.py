@@ -263,6 +263,7 @@ def test_epic_kitchens_annotations_as_segments(tmp_path, clip_bytes):
     both = read_segments({"train": train}, videos, "verb_class,noun_class", class_names={"verb_class": names})
     assert both.label_sets["verb"] == ["take", "put", "wash", "open"] and len(both.label_sets["noun"]) == 9
     assert both.splits["train"][0].labels == {"verb": 3, "noun": 8}
+    assert dict(both.splits["train"][0].extra)["source_verb"] == "open"  # EPIC's own `verb`, beside the label set
 
     frames = read_segments({"train": train}, videos, "verb_class", time_unit="frames")
     assert (frames.splits["train"][0].start, frames.splits["train"][0].end, frames.splits["train"][0].time_unit) == (

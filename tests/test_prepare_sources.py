@@ -185,6 +185,36 @@ def test_ucf101_kinetics_and_datasets_sources_prepared(tmp_path_factory, tiny_dp
     assert mine["train"][2]["video"]["bytes"] == clip(2)
 
 
+@pytest.mark.slow  # two launched processes importing torch and transformers: ~30 s on 2 busy cores
+def test_two_processes_prepare_the_same_dataset(segments, tiny_dpt, tmp_path):
+    """`accelerate launch` (the shipped 2-process CPU config) of the example script: each process takes its shards,
+    and the dataset equals the one-process preparation row for row, depth bytes included."""
+    import os
+
+    import datasets
+    from conftest import free_port
+
+    root, _, one_process = segments
+    output = tmp_path / "two"
+    repository = Path(__file__).parents[1]
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+               str(repository / "configuration" / "accelerate" / "multi_cpu_2.yaml"), "--main_process_port",
+               str(free_port()), "examples/prepare_dataset.py", *segment_options(root), "--output_dir", str(output),
+               "--depth_model", str(tiny_dpt), *ENGINE]  # fmt: skip
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, cwd=repository, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "process 0 of 2" in result.stdout and "process 1 of 2" in result.stdout
+    two_processes = datasets.load_dataset(str(output), cache_dir=str(tmp_path / "cache"))
+    for split in ("train", "validation"):
+        assert two_processes[split].features == one_process[split].features
+        key = {r["video_id"]: r for r in one_process[split]}
+        for row in two_processes[split]:
+            expected = key.pop(row["video_id"])
+            assert row["depth"]["bytes"] == expected["depth"]["bytes"] and row["label"] == expected["label"]
+        assert not key
+
+
 # Bad input: exit 2, one line, nothing written ------------------------------------------------------------------
 
 
@@ -208,10 +238,12 @@ def test_unusable_inputs_exit_2_with_one_line(tmp_path, tiny_dpt, capsys):
     bad_label = ["--format", "split_lists", "--train_list", str(lists / "train.txt"), "--data_prefix",
                  str(lists / "videos"), "--class_names", str(lists / "classes.txt")]  # fmt: skip
     cases = [
-        (["--source", str(tmp_path / "nothing")], "the layout is not obvious; choose one with --format"),
+        (["--source", str(tmp_path / "nothing")], "nothing: no such folder; give the dataset's folder with --source"),
+        (["--source", str(lists)], "the layout is not obvious; choose one with --format"),
         (["--format", "kinetics", "--source", str(lists)], "--format kinetics needs --annotations"),
         (["--format", "ssv2", "--source", str(lists), "--annotations", str(lists), "--push_to_hub", "me/x"],
          "refused: Something-Something V2's licence"),
+        (["--format", "ssv2", "--source", str(lists), "--annotations", str(lists)], "something-something-v2-labels.json (or labels.json): label file not found"),
     ]  # fmt: skip
     for argv, message in cases:
         assert main([*argv, *common]) == 2
@@ -308,6 +340,16 @@ def test_prepare_command_pushes_once_the_dataset_is_complete(segments, tiny_dpt,
     last = capsys.readouterr().out.strip().splitlines()
     assert "0 videos done" in last[0] and "0 left out by the source reader" in last[1]
     assert last[-1].startswith("pushed to me/epic-depth: ") and (hub.repository / "README.md").is_file()
+
+    class Offline(LocalDatasetHub):
+        def create_repo(self, repo_id, **kwargs):
+            raise ConnectionError("no route to huggingface.co\nmore detail")
+
+    assert main([*argv, "--push_to_hub", "me/epic-depth"], api=Offline(tmp_path / "r")) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: the push to me/epic-depth stopped (ConnectionError: no route to huggingface.co); the dataset is "
+        f"complete in {output}: run the same command again to resume the upload"
+    )
 
 
 def test_push_refused_without_a_licence_or_where_forbidden(videofolder, tiny_dpt, tmp_path):

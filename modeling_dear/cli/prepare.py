@@ -130,6 +130,10 @@ class EngineArguments:
         default=False, metadata={"help": "feed the depth model frames at their own aspect ratio"}
     )
     channels_last: bool = field(default=False, metadata={"help": "NHWC memory layout for the depth model"})
+    use_cpu: bool = field(
+        default=False,
+        metadata={"help": "run on CPUs even where there are GPUs"},
+    )
     extract_dir: str | None = field(default=None, metadata={"help": "ssv2: where archive parts are extracted"})
     keep_extracted: bool = field(default=False, metadata={"help": "ssv2: keep the extracted videos"})
 
@@ -156,6 +160,8 @@ def read_source(args: SourceArguments) -> SourceData:
 
         if args.source and looks_like_videofolder(args.source) and not args.annotations:
             fmt = "videofolder"
+        elif args.source and not Path(args.source).exists() and not args.annotations:
+            raise SourceInputError(f"{args.source}: no such folder; give the dataset's folder with --source")
         else:
             raise SourceInputError(
                 f"{args.source}: the layout is not obvious; choose one with --format ({', '.join(FORMATS[1:])})"
@@ -269,9 +275,19 @@ def check_push(args: SourceArguments, source: SourceData | None) -> None:
         )
 
 
+def _use_cpu(engine: EngineArguments) -> None:
+    """`--use_cpu`: on CPUs even where there are GPUs (several processes launched on a machine without GPUs join
+    on the CPUs anyway: `data.prepare.partial_state`)."""
+    import os
+
+    if engine.use_cpu:
+        os.environ["ACCELERATE_USE_CPU"] = "true"
+
+
 def run(args: SourceArguments, engine: EngineArguments, api=None) -> int:
     from ..data.prepare import partial_state
 
+    _use_cpu(engine)
     state = partial_state()
     logging.basicConfig(
         format=f"%(asctime)s [process {state.process_index}] %(levelname)s %(name)s: %(message)s",
@@ -303,9 +319,20 @@ def run(args: SourceArguments, engine: EngineArguments, api=None) -> int:
         if args.push_to_hub and summary.complete:
             from ..hub.dataset_push import push_dataset_to_hub
 
-            pushed = push_dataset_to_hub(
-                args.output_dir, args.push_to_hub, private=args.hub_private or None, token=args.hub_token, api=api
-            )
+            try:
+                pushed = push_dataset_to_hub(
+                    args.output_dir, args.push_to_hub, private=args.hub_private or None, token=args.hub_token, api=api
+                )
+            except SourceInputError:
+                raise
+            except Exception as error:  # the Hub: no token, no access, the network
+                first = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+                print(
+                    f"error: the push to {args.push_to_hub} stopped ({type(error).__name__}: {first}); the dataset is "
+                    f"complete in {args.output_dir}: run the same command again to resume the upload",
+                    file=sys.stderr,
+                )
+                return 1
             print(
                 f"pushed to {args.push_to_hub}: {len(pushed['uploaded'])} files uploaded, {len(pushed['unchanged'])} "
                 f"already there, {len(pushed['deleted'])} stale shards deleted, in {pushed['commits']} commits"

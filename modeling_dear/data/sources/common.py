@@ -5,6 +5,7 @@ line numbers, class names and label lookups whose errors name the file and line,
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -58,8 +59,10 @@ def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_EXTENSIONS and not path.name.startswith(".")
 
 
-def extra_column_name(name: str) -> str:
-    return f"source_{name}" if name in RESERVED_COLUMNS else name
+def extra_column_name(name: str, label_sets=()) -> str:
+    """A source's own column's name in the prepared dataset: `source_<name>` where the dataset has a column of that
+    name itself (`RESERVED_COLUMNS`, or a label set's)."""
+    return f"source_{name}" if name in RESERVED_COLUMNS or name in label_sets else name
 
 
 def require_path(path: str | os.PathLike, what: str, fix: str = "") -> Path:
@@ -93,7 +96,7 @@ def read_table(path: str | os.PathLike, required: Sequence[str] = (), what: str 
     else:
         first = text.split("\n", 1)[0]
         delimiter = "\t" if first.count("\t") > first.count(",") else ","
-        reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)  # quoted newlines stay in a field
         columns = [c.strip() for c in reader.fieldnames or []]
         reader.fieldnames = columns
         for row in reader:

@@ -117,7 +117,8 @@ def read_segments(
     extra_columns = [c for c in dict.fromkeys(c for cs in columns_of.values() for c in cs) if c not in used]
     extra_columns = [c for c in extra_columns if c != id_column] + ([id_column] if id_column else [])
     all_rows = [r for rows in read.values() for _, _, r in rows]
-    features = {extra_column_name(c): infer_feature([r.get(c) for r in all_rows]) for c in extra_columns}
+    renamed = {c: extra_column_name(c, set_names) for c in extra_columns}  # EPIC's `verb` beside the `verb` set
+    features = {renamed[c]: infer_feature([r.get(c) for r in all_rows]) for c in extra_columns}
     casts = {name: caster(feature) for name, feature in features.items()}
 
     skipped: list[dict] = []
@@ -141,7 +142,7 @@ def read_segments(
             found = index.find(name, where)
             video = str(found) if found is not None else str(index.root / name)
             clip_id = str(row[id_column]).strip() if id_column else f"{Path(name).stem}_{start:g}_{end:g}"
-            extra = tuple((extra_column_name(c), casts[extra_column_name(c)](row.get(c), where)) for c in extra_columns)
+            extra = tuple((renamed[c], casts[renamed[c]](row.get(c), where)) for c in extra_columns)
             entries.append(ClipEntry(clip_id, video, labels, start, end, time_unit, extra))
             wheres.append(where)
         check_unique(entries, wheres, split)

@@ -3,7 +3,8 @@
 all train), or a `metadata.csv` / `metadata.jsonl` with `file_name` and `label` (and any other columns, kept).
 
 Class ids are the sorted class-folder names over all splits, as `load_dataset("videofolder", data_dir=root)`
-numbers them; with a metadata file, the sorted label names (or the ids as written, with `class_names`).
+numbers them; with a metadata file, the sorted label names (or the ids as written, with `class_names`). WebM
+files are read too (`datasets`' videofolder skips them: a class whose clips are all WebM is a class here only).
 """
 
 from __future__ import annotations
