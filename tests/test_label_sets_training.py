@@ -79,7 +79,7 @@ def per_set_losses(model, dataset, processor) -> dict[str, float]:
     }
 
 
-@pytest.mark.slow  # 24 training steps, a 6-view test, a second run and a process without the package (~45 s loaded)
+@pytest.mark.slow  # 24 training steps, a 6-view test, a second run and a process without the package (18 s at load 8, 45 s at load 14)
 def test_verb_noun_model_trains_tests_predicts_and_serves(segments_dataset, tmp_path):
     import datasets
 
