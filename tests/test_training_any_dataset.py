@@ -268,6 +268,14 @@ def test_streaming_splits_stream_training_and_read_the_evaluation_split_whole(co
     assert isinstance(train, datasets.IterableDataset) and train.num_shards == 2
     assert train.features["label"].names == CLASSES  # the classes come with the shards
     assert isinstance(validation, datasets.Dataset) and len(validation) == 9
+    # a save_to_disk folder streams too: its training split cut into shards the 2 processes divide
+    on_disk = StreamingSplits(DataArguments(dataset=str(colour_dataset), streaming=True), "train", world_size=2)
+    assert on_disk["train"].num_shards == 2 and isinstance(on_disk["validation"], datasets.Dataset)
+    shares = [
+        {row["video_id"] for row in process_share(on_disk["train"], rank=rank, world_size=2, seed=0, buffer_size=2)}
+        for rank in range(2)
+    ]
+    assert not shares[0] & shares[1] and len(shares[0] | shares[1]) == 18
     with pytest.raises(FileNotFoundError, match="--dataset ./no/such/folder: no such folder"):
         StreamingSplits(DataArguments(dataset="./no/such/folder", streaming=True), "train")
 
