@@ -15,6 +15,9 @@ with more than one process. `per_device_train_batch_size` counts videos; each ap
 
 Evaluation during training uses one centre view per video; `--do_predict` tests with 2 clips x 3 crops
 (softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.evaluation.per_class_comparison`.
+
+Why one module: `run` reads top to bottom as one run does (arguments, data, config, processor, model, trainer,
+card); the parts with concerns of their own live beside it (streaming, encoder_modules, checkpoints, collator).
 """
 
 from __future__ import annotations
