@@ -182,9 +182,12 @@ def scale_shift_invariant_loss(prediction, target, gradient_weight: float = 0.5,
     loss = (residual**2).mean()
     for k in range(scales):
         r = residual[:, :: 2**k, :: 2**k]
-        loss = loss + gradient_weight * (
-            (r[:, :, 1:] - r[:, :, :-1]).abs().mean() + (r[:, 1:] - r[:, :-1]).abs().mean()
-        ) / scales
+        loss = (
+            loss
+            + gradient_weight
+            * ((r[:, :, 1:] - r[:, :, :-1]).abs().mean() + (r[:, 1:] - r[:, :-1]).abs().mean())
+            / scales
+        )
     return loss
 
 
