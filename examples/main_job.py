@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", default="outputs/main_job")
     parser.add_argument("--scenes", choices=("estimable", "identical"), default="estimable")
-    parser.add_argument("--train-per-class", type=int, default=30)
+    parser.add_argument("--train-per-class", type=int, default=24)
     parser.add_argument("--eval-per-class", type=int, default=12)
     parser.add_argument("--epochs", type=float, default=10)
     parser.add_argument("--warmup-epochs", type=float, default=1)
@@ -283,12 +283,15 @@ def main(argv: list[str] | None = None):
     began, began_cpu = time.perf_counter(), cpu_seconds()
     prepared_dir = data_cache / f"{spec.cache_key}-{depth_spec.cache_key}-prepared"
     prepared = prepare_estimated(rendered, str(depth_model), prepared_dir, progress=True)
-    oracle_dir = data_cache / f"{spec.cache_key}-oracle"
-    if not (oracle_dir / "dataset_dict.json").exists():
-        staging = oracle_dir.with_name(oracle_dir.name + ".staging")
-        shutil.rmtree(staging, ignore_errors=True)
-        oracle_view(prepared).save_to_disk(str(staging))
-        os.replace(staging, oracle_dir)
+    # the training runs read save_to_disk copies: estimated depth, and the oracle view with the exact depth
+    estimated_dir = prepared_dir.with_name(prepared_dir.name + "-estimated")
+    oracle_dir = prepared_dir.with_name(prepared_dir.name + "-oracle")
+    for folder, view in ((estimated_dir, lambda: prepared), (oracle_dir, lambda: oracle_view(prepared))):
+        if not (folder / "dataset_dict.json").exists():
+            staging = folder.with_name(folder.name + ".staging")
+            shutil.rmtree(staging, ignore_errors=True)
+            view().save_to_disk(str(staging))
+            os.replace(staging, folder)
     stage("prepare (depth estimation)", began, began_cpu)
     print(
         f"synthetic data: {', '.join(f'{k} {len(v)}' for k, v in prepared.items())} clips, {len(label_names)} classes; "
@@ -297,7 +300,7 @@ def main(argv: list[str] | None = None):
     )
 
     seconds = {}
-    datasets_of = {"estimated": prepared_dir, "oracle": oracle_dir}
+    datasets_of = {"estimated": estimated_dir, "oracle": oracle_dir}
     for name, preset, data in VARIANTS:
         began, began_cpu = time.perf_counter(), cpu_seconds()
         run_training(preset, output / name, args, datasets_of[data])

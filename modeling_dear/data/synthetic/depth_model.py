@@ -49,7 +49,7 @@ class DepthModelSpec:
     hidden_size: int = 128
     num_layers: int = 4
     fusion_size: int = 24
-    epochs: int = 4
+    epochs: int = 2
     batch_size: int = 32
     learning_rate: float = 2e-3
 
@@ -182,6 +182,8 @@ def scale_shift_invariant_loss(prediction, target, gradient_weight: float = 0.5,
     loss = (residual**2).mean()
     for k in range(scales):
         r = residual[:, :: 2**k, :: 2**k]
+        if min(r.shape[1:]) < 2:  # too small an image for this scale's gradients
+            break
         loss = (
             loss
             + gradient_weight

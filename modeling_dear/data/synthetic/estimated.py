@@ -78,7 +78,8 @@ def prepare_estimated(dataset, depth_model, output_dir: str | os.PathLike, *, ba
         progress=progress,
         poll_seconds=0.1,
     )
-    return datasets.load_dataset(str(output_dir))
+    # a cache of its own: datasets' shared cache can hand back an earlier folder's tables for this one's files
+    return datasets.load_dataset(str(output_dir), cache_dir=str(output_dir.parent / f"{output_dir.name}-cache"))
 
 
 def oracle_view(prepared):
