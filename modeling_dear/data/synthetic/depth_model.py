@@ -16,6 +16,8 @@ by least squares (scale and shift), turned into depth, then AbsRel (mean |d - d*
 pixels with max(d / d*, d* / d) < 1.25).
 
 `load_or_train_depth_model` caches the folder under a hash of `DepthModelSpec`, as the synthetic data is cached.
+One module (over 300 lines) because its parts (layouts, model, loss, errors, training, cache) make one artefact
+and change together: a change to any of them is a new `DEPTH_MODEL_VERSION`.
 """
 
 from __future__ import annotations

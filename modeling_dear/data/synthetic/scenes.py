@@ -8,6 +8,7 @@ pair consume the random stream identically and differ only in where the object i
 With `physical=True` (the "estimable" scenes) an object keeps its real size wherever it is placed: nearer looks
 larger, and it may pass in front of or behind the other object on screen (occlusion); the bin's rim is below the
 camera's eye. Depth is then readable from the picture, as it is in real video, instead of hidden from it.
+Over 300 lines: one scene per class family, each with its checks, side by side so the pairs stay comparable.
 """
 
 from __future__ import annotations
