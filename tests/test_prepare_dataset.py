@@ -309,3 +309,79 @@ def test_a_resume_with_other_depth_settings_is_refused(prepared, source, tiny_dp
         prepare_dataset(source, moved, str(changed), **SETTINGS)
     assert {p.name: p.stat().st_mtime_ns for p in (output / "data").iterdir()} == before
     assert json.loads((moved / ".prepare" / "plan.json").read_text())["depth_model"] == str(tiny_dpt)
+
+
+TWO_PROCESS_SCRIPT = """
+import pickle, sys
+import torch
+from modeling_dear.data.prepare import prepare_dataset
+
+torch.set_num_threads(1)
+source_file, output, model = sys.argv[1:4]
+with open(source_file, "rb") as handle:
+    source = pickle.load(handle)
+summary = prepare_dataset(source, output, model, shard_size=2, batch_size=8, num_workers=0, encode_threads=1,
+                          progress=False, poll_seconds=0.1)
+print(f"process {summary.process_index}: {summary.shards_done} shards, complete={summary.complete}")
+"""
+
+
+@pytest.mark.slow  # two launched processes, each importing torch, transformers and datasets (~20 s)
+def test_two_processes_share_the_shards(prepared, source, tiny_dpt, tmp_path):
+    """`accelerate launch` with two real processes (the shipped multi_cpu_2 config): each takes every other
+    shard, the main one waits for the other's manifests and writes the card; the rows are those of one process."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    from conftest import free_port
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "source.pkl").write_bytes(pickle.dumps(source))
+    (tmp_path / "run.py").write_text(TWO_PROCESS_SCRIPT)
+    output = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(root / "configuration" / "accelerate" / "multi_cpu_2.yaml"),
+        "--main_process_port",
+        str(free_port()),
+        str(tmp_path / "run.py"),
+        str(tmp_path / "source.pkl"),
+        str(output),
+        str(tiny_dpt),
+    ]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    manifests = [json.loads(p.read_text()) for p in (output / ".prepare" / "shards").glob("*.json")]
+    assert sorted({m["process"] for m in manifests}) == [0, 1]  # both processes did shards
+    assert "process 0:" in result.stdout and "complete=True" in result.stdout
+    dataset = _load(output, tmp_path / "cache")
+    for split in prepared[2]:
+        assert dataset[split]["video_id"] == prepared[2][split]["video_id"]
+        assert dataset[split]["depth"] == prepared[2][split]["depth"]
+        assert dataset[split]["video"] == prepared[2][split]["video"]
+
+
+def test_a_plan_written_before_depth_settings_were_recorded_still_resumes(prepared, source, tiny_dpt, tmp_path):
+    output = tmp_path / "out"
+    shutil.copytree(prepared[0], output)
+    plan_file = output / ".prepare" / "plan.json"
+    plan = json.loads(plan_file.read_text())
+    del plan["depth_settings"]  # as the SSv2 preparation wrote it before
+    plan_file.write_text(json.dumps(plan))
+    summary = prepare_dataset(source, output, str(tiny_dpt), **SETTINGS)
+    assert summary.shards_skipped == 3 and summary.complete
+    with pytest.raises(SourceInputError, match=r"depth_model: '.*tiny-dpt.*' then, 'other-model' now"):
+        prepare_dataset(source, output, _Named(), **SETTINGS)
+
+
+class _Named:
+    name, normalize = "other-model", "clip"
+
+    def estimate_clips(self, clips, normalize=None):
+        raise AssertionError("refused before any work")

@@ -578,3 +578,20 @@ def test_impossible_options_are_one_line_errors(download, tiny_dpt, tmp_path, ca
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: ") and message in error and len(error.splitlines()) == 1
     assert not output.exists()
+
+
+def test_other_depth_settings_are_refused_on_resume_and_named_in_the_card(download, tiny_dpt, tmp_path):
+    """A resume with another precision would mix two kinds of depth in one dataset: refused, naming it; the same
+    model folder spelled with a trailing slash is the same model. A non-default precision is in the card."""
+    output = tmp_path / "ssv2_depth"
+    run = dict(splits=("validation",), **SETTINGS)
+    prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt), **run)
+    assert "beyond the defaults" not in (output / "README.md").read_text()
+    with pytest.raises(SSv2InputError, match=r"depth precision: 'float32' then, 'bfloat16' now\) and 2 finished"):
+        prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt), autocast_dtype="bf16", **run)
+    summary = prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt) + "/", **run)
+    assert summary.shards_skipped == 2 and summary.complete
+
+    other = tmp_path / "bf16"
+    prepare_ssv2(download / "videos", download / "labels", other, str(tiny_dpt), autocast_dtype="bf16", **run)
+    assert "Depth settings beyond the defaults: precision bfloat16." in (other / "README.md").read_text()

@@ -253,12 +253,17 @@ def load_estimator(depth_model, device, batch_size: int, kwargs: dict, error: ty
 
 
 def partial_state():
-    """`accelerate.PartialState`, on CPUs too when launched with `accelerate launch --cpu` (which sets
-    ACCELERATE_USE_CPU; PartialState, unlike the Accelerator, does not read it)."""
+    """`accelerate.PartialState`, on CPUs too: when launched with `accelerate launch --cpu` (which sets
+    ACCELERATE_USE_CPU; PartialState, unlike the Accelerator, does not read it), and when several processes are
+    launched on a machine without CUDA (e.g. configuration/accelerate/multi_cpu_2.yaml, whose multi-GPU launcher
+    sets WORLD_SIZE but not ACCELERATE_USE_CPU): without `cpu=True` each of them would be a world of one and
+    do every shard."""
+    import torch
     from accelerate import PartialState
     from accelerate.utils import parse_flag_from_env
 
-    return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
+    several = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or (several and not torch.cuda.is_available()))
 
 
 def wait_for(paths: list[Path], poll_seconds: float, what: str) -> None:
