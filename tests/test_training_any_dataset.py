@@ -250,6 +250,34 @@ def test_a_process_stream_repeats_reshuffled_and_checks_labels():
         )
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_resumed_stream_passes_over_the_trained_batches_undecoded(workers):
+    """What a resumed --streaming run reads: the batches after the trained ones, as an uninterrupted run reads them,
+    without collating (decoding) the skipped ones, also when DataLoader workers build the batches in turn."""
+    collated = []
+
+    def collate(rows):
+        collated.append(len(rows))
+        return [row["video_id"] for row in rows]
+
+    def loader(skip=0):
+        stream = RepeatedStream(process_share(small_stream(4), rank=0, world_size=1, seed=5, buffer_size=3))
+        stream.resume_after(skip, 2)
+        return torch.utils.data.DataLoader(stream, batch_size=2, num_workers=workers, collate_fn=collate)
+
+    uninterrupted = [batch for _, batch in zip(range(10), loader(), strict=False)]
+    collated.clear()
+    resumed = [batch for _, batch in zip(range(6), loader(skip=3), strict=False)]
+    if workers == 0:
+        assert resumed == uninterrupted[3:9]
+        assert len(collated) == 6  # the 3 skipped batches were never collated
+    else:
+        # each worker resumes its own batches exactly; the DataLoader takes them in turn from worker 0 again, so
+        # within a round of workers the order may differ (here #4, #3, #6, #5, ...): the same batches, none lost
+        assert resumed != uninterrupted[3:9]
+        assert sorted(map(tuple, resumed)) == sorted(map(tuple, uninterrupted[3:9]))
+
+
 def write_parquet_folder(dataset_dict, folder: Path, shards: dict) -> Path:
     (folder / "data").mkdir(parents=True)
     for split, dataset in dataset_dict.items():
@@ -268,23 +296,53 @@ def test_streaming_splits_stream_training_and_read_the_evaluation_split_whole(co
     assert isinstance(train, datasets.IterableDataset) and train.num_shards == 2
     assert train.features["label"].names == CLASSES  # the classes come with the shards
     assert isinstance(validation, datasets.Dataset) and len(validation) == 9
+    # a save_to_disk folder streams too: its training split cut into shards the 2 processes divide
+    on_disk = StreamingSplits(DataArguments(dataset=str(colour_dataset), streaming=True), "train", world_size=2)
+    assert on_disk["train"].num_shards == 2 and isinstance(on_disk["validation"], datasets.Dataset)
+    shares = [
+        {row["video_id"] for row in process_share(on_disk["train"], rank=rank, world_size=2, seed=0, buffer_size=2)}
+        for rank in range(2)
+    ]
+    assert not shares[0] & shares[1] and len(shares[0] | shares[1]) == 18
     with pytest.raises(FileNotFoundError, match="--dataset ./no/such/folder: no such folder"):
         StreamingSplits(DataArguments(dataset="./no/such/folder", streaming=True), "train")
 
 
-def test_one_streamed_step_in_one_process_evaluates_the_whole_split(colour_dataset, tmp_path):
-    folder = write_parquet_folder(datasets.load_from_disk(str(colour_dataset)), tmp_path / "pq", {"train": 3})
-    config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
+@pytest.mark.slow  # two streamed runs, one evaluation (~12 s on the shared 2-core machine)
+def test_a_streamed_run_evaluates_the_whole_split_and_resumes_where_it_stopped(colour_dataset, tmp_path, monkeypatch):
+    from modeling_dear.training.collator import VideoCollator
     from modeling_dear.training.recipe import run
 
+    batches, collate = [], VideoCollator.__call__
+
+    def recording(self, rows):
+        if self.mode == "train":
+            batches.append([row["video_id"] for row in rows])
+        return collate(self, rows)
+
+    monkeypatch.setattr(VideoCollator, "__call__", recording)
+    folder = write_parquet_folder(datasets.load_from_disk(str(colour_dataset)), tmp_path / "pq", {"train": 3})
+    config_file = tiny_config_file(tmp_path, "tiny-s4v-rgb")
     output = tmp_path / "run"
-    results = run(arguments(folder, output, config_file, "--streaming", "--do_train", "--do_eval", "--max_steps", "2"))
-    assert [
-        entry["step"]
-        for entry in json.loads((output / "trainer_state.json").read_text())["log_history"]
-        if "loss" in entry
-    ] == [1, 2]
+    # "epoch" saving happens once, at --max_steps
+    results = run(
+        arguments(
+            folder,
+            output,
+            config_file,
+            *["--streaming", "--do_train", "--do_eval", "--max_steps", "2"],
+            *["--eval_strategy", "no"],
+        )
+    )
+    log = json.loads((output / "trainer_state.json").read_text())["log_history"]
+    assert [entry["step"] for entry in log if "loss" in entry] == [1, 2] and (output / "checkpoint-2").is_dir()
     assert 0 <= results["eval"]["eval_top1"] <= 1 and set(results["eval"]["eval_per_class_accuracy"]) == set(CLASSES)
+    # the batch after the 2 trained ones (read ahead by the loader) is where the re-run with more steps goes on
+    first_run, batches[:] = list(batches), []
+    run(
+        arguments(folder, output, config_file, "--streaming", "--do_train", "--max_steps", "3", "--eval_strategy", "no")
+    )
+    assert batches[0] == first_run[2] and not set(batches[0]) & set(first_run[0] + first_run[1])
 
 
 # ---------------------------------------------------------------------------------------------- custom encoders

@@ -17,8 +17,8 @@ Evaluation during training uses one centre view per video; `--do_predict` tests 
 (softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.evaluation.per_class_comparison`.
 `--label_columns verb noun` trains one head per label set (EPIC-Kitchens-100), tested per set and for actions.
 
-Why one module: it is one procedure, from the arguments to the saved model, its metrics and its card, as
-transformers' example scripts are one file; what it calls lives in the other `training` modules.
+Why one module: `run` reads top to bottom as one run does (arguments, data, config, processor, model, trainer,
+card); the parts with concerns of their own live beside it (streaming, encoder_modules, checkpoints, collator).
 """
 
 from __future__ import annotations
@@ -531,7 +531,7 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
 
 def dataset_identity(data_args, config) -> tuple[str, str, str]:
     """(name, id, licence) of the trained-on dataset for the model card: the synthetic data, SSv2 (its 174 classes),
-    or any other dataset, named by its Hub id or folder (licence unknown: the dataset's card states it)."""
+    or any other dataset, named by its Hub id or folder, with the licence its prepared card states (else unknown)."""
     from ..data.schema import ssv2_label_names
 
     if data_args.dataset == "synthetic":
@@ -540,7 +540,15 @@ def dataset_identity(data_args, config) -> tuple[str, str, str]:
         return "Something-Something V2", "something-something-v2", "other"
     path = Path(data_args.dataset).expanduser()
     name = path.resolve().name if path.exists() else data_args.dataset
-    return name, name, "unknown"
+    license = "unknown"
+    if (path / "README.md").is_file():  # a prepared folder's card states its source's licence
+        from huggingface_hub import DatasetCard
+
+        try:
+            license = DatasetCard.load(path / "README.md").data.license or license
+        except Exception as error:  # a card without metadata: the licence stays unknown
+            logger.warning("%s: no licence read from the dataset card (%s)", path / "README.md", error)
+    return name, name, license
 
 
 def sampling_description(data_args) -> str:

@@ -144,14 +144,28 @@ class RepeatedStream(torch.utils.data.IterableDataset):
 
     def __init__(self, stream, num_labels: int | None = None, num_rows: int | None = None, rank: int = 0):
         self.stream, self.num_labels, self.num_rows, self.rank = stream, num_labels, num_rows, rank
+        self.skip_batches, self.batch_size = 0, 1
+
+    def resume_after(self, num_batches: int, batch_size: int) -> None:
+        """Start the next iteration after the first `num_batches` batches of `batch_size` rows (a resumed run): the
+        stream gives the same rows in the same order again (seeded shuffles), so their rows are passed over as
+        they are read, never decoded. Counted per DataLoader worker, which each build whole batches in turn; as
+        the DataLoader takes the first batch from worker 0 again, the batches of one round of workers may come in
+        another order than in the uninterrupted run (the same batches: none lost, none repeated)."""
+        self.skip_batches, self.batch_size = int(num_batches), int(batch_size)
 
     def __iter__(self):
         worker = torch.utils.data.get_worker_info()
+        workers, index = (worker.num_workers, worker.id) if worker is not None else (1, 0)
+        to_skip = len(range(index, self.skip_batches, workers)) * self.batch_size
         for epoch in itertools.count():
             self.stream.set_epoch(epoch)
             empty = True
             for row in self.stream:
                 empty = False
+                if to_skip:
+                    to_skip -= 1
+                    continue
                 label = row.get("label")
                 if self.num_labels is not None and label is not None and not 0 <= int(label) < self.num_labels:
                     raise ValueError(

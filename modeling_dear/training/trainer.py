@@ -89,6 +89,14 @@ class DearTrainer(Trainer):
             shard.num_processes, shard.process_index = 1, 0
         return dataloader
 
+    def get_resumed_dataloader(self, dataloader, num_batches):
+        if getattr(self.train_dataset, "is_process_share", False):
+            # a stream repeats its rows in the same order: it passes over the trained ones undecoded, where the stock
+            # way would decode and collate every skipped batch
+            self.train_dataset.resume_after(num_batches, self._train_batch_size)
+            return dataloader
+        return super().get_resumed_dataloader(dataloader, num_batches)
+
     def get_eval_dataloader(self, eval_dataset=None):
         return self._with_collator(self.eval_collator, super().get_eval_dataloader, eval_dataset)
 
