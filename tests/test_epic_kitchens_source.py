@@ -136,7 +136,7 @@ def test_missing_columns_and_files(epic_tree):
         read_epic_kitchens(annotations, videos)
 
 
-@pytest.mark.slow  # prepares 3 splits with a depth model, trains a step, tests 6 views, predicts (17 s at load 8)
+@pytest.mark.slow  # prepares 3 splits with a depth model, trains a step, tests 6 views, predicts (17 s to 135 s on the shared machine)
 def test_epic_kitchens_prepared_trained_and_its_test_split_predicted(tmp_path, tiny_dpt):
     """`dear-prepare --format epic_kitchens` on generated long videos, then the recipe with `--label_columns verb
     noun` (a preset takes the classes from the prepared columns): one step, validation with metrics, the unlabelled
