@@ -312,7 +312,7 @@ def decode_encode_ms(videos) -> float:
     start = time.process_time()
     for video in videos:
         reader = open_video(video)
-        decoded = reader.read(np.arange(reader.num_frames))
+        decoded = reader.read(np.arange(reader.info.num_frames))
         encode_depth_video(decoded[..., 0])
         frames += len(decoded)
     return 1000 * (time.process_time() - start) / frames
