@@ -113,6 +113,19 @@ def _stream_name(config, source: str) -> str:
     return f"RGB ⇄ {pretty}" if fused else pretty
 
 
+def _ranked(result) -> list[dict]:
+    """The pipeline's top labels as one list: for a model with label sets (a dict by set), its top actions (verb and
+    noun sets, EPIC-Kitchens style), else every set's labels named `<set>: <label>`, best first."""
+    if not isinstance(result, dict):
+        return result
+    if "action" in result:
+        return result["action"]
+    merged = [
+        {"label": f"{name}: {r['label']}", "score": r["score"]} for name, ranked in result.items() for r in ranked
+    ]
+    return sorted(merged, key=lambda r: -r["score"])
+
+
 class DearDemo:
     """The model behind the page: one pipeline, loaded once, and the work of one click."""
 
@@ -186,10 +199,10 @@ class DearDemo:
                 depth_pixel_values = None
             outputs = pipe.model(pixel_values=pixel_values, depth_pixel_values=depth_pixel_values)
         # postprocess averages the views' probabilities (1 view in "val" mode, the test protocol's in "test")
-        top = pipe.postprocess({"logits": outputs.logits.float()}, top_k=TOP_K)
+        top = _ranked(pipe.postprocess({"logits": outputs.logits.float()}, top_k=TOP_K))
         streams = {
-            _stream_name(config, source): pipe.postprocess(
-                {"logits": outputs.stream_logits[:, s].float()}, top_k=STREAM_TOP_K
+            _stream_name(config, source): _ranked(
+                pipe.postprocess({"logits": outputs.stream_logits[:, s].float()}, top_k=STREAM_TOP_K)
             )
             for s, source in enumerate(config.logit_sources)
         }

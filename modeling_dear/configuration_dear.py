@@ -1,5 +1,9 @@
 # Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
-"""DEAR model configuration."""
+"""DEAR model configuration.
+
+Why one module: it is the one configuration class of the model (transformers keeps a model's configuration in one
+file, which saved folders carry), with what reads it without torch: presets, encoder specs, label sets.
+"""
 
 from __future__ import annotations
 
@@ -122,9 +126,19 @@ class DearConfig(PreTrainedConfig):
         custom_pipelines (`dict`): the transformers custom-pipeline entry that maps "video-classification" to
             `pipeline_dear.DearVideoClassificationPipeline` for `trust_remote_code=True` loading.
         label_smoothing (`float`, defaults to 0.1): cross-entropy label smoothing of the training loss.
+        label_sets (`dict[str, dict[int, str] | list[str]]`, *optional*): several label sets per clip, each with its
+            classes, e.g. `{"verb": verb_id2label, "noun": noun_id2label}` for EPIC-Kitchens (the keys are also the
+            dataset's label columns). The model then has one head per logit source *per label set*, returns each
+            set's logits (`label_set_logits`), and `id2label` becomes the sets' classes one after the other, named
+            `"<set>/<class>"` (what the concatenated `logits` index). `None` (the default): one label set,
+            `id2label`, in the dataset column `label`.
+        label_set_loss_weights (`dict[str, float]`, *optional*): the weight of each label set's cross-entropy in
+            the loss (their weighted sum); a set left out weighs 1.
     """
 
     model_type = "dear"
+    # with label sets, each set's logits are also in `logits` (concatenated): the Trainer need not gather them twice
+    keys_to_ignore_at_inference = ["label_set_logits"]
     sub_configs_defaults = {
         "clip_config": SubConfigSpec(config_class=CLIPVisionConfig, init_kwargs=dict(CLIP_VIT_B16)),
         "videomamba_config": VideoMambaConfig,
@@ -160,10 +174,20 @@ class DearConfig(PreTrainedConfig):
     depth_estimator_batch_size: int = 16
     custom_pipelines: dict | None = None
     label_smoothing: float = 0.1
+    label_sets: dict | list | None = None
+    label_set_loss_weights: dict | None = None
     layer_norm_eps: float = 1e-5
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):
+        if self.label_sets is not None:
+            self.label_sets = _normalize_label_sets(self.label_sets)
+            # derived, never read from the arguments: the concatenation that `logits` and `stream_logits` index
+            self.id2label = dict(
+                enumerate(f"{name}/{label}" for name, classes in self.label_sets.items() for label in classes.values())
+            )
+            self.label2id = {label: index for index, label in self.id2label.items()}
+            kwargs.pop("num_labels", None)
         if self.id2label is None and kwargs.get("num_labels") is None:
             # imported by name, not with `from .data.schema import`, which would make saved folders carry the
             # dataset module (their configs always hold id2label, so they never get here)
@@ -255,6 +279,7 @@ class DearConfig(PreTrainedConfig):
             )
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        self._validate_label_sets()
         if len(self.image_mean) != self.num_channels or len(self.image_std) != self.num_channels:
             raise ValueError(
                 f"image_mean and image_std need {self.num_channels} values each, got {self.image_mean} and {self.image_std}"
@@ -272,11 +297,58 @@ class DearConfig(PreTrainedConfig):
                     f"depth_estimator_preprocessing lacks {missing}; it needs {list(DEPTH_PREPROCESSING_KEYS)}"
                 )
 
+    def _validate_label_sets(self):
+        if self.label_sets is None:
+            if self.label_set_loss_weights:
+                raise ValueError(
+                    f"label_set_loss_weights {self.label_set_loss_weights} needs label_sets (this model has one label set)"
+                )
+            return
+        taken = {"video_id", *(modality_column(m) for m in self.modalities)}
+        clash = [name for name in self.label_sets if name in taken]
+        if clash:
+            raise ValueError(
+                f"label set name(s) {clash} are also the dataset columns of the clip id or of a modality {sorted(taken)}; "
+                "name the label sets otherwise"
+            )
+        weights = self.label_set_loss_weights or {}
+        unknown = [name for name in weights if name not in self.label_sets]
+        if unknown:
+            raise ValueError(
+                f"label_set_loss_weights names {unknown}, which label_sets {list(self.label_sets)} does not have"
+            )
+        bad = {name: w for name, w in weights.items() if not isinstance(w, (int, float)) or w < 0}
+        if bad:
+            raise ValueError(f"label_set_loss_weights must be non-negative numbers, got {bad}")
+
+    @property
+    def label_columns(self) -> dict[str, dict[int, str]]:
+        """The dataset's label column(s) and their classes: `{"label": id2label}` for a model with one label set,
+        `label_sets` else (`{"verb": {...}, "noun": {...}}`)."""
+        return dict(self.label_sets) if self.label_sets is not None else {"label": self.id2label}
+
+    @property
+    def label_set_sizes(self) -> dict[str, int]:
+        """Classes per label column, in the order their logits are concatenated in `logits`."""
+        return {name: len(classes) for name, classes in self.label_columns.items()}
+
+    def label_set_loss_weight(self, name: str) -> float:
+        return float((self.label_set_loss_weights or {}).get(name, 1.0))
+
+    @property
+    def predicts_actions(self) -> bool:
+        """Whether the model scores EPIC-Kitchens-style actions: it has the label sets `verb` and `noun`."""
+        return self.label_sets is not None and "verb" in self.label_sets and "noun" in self.label_sets
+
     def to_dict(self):
         output = super().to_dict()
         # Always the plain entry: in remote-code mode transformers' pipeline() swaps its class names for the
         # classes themselves, in place, which would not serialise.
         output["custom_pipelines"] = copy.deepcopy(DEAR_CUSTOM_PIPELINES)
+        if self.label_sets is not None:
+            # [[name, id2label], ...]: config.json is written with sorted keys, and the sets' order is the order of
+            # their logits, heads and label columns
+            output["label_sets"] = [[name, dict(classes)] for name, classes in self.label_sets.items()]
         return output
 
     def encoder_spec(self, name: str) -> dict:
@@ -366,6 +438,39 @@ class DearConfig(PreTrainedConfig):
             values.pop("paper_result", None)  # documentation: see paper_results()
             return cls(**{**values, **overrides})
         return cls.from_preset(str(name_or_path), **overrides)
+
+
+def _normalize_label_sets(label_sets) -> dict[str, dict[int, str]]:
+    """`{name: {id: class}}` with integer ids 0..n-1 in order, from dicts (JSON's string keys too) or lists; the
+    sets themselves as a dict or as `[[name, classes], ...]` (how `to_dict` writes them, keeping their order)."""
+    if isinstance(label_sets, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in label_sets):
+        names = [name for name, _ in label_sets]
+        if len(set(names)) != len(names):
+            raise ValueError(f"label_sets names a label set twice: {names}")
+        label_sets = dict(label_sets)
+    if not isinstance(label_sets, dict) or not label_sets:
+        raise ValueError(
+            f"label_sets must be a non-empty dict {{name: id2label or list of class names}}, got {label_sets!r}"
+        )
+    normalized = {}
+    for name, classes in label_sets.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"label set names must be identifiers such as 'verb' or 'noun', got {name!r}")
+        if isinstance(classes, dict):
+            try:
+                items = sorted((int(index), str(label)) for index, label in classes.items())
+            except (TypeError, ValueError):
+                raise ValueError(f"label_sets[{name!r}] must map integer ids to class names, got {classes!r}") from None
+        elif isinstance(classes, (list, tuple)):
+            items = [(index, str(label)) for index, label in enumerate(classes)]
+        else:
+            raise ValueError(f"label_sets[{name!r}] must be an id2label dict or a list of class names, got {classes!r}")
+        if len(items) < 2 or [index for index, _ in items] != list(range(len(items))):
+            raise ValueError(
+                f"label_sets[{name!r}] needs at least 2 classes with the ids 0..n-1, got ids {[i for i, _ in items][:10]}"
+            )
+        normalized[name] = dict(items)
+    return normalized
 
 
 def presets_directory() -> Path:

@@ -81,16 +81,20 @@ class DearModelOutput(ModelOutput):
 @dataclass
 class DearVideoClassifierOutput(ModelOutput):
     """
-    loss: cross-entropy of `logits` (with the config's label smoothing) when labels are given.
-    logits (B, C): the mean of `stream_logits` over its second axis.
+    loss: cross-entropy of `logits` (with the config's label smoothing) when labels are given; with
+        `config.label_sets`, the weighted sum of each label set's cross-entropy (`config.label_set_loss_weights`).
+    logits (B, C): the mean of `stream_logits` over its second axis. With `config.label_sets`, the label sets'
+        logits one after the other (B, ΣC), as `config.id2label` names them.
     stream_logits (B, S, C): the logits of each stream (or of each encoder's own head when nothing is fused),
-        in the order of `config.logit_sources`.
+        in the order of `config.logit_sources` (with label sets, each stream's sets concatenated likewise).
+    label_set_logits: only with `config.label_sets`: each label set's logits (B, C_set), by set name.
     hidden_states, attentions, encoder_hidden_states, fused_hidden_states: as in `DearModelOutput`.
     """
 
     loss: torch.FloatTensor | None = None
     logits: torch.FloatTensor | None = None
     stream_logits: torch.FloatTensor | None = None
+    label_set_logits: dict[str, torch.FloatTensor] | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
     attentions: tuple[torch.FloatTensor, ...] | None = None
     encoder_hidden_states: dict[str, torch.FloatTensor] | None = None
@@ -702,14 +706,24 @@ class DearForVideoClassification(DearPreTrainedModel):
     """
     `DearModel` and one linear head per logit source (each fusion stream, or each encoder when nothing is fused);
     the logits are the mean of the heads' logits. Inputs as `DearModel`, plus `labels`.
+
+    With `config.label_sets` (e.g. EPIC-Kitchens' verbs and nouns), one head per logit source per label set
+    (`classifiers[<set>][<source>]`), averaged over the sources per set.
     """
 
     def __init__(self, config: DearConfig):
         super().__init__(config)
         self.dear = DearModel(config)
-        self.classifiers = nn.ModuleDict(
-            {name: nn.Linear(size, config.num_labels) for name, size in self.dear.output_sizes.items()}
-        )
+        sizes = self.dear.output_sizes
+        if config.label_sets is None:
+            self.classifiers = nn.ModuleDict({name: nn.Linear(size, config.num_labels) for name, size in sizes.items()})
+        else:
+            self.classifiers = nn.ModuleDict(
+                {
+                    label_set: nn.ModuleDict({name: nn.Linear(size, len(classes)) for name, size in sizes.items()})
+                    for label_set, classes in config.label_sets.items()
+                }
+            )
         self.post_init()
 
     @property
@@ -730,41 +744,84 @@ class DearForVideoClassification(DearPreTrainedModel):
         r"""
         pixel_values, depth_pixel_values, `<modality>_pixel_values`, frame_indices, num_views: as in `DearModel`.
         labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*):
-            Class ids in `[0, num_labels)`; gives the cross-entropy loss (with `config.label_smoothing`).
+            Class ids in `[0, num_labels)`; gives the cross-entropy loss (with `config.label_smoothing`). With
+            `config.label_sets`: a dict of such tensors by label set (`{"verb": ..., "noun": ...}`), or one
+            `(batch_size, num_label_sets)` tensor whose columns follow `config.label_sets` (what the collator makes).
         """
         config = self.config
         # Trainer passes it to models with **kwargs; the loss here is a batch mean (accepts_loss_kwargs = False)
         kwargs.pop("num_items_in_batch", None)
         check_forward_kwargs(self, kwargs, self.dear.modality_inputs[1:])
-        if labels is not None and (labels.ndim != 1 or labels.min() < 0 or labels.max() >= config.num_labels):
-            raise ValueError(
-                f"`labels` must be a 1-D tensor of class ids in [0, {config.num_labels}), got shape "
-                f"{tuple(labels.shape)} with values in [{labels.min().item()}, {labels.max().item()}]"
-            )
+        label_columns = self._label_columns(labels) if labels is not None else None
         outputs = self.dear(pixel_values, depth_pixel_values, return_dict=True, **kwargs)
-        stream_logits = torch.stack(
-            [
-                self.classifiers[name](pooled)
-                for name, pooled in zip(config.logit_sources, outputs.pooler_output, strict=True)
-            ],
-            dim=1,
-        )  # (B, S, C)
-        logits = stream_logits.mean(dim=1)
-        if labels is not None and labels.shape[0] != logits.shape[0]:
-            raise ValueError(f"`labels` has {labels.shape[0]} entries for a batch of {logits.shape[0]} clips")
+        heads = self.classifiers if config.label_sets is not None else {"label": self.classifiers}
+        per_set_stream_logits = {
+            label_set: torch.stack(
+                [
+                    set_heads[name](pooled)
+                    for name, pooled in zip(config.logit_sources, outputs.pooler_output, strict=True)
+                ],
+                dim=1,
+            )  # (B, S, C_set)
+            for label_set, set_heads in heads.items()
+        }
+        per_set_logits = {label_set: value.mean(dim=1) for label_set, value in per_set_stream_logits.items()}
+        stream_logits = torch.cat(list(per_set_stream_logits.values()), dim=-1)
+        logits = torch.cat(list(per_set_logits.values()), dim=-1)
+        if label_columns is not None and len(next(iter(label_columns.values()))) != logits.shape[0]:
+            given = len(next(iter(label_columns.values())))
+            raise ValueError(f"`labels` has {given} entries for a batch of {logits.shape[0]} clips")
 
         loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.float(), labels, label_smoothing=config.label_smoothing)
+        if label_columns is not None:
+            loss = sum(
+                config.label_set_loss_weight(label_set)
+                * F.cross_entropy(
+                    per_set_logits[label_set].float(), label_columns[label_set], label_smoothing=config.label_smoothing
+                )
+                for label_set in per_set_logits
+            )
         return DearVideoClassifierOutput(
             loss=loss,
             logits=logits,
             stream_logits=stream_logits,
+            label_set_logits=per_set_logits if config.label_sets is not None else None,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
             encoder_hidden_states=outputs.encoder_hidden_states,
             fused_hidden_states=outputs.fused_hidden_states,
         )
+
+    def _label_columns(self, labels) -> dict[str, torch.Tensor]:
+        """`labels` as {label set: (B,) class ids}, checked against each set's classes."""
+        sizes = self.config.label_set_sizes
+        names = list(sizes)
+        if isinstance(labels, dict):
+            if sorted(labels) != sorted(names):
+                raise ValueError(f"`labels` names the label sets {sorted(labels)}, this model has {names}")
+            columns = {name: labels[name] for name in names}
+        elif self.config.label_sets is None:
+            columns = {"label": labels}
+        else:
+            if labels.ndim != 2 or labels.shape[1] != len(names):
+                raise ValueError(
+                    f"`labels` must be a dict {{set: (batch,) ids}} or a (batch, {len(names)}) tensor whose columns are "
+                    f"the label sets {names}, got shape {tuple(labels.shape)}"
+                )
+            columns = {name: labels[:, index] for index, name in enumerate(names)}
+        for name, values in columns.items():
+            what = "`labels`" if self.config.label_sets is None else f"`labels` of label set {name!r}"
+            if values.ndim != 1 or values.numel() == 0 or values.min() < 0 or values.max() >= sizes[name]:
+                low, high = (values.min().item(), values.max().item()) if values.numel() else (None, None)
+                raise ValueError(
+                    f"{what} must be a 1-D tensor of class ids in [0, {sizes[name]}), got shape "
+                    f"{tuple(values.shape)} with values in [{low}, {high}]"
+                )
+        if len({len(values) for values in columns.values()}) > 1:
+            raise ValueError(
+                f"the label sets' `labels` have different lengths: { {k: len(v) for k, v in columns.items()} }"
+            )
+        return {name: values.long() for name, values in columns.items()}
 
 
 __all__ = [

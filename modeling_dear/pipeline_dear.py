@@ -26,6 +26,7 @@ from transformers import Pipeline
 
 from .configuration_dear import DEPTH, RGB, modality_column
 from .depth_estimation import cpu_supports_bf16
+from .label_sets import ACTION_VERB_MULTIPLIER, action_scores, split_label_sets
 from .processing_dear import DearVideoProcessor
 
 PROCESSOR_FILE = "preprocessor_config.json"
@@ -118,6 +119,10 @@ class DearVideoClassificationPipeline(Pipeline):
 
     Returns:
         A list of `{"label": str, "score": float}`, best first (a list of such lists for a list of inputs).
+        A model with several label sets (`config.label_sets`) gives a dict instead: each set's top-k list by set
+        name (`{"verb": [...], "noun": [...]}`, each set soft-maxed on its own) and, for `verb` and `noun` sets,
+        `"action"`: the top-k actions `{"label": "<verb> <noun>", "verb", "noun", "action_id": verb × 1000 + noun,
+        "score"}` as EPIC-Kitchens scores them (the product of the verb and noun probabilities).
         A video that cannot be read raises `VideoDecodingError` (a `ValueError`) naming it; no labels are given
         for it.
     """
@@ -317,10 +322,41 @@ class DearVideoClassificationPipeline(Pipeline):
             scores = logits.sigmoid()
         else:
             scores = logits
+        if getattr(config, "label_sets", None) is not None:
+            return self._postprocess_label_sets(logits, top_k, function_to_apply)
         # the test protocol averages the views' probabilities, not their logits
         scores = scores.mean(0)
         values, ids = scores.topk(min(top_k, config.num_labels))
         return [{"label": config.id2label[i], "score": v} for v, i in zip(values.tolist(), ids.tolist(), strict=True)]
+
+    def _postprocess_label_sets(self, logits: torch.Tensor, top_k: int, function_to_apply: str) -> dict:
+        config = self.model.config
+        results, probabilities = {}, {}
+        for name, part in split_label_sets(logits, config.label_set_sizes).items():
+            probabilities[name] = part.softmax(-1).mean(0)  # the views' probabilities averaged
+            scores = {"softmax": probabilities[name], "sigmoid": part.sigmoid().mean(0), "none": part.mean(0)}
+            values, ids = scores[function_to_apply].topk(min(top_k, part.shape[-1]))
+            classes = config.label_sets[name]
+            results[name] = [
+                {"label": classes[i], "score": v} for v, i in zip(values.tolist(), ids.tolist(), strict=True)
+            ]
+        if config.predicts_actions:
+            ids, values = action_scores(probabilities["verb"][None], probabilities["noun"][None], top_actions=top_k)
+            actions = []
+            for action, value in zip(ids[0].tolist(), values[0].tolist(), strict=True):
+                verb, noun = divmod(action, ACTION_VERB_MULTIPLIER)
+                verb_name, noun_name = config.label_sets["verb"][verb], config.label_sets["noun"][noun]
+                actions.append(
+                    {
+                        "label": f"{verb_name} {noun_name}",
+                        "verb": verb_name,
+                        "noun": noun_name,
+                        "action_id": action,
+                        "score": value,
+                    }
+                )
+            results["action"] = actions
+        return results
 
     def save_pretrained(self, save_directory, **kwargs):
         """Save the model (its code, this pipeline's file and the `custom_pipelines` entry come with it) and the

@@ -57,6 +57,13 @@ DEFAULT_MODALITIES = (RGB, DEPTH)
 _RESERVED_NAMES = frozenset({"videos", "mode", "labels", "return_tensors", "seed", "names"})
 
 
+def _pairs_to_map(pairs) -> dict[int, int]:
+    mapping = {}
+    for a, b in pairs:
+        mapping[a], mapping[b] = b, a
+    return mapping
+
+
 class DearVideoProcessorKwargs(ImagesKwargs, total=False):
     """Settings `from_pretrained(..., **kwargs)` may override, beyond the standard image-processor ones."""
 
@@ -73,7 +80,8 @@ class DearVideoProcessorKwargs(ImagesKwargs, total=False):
     flip_prob: float
     crop_scale: list[float]
     crop_ratio: list[float]
-    flip_label_pairs: list[list[int]]
+    flip_label_pairs: list[list[int]] | dict[str, list[list[int]]]
+    label_set_names: list[str]
     decode_backend: str
     modalities: list[str]
 
@@ -225,7 +233,11 @@ class DearVideoProcessor(BaseImageProcessor):
         crop_scale, crop_ratio (*optional*, default to (0.08, 1.0) and (3/4, 4/3)):
             Area fraction and aspect ratio range of the training crop.
         flip_label_pairs (`list[list[int]]`, *optional*, defaults to SSv2's `[[86, 87], [93, 94], [166, 167]]`):
-            Classes a horizontal flip exchanges. `id2label` (a dict or list of class names) computes them.
+            Classes a horizontal flip exchanges. `id2label` (a dict or list of class names) computes them. For a
+            model with several label sets, a dict of such lists by label set (`label_sets` computes it); labels are
+            then one row of ids per video, one column per label set in the order of `label_set_names`.
+        label_set_names (`list[str]`, *optional*): with `flip_label_pairs` by label set, the sets in the order of
+            the label columns (default: the dict's order; `label_sets` sets both).
         decode_backend (`str`, *optional*, defaults to `"auto"`):
             `"decord"`, `"pyav"`, or `"auto"` (decord, with PyAV as fallback).
         modalities (`list[str]`, *optional*, defaults to `["rgb", "depth"]`):
@@ -257,6 +269,8 @@ class DearVideoProcessor(BaseImageProcessor):
         crop_ratio: list[float] | None = None,
         flip_label_pairs: list[list[int]] | None = None,
         id2label: dict | list | None = None,
+        label_sets: dict | None = None,
+        label_set_names: list[str] | None = None,
         decode_backend: str = "auto",
         modalities: list[str] | None = None,
         **kwargs,
@@ -280,13 +294,30 @@ class DearVideoProcessor(BaseImageProcessor):
         self.flip_prob = float(flip_prob)
         self.crop_scale = list(crop_scale) if crop_scale is not None else [0.08, 1.0]
         self.crop_ratio = list(crop_ratio) if crop_ratio is not None else [3 / 4, 4 / 3]
-        if id2label is not None:
+        if label_sets is not None:
+            flip_label_pairs = {
+                name: _flip_label_pairs(_build_flip_label_map(classes)) for name, classes in label_sets.items()
+            }
+        elif id2label is not None:
             flip_label_pairs = _flip_label_pairs(_build_flip_label_map(id2label))
-        self.flip_label_pairs = (
-            [list(map(int, pair)) for pair in flip_label_pairs]
-            if flip_label_pairs is not None
-            else [list(pair) for pair in SSV2_FLIP_LABEL_PAIRS]
-        )
+        if isinstance(flip_label_pairs, dict):  # one list of pairs per label set
+            # the sets' order (the columns of `labels`) is kept apart: saved JSON sorts a dict's keys
+            order = list(label_set_names) if label_set_names is not None else list(flip_label_pairs)
+            if sorted(order) != sorted(flip_label_pairs):
+                raise ValueError(
+                    f"label_set_names {order} and the label sets of flip_label_pairs {sorted(flip_label_pairs)} differ"
+                )
+            self.label_set_names = order
+            self.flip_label_pairs = {
+                str(name): [list(map(int, pair)) for pair in flip_label_pairs[name]] for name in order
+            }
+        else:
+            self.label_set_names = None
+            self.flip_label_pairs = (
+                [list(map(int, pair)) for pair in flip_label_pairs]
+                if flip_label_pairs is not None
+                else [list(pair) for pair in SSV2_FLIP_LABEL_PAIRS]
+            )
         self.decode_backend = decode_backend
         modalities = list(modalities) if modalities is not None else list(DEFAULT_MODALITIES)
         self.modalities = modalities if RGB in modalities else [RGB, *modalities]
@@ -308,7 +339,9 @@ class DearVideoProcessor(BaseImageProcessor):
             "depth_colormap": config.depth_colormap,
             "modalities": list(config.modalities),
         }
-        if "flip_label_pairs" not in kwargs:
+        if "flip_label_pairs" not in kwargs and getattr(config, "label_sets", None) is not None:
+            settings["label_sets"] = config.label_sets
+        elif "flip_label_pairs" not in kwargs:
             settings["id2label"] = config.id2label
         return cls(**{**settings, **kwargs})
 
@@ -349,11 +382,26 @@ class DearVideoProcessor(BaseImageProcessor):
             raise ValueError(f"{type(self).__name__}: " + "; ".join(problems))
 
     @property
-    def flip_label_map(self) -> dict[int, int]:
-        mapping = {}
-        for a, b in self.flip_label_pairs:
-            mapping[a], mapping[b] = b, a
-        return mapping
+    def flip_label_map(self) -> dict[int, int] | dict[str, dict[int, int]]:
+        """{class: the class a flip gives}; by label set when `flip_label_pairs` is by label set."""
+        if isinstance(self.flip_label_pairs, dict):
+            return {name: _pairs_to_map(pairs) for name, pairs in self.flip_label_pairs.items()}
+        return _pairs_to_map(self.flip_label_pairs)
+
+    def _flipped_label(self, label, flip_map):
+        """`label` (an id, or one id per label set) after a horizontal flip."""
+        if not isinstance(label, list):
+            return flip_map.get(label, label)
+        maps = [flip_map[name] for name in self.label_set_names] if self.label_set_names else [flip_map]
+        if len(maps) != len(label):
+            if len(maps) == 1 and not maps[0]:
+                return label  # no class changes under a flip
+            raise ValueError(
+                f"labels have {len(label)} columns (label sets) but the processor's flip_label_pairs cover "
+                f"{len(maps) if isinstance(self.flip_label_pairs, dict) else 'one label set'}: build it with "
+                "DearVideoProcessor.from_model_config(config)"
+            )
+        return [m.get(value, value) for m, value in zip(maps, label, strict=True)]
 
     @property
     def num_views(self) -> int:
@@ -395,8 +443,9 @@ class DearVideoProcessor(BaseImageProcessor):
                 (see `video_io.encode_depth_video`), (T, H, W) uint8 arrays, or lists of (H, W) frames.
             mode: "train" (TSN random frames, RandAugment, random crop, flip), "val" (segment centres,
                 centre crop) or "test" (`num_test_clips` × `num_test_crops` views per video).
-            labels: class ids (an int for a single video, else one per video). In train mode a flipped
-                clip's label is swapped through `flip_label_pairs`.
+            labels: class ids (an int for a single video, else one per video; with label sets, one row of ids per
+                video, a column per set). In train mode a flipped clip's label is swapped through
+                `flip_label_pairs`.
             return_tensors: "pt", "np" or None (numpy).
             seed: an int or `numpy.random.Generator` for train-mode randomness; None draws fresh entropy.
             names: one name per video for error messages (e.g. dataset ids of in-memory videos).
@@ -438,7 +487,7 @@ class DearVideoProcessor(BaseImageProcessor):
                 frame_indices.append(view_indices)
             if label_list is not None:
                 label = label_list[i]
-                out_labels.append(flip_map.get(label, label) if flipped else label)
+                out_labels.append(self._flipped_label(label, flip_map) if flipped else label)
 
         data: dict[str, Any] = {
             "pixel_values": np.stack(pixel_values),
@@ -480,7 +529,7 @@ class DearVideoProcessor(BaseImageProcessor):
         label_list = None
         if labels is not None:
             label_array = np.atleast_1d(np.asarray(_to_numpy(labels))).astype(np.int64)
-            if label_array.ndim != 1 or len(label_array) != len(video_list):
+            if label_array.ndim not in (1, 2) or len(label_array) != len(video_list):
                 raise ValueError(f"got {len(video_list)} videos but labels of shape {label_array.shape}")
             label_list = label_array.tolist()
         return video_list, extra_lists, label_list
@@ -530,7 +579,7 @@ class DearVideoProcessor(BaseImageProcessor):
             frame_indices.append(indices)
             if label_list is not None:
                 label = label_list[i]
-                out_labels.append(flip_map.get(label, label) if drawn.flipped else label)
+                out_labels.append(self._flipped_label(label, flip_map) if drawn.flipped else label)
 
         height = max(clip.shape[1] for clip in clips)
         width = max(clip.shape[2] for clip in clips)

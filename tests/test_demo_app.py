@@ -157,6 +157,19 @@ def test_an_rgb_only_model_shows_its_frames_alone(app_module, tmp_path):
     assert Image.open(result.grid).size == (SIZE, NUM_FRAMES * SIZE)
 
 
+def test_a_verb_noun_model_shows_its_top_actions(app_module, tmp_path):
+    label_sets = {"verb": ["take", "put", "open"], "noun": ["cup", "pan"]}
+    tiny_dear("tiny", with_depth_estimator=True, label_sets=label_sets).save_pretrained(tmp_path)
+    DearVideoProcessor(
+        num_frames=NUM_FRAMES, size={"shortest_edge": SIZE}, crop_size={"height": SIZE, "width": SIZE}
+    ).save_pretrained(tmp_path)
+    result = app_module.DearDemo(str(tmp_path), device="cpu").classify(CLIP)
+    expected = pipeline("dear-video-classification", model=str(tmp_path))(str(CLIP), top_k=5)["action"]
+    assert list(result.top) == [r["label"] for r in expected] and len(expected) == 5
+    np.testing.assert_allclose(list(result.top.values()), [r["score"] for r in expected], rtol=1e-5)
+    assert all(" " in r["label"] for ranking in result.streams.values() for r in ranking)  # "<verb> <noun>"
+
+
 def test_a_wrong_model_argument_stops_with_one_line(app_module, tmp_path):
     with pytest.raises(SystemExit, match=r"--model .*missing: the folder does not exist"):
         app_module.main(["--model", str(tmp_path / "missing")])

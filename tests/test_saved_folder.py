@@ -47,6 +47,7 @@ CARRIED_MODULES = {
     "modeling_fusion.py",
     "modeling_encoders.py",
     "modeling_attention.py",
+    "label_sets.py",
     "selective_scan.py",
     "frozen_weights.py",
     "atomic_write.py",

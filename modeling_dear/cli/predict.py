@@ -4,7 +4,8 @@
     python -m modeling_dear.cli.predict VIDEO --model DIR [--top-k 5] [--visualize OUT_PREFIX] [--precision auto]
     dear-predict VIDEO --model DIR ...
 
-Prints the top-k labels with their scores, best first. With `--visualize`, also writes OUT_PREFIX.png (a grid:
+Prints the top-k labels with their scores, best first (for a model with label sets, under each set's name, then
+the top actions for verb and noun sets). With `--visualize`, also writes OUT_PREFIX.png (a grid:
 one row per frame the model saw, RGB | colour-mapped depth) and OUT_PREFIX.gif (the same pairs, animated).
 The model folder needs the `DearVideoProcessor` saved beside the model; depth comes from the model's bundled
 depth estimator, or from `--depth` (a depth video aligned with VIDEO) for models without one. A model with an
@@ -183,8 +184,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"video": args.video, "frame_indices": indices, "predictions": results}))
     else:
         print(f"{args.video}: frames {', '.join(map(str, indices))}")
-        for rank, result in enumerate(results, start=1):
-            print(f"{rank:>3}. {result['score']:.4f}  {result['label']}")
+        # a model with label sets gives each set's top-k (and the top actions) by name
+        groups = results.items() if isinstance(results, dict) else [(None, results)]
+        for group, ranked in groups:
+            if group is not None:
+                print(f"{group}:")
+            for rank, result in enumerate(ranked, start=1):
+                print(f"{rank:>3}. {result['score']:.4f}  {result['label']}")
     if args.visualize:
         try:
             autocast_dtype = resolve_precision(args.precision, pipe.device)

@@ -10,6 +10,8 @@ already have, and optionally push it to the Hub.
     dear-prepare --format kinetics --source /data/k400/videos --annotations train.csv validate.csv ...
     dear-prepare --format segments --source /data/EPIC-KITCHENS --annotations train=EPIC_100_train.csv \\
         validation=EPIC_100_validation.csv --label_column verb_class --output_dir /data/epic_verbs_depth
+    dear-prepare --format epic_kitchens --source /data/EPIC-KITCHENS --annotations /data/epic-kitchens-100-annotations \
+        --output_dir /data/epic_depth     # verb and noun label sets, the test split without labels
     dear-prepare --format datasets --source user/my-video-dataset --output_dir /data/mine_depth \\
         --license cc-by-4.0 --push_to_hub user/my-video-dataset-depth
     dear-prepare --format ssv2 --source /data/ssv2/downloads --annotations /data/ssv2/labels --output_dir ...
@@ -34,7 +36,18 @@ from ..data.prepare import DEFAULT_SHARD_SIZE
 from ..data.sources import SourceData, SourceInputError
 from ..depth_estimation import DEFAULT_DEPTH_MODEL, DEFAULT_NORMALIZATION
 
-FORMATS = ("auto", "videofolder", "split_lists", "ucf101", "hmdb51", "kinetics", "segments", "datasets", "ssv2")
+FORMATS = (
+    "auto",
+    "videofolder",
+    "split_lists",
+    "ucf101",
+    "hmdb51",
+    "kinetics",
+    "segments",
+    "epic_kitchens",
+    "datasets",
+    "ssv2",
+)
 
 
 @dataclass
@@ -55,7 +68,7 @@ class SourceArguments:
         default_factory=list,
         metadata={
             "help": "ucf101/hmdb51: the split-list folder; kinetics: the CSVs; segments: the tables, as FILE or "
-            "SPLIT=FILE; ssv2: the labels folder or zip"
+            "SPLIT=FILE; epic_kitchens: the annotations folder (EPIC_100_*.csv); ssv2: the labels folder or zip"
         },
     )
     train_list: str | None = field(default=None, metadata={"help": "split_lists: the train list (`path label` lines)"})
@@ -198,6 +211,13 @@ def read_source(args: SourceArguments) -> SourceData:
             id_column=args.id_column,
             time_unit=args.time_unit,
             class_names=args.class_names,
+        )
+    elif fmt == "epic_kitchens":
+        from ..data.sources.epic_kitchens import read_epic_kitchens
+
+        annotations = _need(args.annotations, "--annotations (the EPIC-Kitchens-100 annotations folder)", fmt)
+        source = read_epic_kitchens(
+            annotations[0], _need(args.source, "--source (the video folder)", fmt), time_unit=args.time_unit
         )
     elif fmt == "datasets":
         from ..data.sources.hf_dataset import read_datasets

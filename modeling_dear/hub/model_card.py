@@ -89,10 +89,14 @@ def build_model_card(
     variant_name, encoders, streams, paper = table_1_row(config)
     metrics = dict(metrics or {})
     eval_results = []
-    for key, metric_type, metric_name in (
-        ("top1", "accuracy", "Top-1 accuracy"),
-        ("top5", "top_5_accuracy", "Top-5 accuracy"),
-    ):
+    headline = [("top1", "accuracy", "Top-1 accuracy"), ("top5", "top_5_accuracy", "Top-5 accuracy")]
+    # with label sets (config.label_sets): each set's and the actions' top-1 / top-5 ("verb_top1", "action_top5", ...)
+    for prefix in [*(config.label_sets or {}), *(["action"] if config.predicts_actions else [])]:
+        headline += [
+            (f"{prefix}_top1", f"{prefix}_accuracy", f"{prefix.capitalize()} top-1 accuracy"),
+            (f"{prefix}_top5", f"{prefix}_top_5_accuracy", f"{prefix.capitalize()} top-5 accuracy"),
+        ]
+    for key, metric_type, metric_name in headline:
         if key in metrics:
             eval_results.append(
                 EvalResult(
@@ -154,7 +158,10 @@ def build_model_card(
         table_row=" | ".join((variant_name, encoders, streams, paper)),
         num_frames=config.num_frames,
         image_size=config.image_size,
-        num_labels=config.num_labels,
+        # "97 verb and 300 noun" classes for a model with label sets
+        num_labels=" and ".join(f"{size} {name}" for name, size in config.label_set_sizes.items())
+        if config.label_sets
+        else config.num_labels,
         encoders=", ".join(config.encoders),
         backbone_description=backbone_description,
         backbone_limitation=backbone_limitation,

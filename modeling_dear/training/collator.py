@@ -33,6 +33,10 @@ class VideoCollator:
     `augment_on_device=True` (training only) leaves the augmentation to the training device: the batch holds the
     decoded uint8 frames and each clip's drawn choices (`DearVideoProcessor.decode_for_training`), and
     `DearTrainer` turns them into model inputs on the device (`device_inputs`), with the same draws as the CPU path.
+
+    `label_columns` (e.g. `list(config.label_columns)`) names the rows' label column(s): `["label"]` (the default)
+    gives `labels` (B,); several (a model's label sets, `["verb", "noun"]`) give `labels` (B, sets), one column per
+    set in that order. Rows without labels (a test split: the column missing, None or -1) give no `labels`.
     """
 
     processor: object
@@ -43,6 +47,7 @@ class VideoCollator:
     rank: int = 0  # the process index: each process of a distributed run augments differently
     augment_on_device: bool = False
     modalities: list[str] | None = None
+    label_columns: list[str] | None = None
     _calls: int = field(default=0, init=False, repr=False)
     _device_augmentation: object = field(default=None, init=False, repr=False)
     _last_good_rows: list | None = field(default=None, init=False, repr=False)
@@ -79,11 +84,7 @@ class VideoCollator:
         rng = np.random.default_rng(
             [self.seed, self.rank, worker.id + 1 if worker else 0, self._calls, torch.initial_seed() % 2**32]
         )
-        labels = (
-            [row["label"] for row in rows] if rows and "label" in rows[0] and rows[0]["label"] is not None else None
-        )
-        if labels is not None and min(labels) < 0:
-            labels = None  # an unlabelled (test) split
+        labels = self._labels(rows)
         # Row by row (drawing from one generator in row order, as a whole-batch call would), so that one video
         # that cannot be decoded costs its row, not the batch: training skips it, evaluation marks it failed.
         processed, failed, skipped = [], [], []
@@ -166,6 +167,24 @@ class VideoCollator:
         elif any(failed):
             inputs["failed_rows"] = torch.tensor(failed)
         return inputs
+
+    def _labels(self, rows: list[dict]) -> list | None:
+        """One label per row (an id, or a list of ids with several label columns); None for an unlabelled split."""
+        columns = list(self.label_columns or ["label"])
+        if not rows or any(rows[0].get(column) is None for column in columns):
+            return None
+        labels = [[row[column] for column in columns] for row in rows]
+        if any(value is None for row in labels for value in row):
+            missing = next(
+                (str(row.get("video_id", i)), c) for i, row in enumerate(rows) for c in columns if row.get(c) is None
+            )
+            raise ValueError(
+                f"VideoCollator: row {missing[0]} has no {missing[1]!r} label while others of its batch have one; "
+                "a split is labelled throughout or not at all"
+            )
+        if min(min(row) for row in labels) < 0:
+            return None  # an unlabelled (test) split
+        return labels if len(columns) > 1 else [row[0] for row in labels]
 
     def _placeholder(self) -> dict[str, torch.Tensor]:
         """Zeros of one row's shape, standing in for a video that cannot be decoded (its scores become NaN)."""

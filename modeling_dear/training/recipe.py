@@ -1,10 +1,13 @@
 # Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
-"""Train and evaluate DEAR on Something-Something V2 (with depth), or on the built-in synthetic dataset: the recipe
-behind `dear-train`, `python -m modeling_dear.cli.train` and `examples/run_ssv2.py`.
+"""Train and evaluate DEAR on any prepared video dataset (Something-Something V2 with depth, any dataset `dear-prepare`
+wrote, the built-in synthetic one) with its own classes: the recipe behind `dear-train`, `python -m
+modeling_dear.cli.train`, `examples/run_video_classification.py` and `examples/run_ssv2.py`.
 
 Arguments (`arguments.py`): the model (`--preset` name from configuration/presets or a config file, pretrained
-weights), the data (`--dataset`: "synthetic" (default), a `save_to_disk` folder or a folder of Parquet shards
-written by `dear-prepare-ssv2`), and every `TrainingArguments` option. Defaults follow Side4Video's SSv2 recipe:
+weights, `--encoder_module` for encoders registered outside the package), the data (`--dataset`: "synthetic"
+(default), a `save_to_disk` folder, a folder of Parquet shards or a Hub id; `--streaming` to read the training split
+as a stream, `training.streaming`), SSv2's frame sampling and flipping as overridable defaults (`--sampling`,
+`--frame_stride`, `--flip`), and every `TrainingArguments` option. Defaults follow Side4Video's SSv2 recipe:
 AdamW lr 1e-3, weight decay 0.15 on all trainable parameters, 4 warm-up epochs then cosine to 0, 30 epochs,
 label smoothing 0.1, 2 augmented copies of each video per batch, bf16 on GPUs that support it, SyncBatchNorm
 with more than one process. `per_device_train_batch_size` counts videos; each appears
@@ -12,6 +15,10 @@ with more than one process. `per_device_train_batch_size` counts videos; each ap
 
 Evaluation during training uses one centre view per video; `--do_predict` tests with 2 clips x 3 crops
 (softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.evaluation.per_class_comparison`.
+`--label_columns verb noun` trains one head per label set (EPIC-Kitchens-100), tested per set and for actions.
+
+Why one module: `run` reads top to bottom as one run does (arguments, data, config, processor, model, trainer,
+card); the parts with concerns of their own live beside it (streaming, encoder_modules, checkpoints, collator).
 """
 
 from __future__ import annotations
@@ -27,12 +34,12 @@ from transformers import set_seed
 from .. import DearConfig, DearForVideoClassification, DearVideoProcessor
 from ..configuration_dear import modality_column
 from ..modeling_side4video import convert_to_sync_batchnorm
-from .arguments import DataArguments, ModelArguments, parse_arguments
+from .arguments import ArgumentError, DataArguments, ModelArguments, parse_arguments
 from .checkpoints import check_resume_checkpoint, checkpoint_problem, find_resumable_checkpoint
 from .collator import VideoCollator
 from .dataset_checks import check_dataset_fits_model
 from .metrics import video_accuracy_metrics
-from .predictions import write_predictions
+from .predictions import write_action_submission, write_predictions
 from .trainer import DearTrainer
 
 logger = logging.getLogger(__name__)
@@ -60,13 +67,18 @@ def load_video_dataset(data_args: DataArguments):
     raise FileNotFoundError(f"--dataset {data_args.dataset}: not 'synthetic', a save_to_disk folder, or a data folder")
 
 
-def build_config(model_args: ModelArguments, label_names: list[str] | None) -> DearConfig:
-    """The saved model's config, a config file as is, or a preset with the dataset's classes (`label_names`)."""
+def build_config(
+    model_args: ModelArguments, label_names: list[str] | None, label_sets: dict[str, list[str]] | None = None
+) -> DearConfig:
+    """The saved model's config, a config file as is, or a preset with the dataset's classes (`label_names`, or
+    `label_sets`: class names by label column, for a model with several label sets)."""
     if model_args.model_name_or_path:
         config = DearConfig.from_pretrained(model_args.model_name_or_path)
     elif Path(model_args.preset).suffix == ".json" or Path(model_args.preset).is_dir():
         # an explicit config keeps its own classes (checked against the data before training)
         config = DearConfig.from_preset_or_path(model_args.preset)
+    elif label_sets is not None:
+        config = DearConfig.from_preset(model_args.preset, label_sets=label_sets)
     else:
         if label_names is None:
             raise ValueError(
@@ -81,20 +93,55 @@ def build_config(model_args: ModelArguments, label_names: list[str] | None) -> D
 
 
 def build_processor(config: DearConfig, data_args: DataArguments, model_args: ModelArguments) -> DearVideoProcessor:
-    """The saved model's processor when it has one, else one for `config` with the recipe's augmentation."""
+    """The saved model's processor when it has one, else one for `config` with the recipe's augmentation; either way
+    with the frame sampling and flipping the arguments give (saved with it: evaluation and the pipeline then sample
+    as training did)."""
+    processor = None
     if model_args.model_name_or_path:
         try:
-            return DearVideoProcessor.from_pretrained(model_args.model_name_or_path)
+            processor = DearVideoProcessor.from_pretrained(model_args.model_name_or_path)
         except OSError:
             logger.warning("%s has no processor; building one from the config", model_args.model_name_or_path)
-    # the model's clip, modalities and classes; the recipe's 256x320 resize before the 224 crop, scaled to its frames
-    return DearVideoProcessor.from_model_config(
-        config,
-        crop_scale=[data_args.crop_scale_min, 1.0],
-        randaugment_num_ops=data_args.randaugment_num_ops,
-        randaugment_magnitude=data_args.randaugment_magnitude,
-        decode_backend=data_args.decode_backend,
+    if processor is None:
+        # the model's clip, modalities and classes; the recipe's 256x320 resize before the 224 crop, scaled to its
+        # frames; a flip swaps the classes whose names differ by left/right (none: a flip keeps every label)
+        processor = DearVideoProcessor.from_model_config(
+            config,
+            crop_scale=[data_args.crop_scale_min, 1.0],
+            randaugment_num_ops=data_args.randaugment_num_ops,
+            randaugment_magnitude=data_args.randaugment_magnitude,
+            decode_backend=data_args.decode_backend,
+        )
+    # None: SSv2's defaults, or what the saved processor holds
+    if data_args.sampling is not None:
+        processor.sampling = data_args.sampling
+    if data_args.frame_stride is not None:
+        if processor.sampling != "stride":
+            raise ArgumentError(
+                f"--frame_stride {data_args.frame_stride} applies to --sampling stride only (this processor samples "
+                f"{processor.sampling!r}): add --sampling stride, or leave --frame_stride out"
+            )
+        processor.frame_stride = int(data_args.frame_stride)
+    if data_args.flip is not None:
+        processor.flip_prob = (processor.flip_prob or 0.5) if data_args.flip else 0.0
+    processor._validate()
+    logger.info(
+        "frames: %s; training flips: %s",
+        f"{processor.num_frames} {processor.frame_stride} apart"
+        if processor.sampling == "stride"
+        else f"{processor.num_frames} segments",
+        "off"
+        if not processor.flip_prob
+        else f"p={processor.flip_prob:g}, swapping the labels of class pairs {processor.flip_label_pairs}"
+        # by label set ({"verb": [...], "noun": [...]}) for a model with label sets
+        if any(
+            processor.flip_label_pairs.values()
+            if isinstance(processor.flip_label_pairs, dict)
+            else [processor.flip_label_pairs]
+        )
+        else f"p={processor.flip_prob:g}, keeping every label (no left/right class pairs)",
     )
+    return processor
 
 
 def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoClassification:
@@ -117,6 +164,35 @@ def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoC
     return model
 
 
+def _dataset_label_sets(split, label_columns: list[str] | None) -> dict[str, list[str]] | None:
+    """Class names by label column when `--label_columns` names several columns (or one other than `label`)."""
+    if not label_columns or list(label_columns) == ["label"]:
+        return None
+    label_sets = {}
+    for column in label_columns:
+        if column not in split.column_names:
+            raise ValueError(
+                f"--label_columns {column}: the dataset has no such column; its columns are {split.column_names}"
+            )
+        names = getattr(split.features[column], "names", None)
+        if names is None:
+            raise ValueError(
+                f"--label_columns {column}: the column is not a ClassLabel, so its class names are unknown; cast it "
+                "to ClassLabel or pass a config file with label_sets as --preset"
+            )
+        label_sets[column] = list(names)
+    return label_sets
+
+
+def _is_labelled(dataset, label_columns: list[str]) -> bool:
+    """Whether every label column is there with ids (a test split has none, or -1)."""
+    return (
+        len(dataset) > 0
+        and all(column in dataset.column_names for column in label_columns)
+        and all(min(dataset[column]) >= 0 for column in label_columns)
+    )
+
+
 def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     """Run the recipe with command-line arguments (or `argv`, or one JSON file of them); returns the train / eval /
     test metrics. `callbacks` are handed to the Trainer."""
@@ -128,8 +204,25 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     )
     transformers.utils.logging.set_verbosity_warning()
     set_seed(training_args.seed)
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > training_args.world_size:
+        # e.g. torchrun's processes on a machine without GPUs: each would train alone, on all the data, into one folder
+        raise ArgumentError(
+            f"{launched} processes were launched but each would train alone (world size {training_args.world_size}): "
+            "on CPUs add --use_cpu true, which joins them with gloo"
+        )
+    if model_args.encoder_module:
+        from .encoder_modules import import_encoder_module
 
-    raw = load_video_dataset(data_args)
+        import_encoder_module(model_args.encoder_module)  # every process runs this, before any model is built
+
+    if data_args.streaming:
+        from .streaming import StreamingSplits
+
+        # the training split streams; evaluation and prediction read theirs whole (see StreamingSplits)
+        raw = StreamingSplits(data_args, data_args.train_split, training_args.world_size)
+    else:
+        raw = load_video_dataset(data_args)
     splits = {
         "train": data_args.train_split,
         "eval": data_args.eval_split,
@@ -146,13 +239,13 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
             )
     reference_split = next(raw[name] for name in (*splits.values(), *raw) if name in raw)
     label_names = getattr(reference_split.features.get("label"), "names", None)
+    label_sets = _dataset_label_sets(reference_split, data_args.label_columns)
 
-    config = build_config(model_args, label_names)
+    config = build_config(model_args, label_names, label_sets)
+    label_columns = list(config.label_columns)  # ["label"], or the model's label sets
     # a predict split is checked like the others when it has labels (test metrics), only for columns otherwise
     predict_labelled = (
-        splits["predict"] in raw
-        and "label" in raw[splits["predict"]].column_names
-        and (len(raw[splits["predict"]]) > 0 and min(raw[splits["predict"]]["label"]) >= 0)
+        training_args.do_predict and splits["predict"] in raw and _is_labelled(raw[splits["predict"]], label_columns)
     )
     checks = [
         ("train", training_args.do_train, True),
@@ -184,16 +277,39 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
 
     def prepare(split_name: str, limit: int | None):
         dataset = raw[split_name]
-        if limit is not None:
+        if limit is not None and hasattr(dataset, "select"):
             dataset = dataset.select(range(min(limit, len(dataset))))
         # the id, the label and the column of each modality the model reads (video, depth, ...)
-        wanted = ("video_id", *dict.fromkeys(modality_column(m) for m in ("rgb", *config.modalities)), "label")
+        wanted = ("video_id", *dict.fromkeys(modality_column(m) for m in ("rgb", *config.modalities)), *label_columns)
         return dataset.select_columns([c for c in wanted if c in dataset.column_names])
 
     train_dataset = prepare(splits["train"], data_args.max_train_samples) if training_args.do_train else None
+    if data_args.streaming and train_dataset is not None:
+        from .streaming import RepeatedStream, process_share
+
+        train_dataset = RepeatedStream(
+            process_share(
+                train_dataset,
+                rank=training_args.process_index,
+                world_size=training_args.world_size,
+                seed=training_args.data_seed if training_args.data_seed is not None else training_args.seed,
+                buffer_size=data_args.shuffle_buffer_size,
+            ),
+            # with label sets the rows' ids are checked by the model's forward (one message per set)
+            num_labels=config.num_labels if config.label_sets is None else None,
+            num_rows=raw.num_rows(splits["train"]),
+            rank=training_args.process_index,
+        )
+        # each process reads its own share: accelerate must neither read for all (dispatch) nor split it again
+        training_args.accelerator_config.dispatch_batches = False
+        if "epoch" in (str(getattr(s, "value", s)) for s in (training_args.eval_strategy, training_args.save_strategy)):
+            logger.info("--streaming has no epochs: evaluation / saving 'epoch' happens once, after --max_steps")
     eval_dataset = prepare(splits["eval"], data_args.max_eval_samples) if training_args.do_eval else None
 
     processor = build_processor(config, data_args, model_args)
+    # what the run used (also when the saved processor decided), for the model card
+    data_args.sampling, data_args.flip = processor.sampling, bool(processor.flip_prob)
+    data_args.frame_stride = processor.frame_stride if processor.sampling == "stride" else None
     model = build_model(config, model_args)
     if model_args.gradient_checkpointing_side:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -214,8 +330,22 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
             * training_args.world_size
             * training_args.gradient_accumulation_steps
         )
-        steps_per_epoch = math.ceil(len(train_dataset) / videos_per_step)
-        training_args.warmup_steps = int(math.ceil(data_args.warmup_epochs * steps_per_epoch))
+        train_rows = getattr(train_dataset, "num_rows", None) if data_args.streaming else len(train_dataset)
+        if train_rows:
+            steps_per_epoch = math.ceil(train_rows / videos_per_step)
+            training_args.warmup_steps = int(math.ceil(data_args.warmup_epochs * steps_per_epoch))
+        else:
+            # a stream of unknown length: the recipe's share of warm-up (4 of 30 epochs) of --max_steps
+            share = min(1.0, data_args.warmup_epochs / training_args.num_train_epochs)
+            training_args.warmup_steps = int(math.ceil(share * training_args.max_steps))
+            logger.info(
+                "--streaming: the split's length is unknown, so --warmup_epochs %g of --num_train_epochs %g becomes "
+                "%d of the %d steps (or give --warmup_steps)",
+                data_args.warmup_epochs,
+                training_args.num_train_epochs,
+                training_args.warmup_steps,
+                training_args.max_steps,
+            )
 
     modalities = config.modalities  # the collators read the dataset column of each
     trainer = DearTrainer(
@@ -228,6 +358,7 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
             processor,
             mode="train",
             modalities=modalities,
+            label_columns=label_columns,
             repeats=data_args.repeated_augmentation,
             seed=training_args.seed,
             rank=training_args.process_index,
@@ -235,12 +366,22 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
             augment_on_device=training_args.device.type != "cpu",
         ),
         eval_collator=VideoCollator(
-            processor, mode="val", modalities=modalities, seed=training_args.seed, rank=training_args.process_index
+            processor,
+            mode="val",
+            modalities=modalities,
+            label_columns=label_columns,
+            seed=training_args.seed,
+            rank=training_args.process_index,
         ),
         test_collator=VideoCollator(
-            processor, mode="test", modalities=modalities, seed=training_args.seed, rank=training_args.process_index
+            processor,
+            mode="test",
+            modalities=modalities,
+            label_columns=label_columns,
+            seed=training_args.seed,
+            rank=training_args.process_index,
         ),
-        compute_metrics=video_accuracy_metrics(config.id2label),
+        compute_metrics=video_accuracy_metrics(config.id2label, config.label_sets),
         callbacks=callbacks,
         max_skipped_fraction=data_args.max_undecodable_fraction,
     )
@@ -261,10 +402,10 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
         results["eval"] = metrics
     if training_args.do_predict:
         predict_dataset = prepare(splits["predict"], data_args.max_predict_samples)
-        has_labels = "label" in predict_dataset.column_names and min(predict_dataset["label"]) >= 0
+        has_labels = _is_labelled(predict_dataset, label_columns)
         if not has_labels:
             predict_dataset = predict_dataset.remove_columns(
-                [c for c in ("label",) if c in predict_dataset.column_names]
+                [c for c in label_columns if c in predict_dataset.column_names]
             )
         prediction = trainer.predict(predict_dataset, metric_key_prefix="test")
         metrics = dict(prediction.metrics)
@@ -278,7 +419,16 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
                 prediction.predictions,
                 predict_dataset,
                 config.id2label,
+                label_sets=config.label_sets,
             )
+            if config.predicts_actions:
+                # the EPIC-Kitchens-100 leaderboard's results layout (README, "EPIC-Kitchens-100")
+                write_action_submission(
+                    Path(training_args.output_dir) / "submission.json",
+                    prediction.predictions,
+                    predict_dataset,
+                    config.label_sets,
+                )
         results["test"] = metrics
 
     if trainer.is_world_process_zero() and (
@@ -296,29 +446,28 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
     from ..hub.model_card import build_model_card
 
     test, evaluation = results.get("test", {}), results.get("eval", {})
-    if "test_top1" in test:
+    # the card's results table: top-1, top-5, mean class accuracy (per label set, and actions, with label sets)
+    keys = [
+        f"{prefix}{key}"
+        for prefix in ([f"{name}_" for name in config.label_sets] if config.label_sets else [""])
+        for key in ("top1", "top5", "mean_class_accuracy")
+    ] + (["action_top1", "action_top5"] if config.predicts_actions else [])
+    if f"test_{keys[0]}" in test:
         metrics, split, views = (
-            {
-                "top1": test["test_top1"],
-                "top5": test["test_top5"],
-                "mean_class_accuracy": test["test_mean_class_accuracy"],
-            },
+            {key: test[f"test_{key}"] for key in keys if f"test_{key}" in test},
             data_args.predict_split or data_args.eval_split,
             "2 clips x 3 crops",
         )
-    elif "eval_top1" in evaluation:
+    elif f"eval_{keys[0]}" in evaluation:
         metrics, split, views = (
-            {
-                "top1": evaluation["eval_top1"],
-                "top5": evaluation["eval_top5"],
-                "mean_class_accuracy": evaluation["eval_mean_class_accuracy"],
-            },
+            {key: evaluation[f"eval_{key}"] for key in keys if f"eval_{key}" in evaluation},
             data_args.eval_split,
             "1 centre view",
         )
     else:
         metrics, split, views = {}, data_args.eval_split, ""
     synthetic = data_args.dataset == "synthetic"
+    dataset_name, dataset_id, dataset_license = dataset_identity(data_args, config)
     repo_id = training_args.hub_model_id or Path(training_args.output_dir).name
     model_args = model_args or ModelArguments()
     # what the frozen backbone holds: the starting model's, a CLIP checkpoint's, or random weights (as build_model)
@@ -347,8 +496,8 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
         config,
         repo_id=repo_id,
         metrics=metrics,
-        eval_dataset="DEAR synthetic depth-sensitive actions" if synthetic else "Something-Something V2",
-        eval_dataset_id="dear-synthetic" if synthetic else "something-something-v2",
+        eval_dataset=dataset_name,
+        eval_dataset_id=dataset_id,
         eval_split=split,
         eval_views=views,
         depth_description=(
@@ -364,10 +513,10 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
             f"{training_args.weight_decay:g} on all trainable parameters, {training_args.warmup_steps} warm-up steps then "
             f"{scheduler}, "
             f"{training_args.per_device_train_batch_size} videos x {data_args.repeated_augmentation} augmentations per device batch, "
-            f"label smoothing {config.label_smoothing:g}."
+            f"label smoothing {config.label_smoothing:g}; {sampling_description(data_args)}."
         ),
-        license="apache-2.0" if synthetic else "other",
-        datasets=["dear-synthetic"] if synthetic else ["something-something-v2"],
+        license=dataset_license,
+        datasets=[dataset_id],
         extra_limitations=(
             "- Trained on the synthetic dataset: a demonstration of the pipeline, not a model for real videos.\n"
             if synthetic
@@ -378,3 +527,36 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
         usage_source=usage_source,
         usage_note=usage_note,
     )
+
+
+def dataset_identity(data_args, config) -> tuple[str, str, str]:
+    """(name, id, licence) of the trained-on dataset for the model card: the synthetic data, SSv2 (its 174 classes),
+    or any other dataset, named by its Hub id or folder, with the licence its prepared card states (else unknown)."""
+    from ..data.schema import ssv2_label_names
+
+    if data_args.dataset == "synthetic":
+        return "DEAR synthetic depth-sensitive actions", "dear-synthetic", "apache-2.0"
+    if [config.id2label[i] for i in range(config.num_labels)] == ssv2_label_names():
+        return "Something-Something V2", "something-something-v2", "other"
+    path = Path(data_args.dataset).expanduser()
+    name = path.resolve().name if path.exists() else data_args.dataset
+    license = "unknown"
+    if (path / "README.md").is_file():  # a prepared folder's card states its source's licence
+        from huggingface_hub import DatasetCard
+
+        try:
+            license = DatasetCard.load(path / "README.md").data.license or license
+        except Exception as error:  # a card without metadata: the licence stays unknown
+            logger.warning("%s: no licence read from the dataset card (%s)", path / "README.md", error)
+    return name, name, license
+
+
+def sampling_description(data_args) -> str:
+    """How the run sampled frames and flipped clips, for the model card."""
+    sampling = data_args.sampling or "segment"
+    frames = (
+        f"frames sampled {data_args.frame_stride or 4} apart"
+        if sampling == "stride"
+        else "frames sampled by TSN segments"
+    )
+    return f"{frames}, {'no flips' if data_args.flip is False else 'random horizontal flips'}"
