@@ -15,6 +15,7 @@ decodes, samples and normalises (and estimates depth when the model bundles an e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 import time
@@ -33,6 +34,7 @@ import modeling_dear  # noqa: E402,F401  (registers the DEAR pipeline and Auto c
 from modeling_dear.cli.predict import save_rgb_visualization, seen_frames_and_depth  # noqa: E402
 from modeling_dear.depth_estimation import save_depth_visualization  # noqa: E402
 from modeling_dear.model_sources import check_model_source, check_model_type, folder_model_type  # noqa: E402
+from modeling_dear.pipeline_dear import PRECISIONS, resolve_precision  # noqa: E402
 from modeling_dear.video_io import VideoDecodingError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -127,11 +129,19 @@ def _ranked(result) -> list[dict]:
 class DearDemo:
     """The model behind the page: one pipeline, loaded once, and the work of one click."""
 
-    def __init__(self, model: str, device: str | None = None, max_video_mb: float = DEFAULT_MAX_VIDEO_MB):
+    def __init__(
+        self,
+        model: str,
+        device: str | None = None,
+        max_video_mb: float = DEFAULT_MAX_VIDEO_MB,
+        precision: str = "auto",
+    ):
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         check_model_source(model, "--model")
         check_model_type(folder_model_type(model), f"--model {model}")
         self.pipe = pipeline("dear-video-classification", model=model, device=device)
+        # "auto": bf16 autocast where the device runs it natively (README, Performance: the logit difference)
+        self.autocast_dtype = resolve_precision(precision, self.pipe.device)
         self.model_name = model
         self.max_video_mb = max_video_mb
         self.work_dir = Path(tempfile.mkdtemp(prefix="dear-demo-"))
@@ -175,27 +185,36 @@ class DearDemo:
             0.3, desc="Estimating depth and classifying" if depth is None and config.needs_depth else "Classifying"
         )
         start = time.perf_counter()
-        with torch.no_grad():
-            outputs = pipe.model(
-                pixel_values=inputs["pixel_values"].to(pipe.device),
-                depth_pixel_values=inputs["depth_pixel_values"].to(pipe.device)
-                if "depth_pixel_values" in inputs
-                else None,
-            )
+        estimated = config.needs_depth and "depth_pixel_values" not in inputs
+        pixel_values = inputs["pixel_values"].to(pipe.device)
+        with torch.no_grad(), self._precision():
+            depth_levels = None
+            if estimated:
+                # depth once, for the model and the pictures (what the model's forward would compute itself)
+                depth_levels = pipe.model.estimate_depth(pixel_values)
+                depth_pixel_values = pipe.model.depth_pixel_values_from_depth(depth_levels)
+            elif "depth_pixel_values" in inputs:
+                depth_pixel_values = inputs["depth_pixel_values"].to(pipe.device)
+            else:
+                depth_pixel_values = None
+            outputs = pipe.model(pixel_values=pixel_values, depth_pixel_values=depth_pixel_values)
         # postprocess averages the views' probabilities (1 view in "val" mode, the test protocol's in "test")
-        top = _ranked(pipe.postprocess({"logits": outputs.logits}, top_k=TOP_K))
+        top = _ranked(pipe.postprocess({"logits": outputs.logits.float()}, top_k=TOP_K))
         streams = {
             _stream_name(config, source): _ranked(
-                pipe.postprocess({"logits": outputs.stream_logits[:, s]}, top_k=STREAM_TOP_K)
+                pipe.postprocess({"logits": outputs.stream_logits[:, s].float()}, top_k=STREAM_TOP_K)
             )
             for s, source in enumerate(config.logit_sources)
         }
-        estimated = config.needs_depth and "depth_pixel_values" not in inputs
         seconds["model, with depth estimation" if estimated else "model"] = time.perf_counter() - start
 
         progress(0.8, desc="Drawing the frames the model saw")
         start = time.perf_counter()
-        frames, depth_levels = seen_frames_and_depth(pipe, inputs)  # depth None for an RGB-only model
+        if estimated:
+            frames, _ = seen_frames_and_depth(pipe, {"pixel_values": inputs["pixel_values"]}, with_depth=False)
+            depth_levels = depth_levels[0].cpu().numpy()
+        else:
+            frames, depth_levels = seen_frames_and_depth(pipe, inputs)  # depth None for an RGB-only model
         if not config.needs_depth:
             depth_source = "none (RGB-only model)"
         else:
@@ -208,8 +227,7 @@ class DearDemo:
             save_depth_visualization(
                 frames, depth_levels, grid, animation, colormap=pipe.image_processor.depth_colormap, fps=4
             )
-        # (seen_frames_and_depth runs the bundled estimator again: the model does not return the depth it made)
-        seconds["pictures, with depth estimated again" if estimated else "pictures"] = time.perf_counter() - start
+        seconds["pictures"] = time.perf_counter() - start
         progress(1.0, desc="Done")
         return Result(
             top={r["label"]: r["score"] for r in top},
@@ -220,6 +238,11 @@ class DearDemo:
             depth_source=depth_source,
             seconds=seconds,
         )
+
+    def _precision(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.pipe.device.type, dtype=self.autocast_dtype)
 
     def run(self, video, depth, test_views: bool, progress=gr.Progress()):
         """The button's handler: (status, top-5, per-stream table, frames grid, animation). Refused input comes back
@@ -310,11 +333,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
     parser.add_argument("--max-video-mb", type=float, default=DEFAULT_MAX_VIDEO_MB, help="largest upload accepted")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="auto (default): bf16 autocast where the device runs bf16 natively, else fp32; or fp32 / bf16",
+    )
     args = parser.parse_args(argv)
 
     model = args.model or default_model()
     try:
-        demo = DearDemo(model, device=args.device, max_video_mb=args.max_video_mb)
+        demo = DearDemo(model, device=args.device, max_video_mb=args.max_video_mb, precision=args.precision)
     except (OSError, ValueError, TypeError) as error:
         raise SystemExit(f"demo/app.py: cannot load {model!r} as a DEAR model with its processor: {error}") from None
     build_app(demo).queue().launch(

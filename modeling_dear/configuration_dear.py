@@ -91,7 +91,7 @@ class DearConfig(PreTrainedConfig):
         side_selective_recompute (`bool`, defaults to `True`): in training, re-run the cheap parts of each side
             block (temporal branch, GELU + fc2) in backward instead of keeping their activations.
         encoder_checkpointing (`bool`, defaults to `True`): in training, keep only the inputs of every Side4Video
-            and VideoMamba block and re-run the block in backward (same loss and gradients; much less step
+            and VideoMamba block and fusion layer and re-run it in backward (same loss and gradients; much less step
             memory for a little more step time: `bench/train_step.py` measures both). `False` keeps the
             activations.
         videomamba_config (`dict` or `VideoMambaConfig`): the VideoMamba depth encoder (default: Tiny).

@@ -11,10 +11,11 @@ Resizing and normalisation of the model input are done in torch on the model's d
 frames, instead of frame by frame through the PIL image processor: on a GPU that keeps the accelerator
 fed, and the result matches the processor's to within resampling differences (see the tests).
 
-Speed options (measured by bench/depth_extraction.py; all off by default, so stored depth stays what the
-checkpoint's own preprocessing and fp32/CUDA-autocast give): `autocast_dtype="auto"` also runs bf16 on CPUs
-with native bf16 instructions, `keep_aspect_ratio=True` feeds frames at their own aspect ratio (fewer pixels
-than the 384² square of DPT-Hybrid), `channels_last` stores convolution weights and inputs NHWC.
+Speed options (measured by bench/depth_extraction.py; off by default here, so that `DepthEstimator()` and the
+processor keep giving what the checkpoint's own preprocessing and fp32/CUDA-autocast give; `dear-prepare-ssv2`
+turns the first two on for new datasets): `autocast_dtype="auto"` also runs bf16 on CPUs with native bf16
+instructions, `keep_aspect_ratio=True` (or `"auto"`, where the model allows it) feeds frames at their own aspect
+ratio (fewer pixels than the 384² square of DPT-Hybrid), `channels_last` stores convolution weights and inputs NHWC.
 """
 
 from __future__ import annotations
@@ -278,7 +279,8 @@ class DepthEstimator:
             frames' aspect ratio, scaled as the DPT image processors do (by the side that needs less
             scaling), sides rounded to what the model needs (`aspect_ratio_multiple`): 240×427 → 224×384 for
             DPT-Hybrid, 0.58× the pixels of 384². Depth Anything's processor already does this. False forces
-            the square size.
+            the square size. `"auto"`: True for the models that take non-square inputs, else the checkpoint's
+            own preprocessing (what `dear-prepare-ssv2` uses for new datasets).
         channels_last: NHWC weights and inputs for the convolutions (the BiT stem, the DPT neck and head).
         **from_pretrained_kwargs: passed to `from_pretrained` (`local_files_only`, `revision`, ...).
     """
@@ -291,7 +293,7 @@ class DepthEstimator:
         batch_size: int = 16,
         normalize: str = DEFAULT_NORMALIZATION,
         autocast_dtype: torch.dtype | str | None = None,
-        keep_aspect_ratio: bool | None = None,
+        keep_aspect_ratio: bool | str | None = None,
         channels_last: bool = False,
         **from_pretrained_kwargs,
     ):
@@ -321,6 +323,15 @@ class DepthEstimator:
         self.normalize = normalize
         self.autocast_dtype = resolve_autocast_dtype(autocast_dtype, self.device)
         self._preprocessing = self._read_preprocessing(image_processor)
+        if keep_aspect_ratio == "auto":
+            try:
+                aspect_ratio_multiple(self.model)
+                keep_aspect_ratio = True
+            except ValueError:
+                logger.info("%s only takes square inputs: depth keeps the checkpoint's input size", self.name)
+                keep_aspect_ratio = None
+        elif isinstance(keep_aspect_ratio, str):
+            raise ValueError(f"keep_aspect_ratio must be True, False, None or 'auto', got {keep_aspect_ratio!r}")
         if keep_aspect_ratio is not None and bool(keep_aspect_ratio) != self._preprocessing["keep_aspect_ratio"]:
             if keep_aspect_ratio:
                 multiple = aspect_ratio_multiple(self.model)

@@ -246,10 +246,11 @@ class DearPreTrainedModel(PreTrainedModel):
         self.set_encoder_checkpointing(False)
 
     def set_encoder_checkpointing(self, enabled: bool = True):
-        """Re-run every Side4Video and VideoMamba block in backward (training only) instead of keeping its activations.
+        """Re-run every Side4Video and VideoMamba block and every fusion layer in backward (training only) instead of
+        keeping its activations.
 
         The blocks' own `gradient_checkpointing` flags, as transformers' `gradient_checkpointing_enable` sets them,
-        but for the trainable encoders alone: the frozen CLIP runs without gradients, and the fusion keeps little.
+        but for the trainable modules alone: the frozen CLIP runs without gradients.
         Non-reentrant checkpointing replays the RNG (drop-path), and the side networks' BatchNorms update their
         running statistics once per step, so loss and gradients are those of the plain forward.
         """
@@ -261,6 +262,8 @@ class DearPreTrainedModel(PreTrainedModel):
                 blocks.extend(encoder.blocks)
             elif isinstance(encoder, VideoMambaEncoder):
                 blocks.extend(encoder.videomamba.layers)
+        for stream in self._dear_model().fusion.values():
+            blocks.extend(stream.layers)
         for block in blocks:
             block.gradient_checkpointing = bool(enabled)
             block._gradient_checkpointing_func = functools.partial(checkpoint, use_reentrant=False)

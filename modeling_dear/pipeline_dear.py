@@ -15,6 +15,7 @@ The file imports only its siblings (relatively), as transformers' remote code lo
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -24,11 +25,32 @@ import torch
 from transformers import Pipeline
 
 from .configuration_dear import DEPTH, RGB, modality_column
+from .depth_estimation import cpu_supports_bf16
 from .label_sets import ACTION_VERB_MULTIPLIER, action_scores, split_label_sets
 from .processing_dear import DearVideoProcessor
 
 PROCESSOR_FILE = "preprocessor_config.json"
 MODES = ("val", "test")
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of a pipeline `precision`: None for "fp32"; bfloat16 for "bf16"; for "auto", bfloat16
+    where it is fast (a CPU with avx512_bf16/amx_bf16, a CUDA device that supports it), else None (fp32)."""
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {PRECISIONS} ('auto': bf16 autocast where the device runs bf16 natively), "
+            f"got {precision!r}"
+        )
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if device.type == "cpu":
+        return torch.bfloat16 if cpu_supports_bf16() else None
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    return None
 
 
 def _source_of(model) -> str:
@@ -90,6 +112,10 @@ class DearVideoClassificationPipeline(Pipeline):
             processor's `sampling="stride"`) instead of the processor's own sampling.
         num_frames (`int`): accepted when it equals `config.num_frames`, refused otherwise (the model's clip
             length is fixed by its weights).
+        precision (`str`, defaults to `"fp32"`): `"bf16"` runs the model (and its bundled depth estimator) under
+            bfloat16 autocast; `"auto"` does so where the device has native bf16 (CPUs with avx512_bf16/amx_bf16,
+            CUDA) and stays fp32 elsewhere. bf16 changes the logits slightly (`dear-predict` and the demo use
+            "auto"; README, Performance, gives the measured difference).
 
     Returns:
         A list of `{"label": str, "score": float}`, best first (a list of such lists for a list of inputs).
@@ -167,14 +193,15 @@ class DearVideoClassificationPipeline(Pipeline):
         function_to_apply=None,
         num_frames=None,
         frame_sampling_rate=None,
+        precision=None,
         **modality_videos,
     ):
-        preprocess_params, postprocess_params = {}, {}
+        preprocess_params, forward_params, postprocess_params = {}, {}, {}
         unknown = [name for name in modality_videos if name not in self.other_modalities]
         if unknown:
             raise TypeError(
                 f"{type(self).__name__} got unexpected argument(s) {unknown}; it takes top_k, mode, depth, "
-                "function_to_apply, num_frames, frame_sampling_rate"
+                "function_to_apply, num_frames, frame_sampling_rate, precision"
                 + (
                     f" and the videos of the model's modalities {self.other_modalities}"
                     if self.other_modalities
@@ -210,7 +237,9 @@ class DearVideoClassificationPipeline(Pipeline):
             if function_to_apply not in ("softmax", "sigmoid", "none"):
                 raise ValueError(f"function_to_apply must be 'softmax', 'sigmoid' or 'none', got {function_to_apply!r}")
             postprocess_params["function_to_apply"] = function_to_apply
-        return preprocess_params, {}, postprocess_params
+        if precision is not None:
+            forward_params["autocast_dtype"] = resolve_precision(precision, self.device)
+        return preprocess_params, forward_params, postprocess_params
 
     def preprocess(
         self, video, mode: str = "val", depth=None, frame_sampling_rate: int | None = None, **modality_videos
@@ -270,9 +299,15 @@ class DearVideoClassificationPipeline(Pipeline):
         modality_videos = {**modality_videos, **{m: v for m, v in given.items() if m not in (RGB, DEPTH)}}
         return given[RGB], depth, modality_videos
 
-    def _forward(self, model_inputs):
-        outputs = self.model(**{key: value for key, value in model_inputs.items() if key.endswith("pixel_values")})
-        return {"logits": outputs.logits, "frame_indices": model_inputs["frame_indices"]}
+    def _forward(self, model_inputs, autocast_dtype: torch.dtype | None = None):
+        context = (
+            torch.autocast(self.device.type, dtype=autocast_dtype)
+            if autocast_dtype is not None
+            else contextlib.nullcontext()
+        )
+        with context:
+            outputs = self.model(**{key: value for key, value in model_inputs.items() if key.endswith("pixel_values")})
+        return {"logits": outputs.logits.float(), "frame_indices": model_inputs["frame_indices"]}
 
     def postprocess(self, model_outputs, top_k: int = 5, function_to_apply: str | None = None):
         config = self.model.config
@@ -339,4 +374,4 @@ def frames_from_pixel_values(pixel_values: torch.Tensor, image_mean, image_std) 
     return frames.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
 
 
-__all__ = ["DearVideoClassificationPipeline", "load_processor", "frames_from_pixel_values"]
+__all__ = ["DearVideoClassificationPipeline", "load_processor", "frames_from_pixel_values", "resolve_precision"]

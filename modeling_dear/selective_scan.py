@@ -73,6 +73,8 @@ def resolve_scan_block_size(value: int | None = None) -> int:
 
     The per-block buffers hold block × batch × n × d_inner floats (3 MB for Small at 64). 64 is the size the
     design measurements (docs/videomamba.md §6) used; `bench/selective_scan.py` (part 3) compares block sizes.
+    Kept at 64 after re-measuring 16 (Tiny, L = 1569, 1 thread): 16 took 1.38× the time forward and 1.09× forward +
+    backward (`bench/train_step.py --block-sizes` times a whole DEAR step; not yet run to completion).
     """
     if value is None:
         return DEFAULT_SCAN_BLOCK_SIZE

@@ -80,7 +80,8 @@ def model_without_depth(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def demo_with_depth(app_module, model_with_depth):
-    return app_module.DearDemo(str(model_with_depth), device="cpu")
+    # fp32, to compare with the pipeline's fp32 scores exactly; the default ("auto") is tested against it below
+    return app_module.DearDemo(str(model_with_depth), device="cpu", precision="fp32")
 
 
 def expected_top5(model_dir, video, depth=None):
@@ -127,8 +128,20 @@ def test_result_matches_the_pipeline_and_shows_what_the_model_saw(demo_with_dept
     assert result.frame_indices == sorted(result.frame_indices) and len(result.frame_indices) == NUM_FRAMES
 
 
+def test_the_default_precision_stays_within_the_stated_tolerance(app_module, demo_with_depth, model_with_depth):
+    from modeling_dear.depth_estimation import cpu_supports_bf16
+
+    fast = app_module.DearDemo(str(model_with_depth), device="cpu")  # "auto": bf16 where the CPU has it natively
+    assert fast.autocast_dtype == (torch.bfloat16 if cpu_supports_bf16() else None)
+    fast.autocast_dtype = torch.bfloat16  # what a Space with native bf16 runs, on any CPU
+    exact, approximate = demo_with_depth.classify(CLIP), fast.classify(CLIP)
+    assert next(iter(approximate.top)) == next(iter(exact.top))
+    difference = max(abs(approximate.top.get(label, 0.0) - score) for label, score in exact.top.items())
+    assert 0 < difference <= 0.01  # the pipeline's stated bf16 tolerance (tests/test_pipeline_dear.py)
+
+
 def test_a_model_without_estimator_uses_the_uploaded_depth_video(app_module, model_without_depth):
-    demo = app_module.DearDemo(str(model_without_depth), device="cpu")
+    demo = app_module.DearDemo(str(model_without_depth), device="cpu", precision="fp32")
     assert "bundles no depth estimator" in demo.depth_note
     status, top, *_ = demo.run(CLIP, CLIP_DEPTH, False, progress=None)
     assert status.startswith("**Done in") and "depth: the uploaded depth video" in status
@@ -150,7 +163,7 @@ def test_a_verb_noun_model_shows_its_top_actions(app_module, tmp_path):
     DearVideoProcessor(
         num_frames=NUM_FRAMES, size={"shortest_edge": SIZE}, crop_size={"height": SIZE, "width": SIZE}
     ).save_pretrained(tmp_path)
-    result = app_module.DearDemo(str(tmp_path), device="cpu").classify(CLIP)
+    result = app_module.DearDemo(str(tmp_path), device="cpu", precision="fp32").classify(CLIP)
     expected = pipeline("dear-video-classification", model=str(tmp_path))(str(CLIP), top_k=5)["action"]
     assert list(result.top) == [r["label"] for r in expected] and len(expected) == 5
     np.testing.assert_allclose(list(result.top.values()), [r["score"] for r in expected], rtol=1e-5)

@@ -108,7 +108,21 @@ def test_command_line_flags_reach_the_estimator(monkeypatch, tmp_path):
     seen = {}
     monkeypatch.setattr(cli, "prepare_ssv2", lambda *args, **kwargs: seen.update(kwargs) or "done")
     base = ["--videos", str(tmp_path), "--labels", str(tmp_path), "--output_dir", str(tmp_path / "out")]
+    # new datasets get the fast path: bf16 where native, the frames' aspect ratio where the model takes it
     assert cli.main(base) == 0
-    assert seen["autocast_dtype"] is None and seen["keep_aspect_ratio"] is None and seen["channels_last"] is False
-    assert cli.main(base + ["--depth_precision", "auto", "--keep_aspect_ratio", "--channels_last"]) == 0
-    assert seen["autocast_dtype"] == "auto" and seen["keep_aspect_ratio"] is True and seen["channels_last"] is True
+    assert seen["autocast_dtype"] == "auto" and seen["keep_aspect_ratio"] == "auto" and seen["channels_last"] is False
+    assert cli.main(base + ["--depth_precision", "default", "--no_keep_aspect_ratio", "--channels_last"]) == 0
+    assert seen["autocast_dtype"] is None and seen["keep_aspect_ratio"] is None and seen["channels_last"] is True
+
+
+def test_aspect_ratio_auto_keeps_it_where_the_model_takes_it(hybrid, tiny_dpt):
+    model, processor = hybrid
+    assert DepthEstimator(model, image_processor=processor, device="cpu", keep_aspect_ratio="auto").model_input_size(
+        60, 107
+    ) == DepthEstimator(model, image_processor=processor, device="cpu", keep_aspect_ratio=True).model_input_size(
+        60, 107
+    )
+    # a square-only model keeps the checkpoint's input instead of being refused
+    assert DepthEstimator(tiny_dpt, device="cpu", keep_aspect_ratio="auto").model_input_size(60, 107) == (32, 32)
+    with pytest.raises(ValueError, match="keep_aspect_ratio must be True, False, None or 'auto', got 'yes'"):
+        DepthEstimator(tiny_dpt, device="cpu", keep_aspect_ratio="yes")

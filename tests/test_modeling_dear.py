@@ -280,7 +280,8 @@ def _saved_activation_bytes(model, inputs) -> int:
 
 
 def test_encoder_checkpointing_gives_the_same_step_with_less_kept_memory():
-    """The memory default (every Side4Video and VideoMamba block re-run in backward) changes memory, not the step:
+    """The memory default (every Side4Video and VideoMamba block and fusion layer re-run in backward) changes memory,
+    not the step:
     same loss, gradients and BatchNorm statistics in fp32, with VideoMamba drop-path on (the recomputation must
     draw the same masks), and the forward keeps much less for backward."""
     tester = DearModelTester(
@@ -303,6 +304,7 @@ def test_encoder_checkpointing_gives_the_same_step_with_less_kept_memory():
             *encoders["rgb_side4video"].blocks,
             *encoders["depth_side4video"].blocks,
             *encoders["depth_videomamba"].videomamba.layers,
+            *(layer for stream in model.dear.fusion.values() for layer in stream.layers),
         ]
         assert all(block.gradient_checkpointing == enabled for block in blocks)
         torch.manual_seed(11)  # the drop-path masks
@@ -324,7 +326,7 @@ def test_encoder_checkpointing_gives_the_same_step_with_less_kept_memory():
     model = tester.model(seed=3).train()
     torch.manual_seed(12)
     assert not torch.allclose(model(**inputs).loss, loss)
-    assert other_kept < 0.6 * kept, (other_kept, kept)  # 0.51 here; tap inputs and fusion stay kept
+    assert other_kept < 0.3 * kept, (other_kept, kept)  # 0.22 here (0.51 before the fusion layers were re-run)
     # switched off through the config, as a saved model would carry it
     plain = DearModelTester("tiny", encoder_checkpointing=False).model()
     assert not any(block.gradient_checkpointing for block in plain.dear.encoders["depth_videomamba"].videomamba.layers)

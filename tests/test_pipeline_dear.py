@@ -154,6 +154,47 @@ def test_predict_command_prints_top_5_and_writes_the_visualisation(model_dir, vi
     assert "missing.webm: no such file" in capsys.readouterr().err
 
 
+# The fast setting's stated tolerance (README, Performance): under bf16 autocast no class score (softmax
+# probability) moves by more than 0.01 and the top class stays; the tiny model's logits move by about 0.003.
+BF16_SCORE_TOLERANCE = 0.01
+
+
+def test_bf16_precision_stays_within_the_stated_tolerance_of_fp32(pipe, model_dir, videos):
+    fast = pipeline("dear-video-classification", model=str(model_dir), precision="bf16")
+    inputs = pipe.preprocess(str(videos["webm"]), mode="test")  # 6 views, depth estimated by the bundled model
+    exact = pipe.forward(inputs)["logits"]
+    approximate = fast.forward(inputs, **fast._forward_params)["logits"]
+    assert approximate.dtype == torch.float32 and approximate.shape == exact.shape
+    assert (approximate - exact).abs().max() > 0  # bf16 did run
+    difference = (approximate.softmax(-1) - exact.softmax(-1)).abs().max().item()
+    assert difference <= BF16_SCORE_TOLERANCE
+    assert approximate.argmax(-1).tolist() == exact.argmax(-1).tolist()
+    # a call argument overrides the pipeline's setting
+    assert torch.equal(fast.forward(inputs, autocast_dtype=None)["logits"], exact)
+
+
+def test_precision_auto_is_bf16_only_where_the_cpu_runs_it_natively(monkeypatch):
+    from modeling_dear import pipeline_dear
+
+    cpu = torch.device("cpu")
+    for native, expected in ((True, torch.bfloat16), (False, None)):
+        monkeypatch.setattr(pipeline_dear, "cpu_supports_bf16", lambda native=native: native)
+        assert pipeline_dear.resolve_precision("auto", cpu) == expected
+        assert pipeline_dear.resolve_precision("fp32", cpu) is None
+        assert pipeline_dear.resolve_precision("bf16", cpu) == torch.bfloat16
+    with pytest.raises(ValueError, match=r"precision must be one of \('fp32', 'bf16', 'auto'\).*got 'half'"):
+        pipeline_dear.resolve_precision("half", cpu)
+
+
+def test_predict_command_precision_flag(model_dir, videos, capsys):
+    scores = {}
+    for precision in ("fp32", "bf16"):
+        assert predict_main([str(videos["webm"]), "--model", str(model_dir), "--json", "--precision", precision]) == 0
+        scores[precision] = [r["score"] for r in json.loads(capsys.readouterr().out)["predictions"]]
+    assert scores["fp32"] != scores["bf16"]
+    np.testing.assert_allclose(scores["bf16"], scores["fp32"], atol=0.01)
+
+
 def test_on_the_fly_depth_equals_stored_depth_through_the_processor(model_dir, make_frames):
     model = DearForVideoClassification.from_pretrained(model_dir).eval()
     frames = make_frames(NUM_FRAMES, SIZE, SIZE, seed=3)  # already the crop size: the processor keeps them as they are

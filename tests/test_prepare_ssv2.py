@@ -233,6 +233,10 @@ def test_archive_parts_through_the_example_script(prepared, download, tiny_dpt, 
         "1",
         "--encode_threads",
         "1",
+        # the library call's precision, to compare depth byte for byte (the command's own default, bf16 where the
+        # CPU has it natively, is checked in test_depth_options.py)
+        "--depth_precision",
+        "default",
     ]
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=300)

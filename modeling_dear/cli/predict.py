@@ -1,7 +1,7 @@
 # Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """`dear-predict`: classify a video with a saved DEAR model from the command line.
 
-    python -m modeling_dear.cli.predict VIDEO --model DIR [--top-k 5] [--visualize OUT_PREFIX]
+    python -m modeling_dear.cli.predict VIDEO --model DIR [--top-k 5] [--visualize OUT_PREFIX] [--precision auto]
     dear-predict VIDEO --model DIR ...
 
 Prints the top-k labels with their scores, best first (for a model with label sets, under each set's name, then
@@ -15,6 +15,7 @@ encoder of another modality takes its video as `--input MODALITY=VIDEO` (e.g. `-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 
 from ..depth_estimation import save_depth_visualization
-from ..pipeline_dear import frames_from_pixel_values
+from ..pipeline_dear import PRECISIONS, frames_from_pixel_values, resolve_precision
 from ..video_transforms import colormap_lut
 
 
@@ -37,12 +38,15 @@ def _depth_from_colors(colored: np.ndarray, colormap: str) -> np.ndarray:
     return order[position].astype(np.uint8)
 
 
-def seen_frames_and_depth(pipe, model_inputs) -> tuple[np.ndarray, np.ndarray | None]:
+def seen_frames_and_depth(pipe, model_inputs, with_depth: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """The first view's frames (T, H, W, 3) as the model saw them, and their uint8 depth (T, H, W); depth is None
-    for a model that uses no depth (RGB only)."""
+    for a model that uses no depth (RGB only), or when `with_depth` is False. Depth the model estimates itself is
+    estimated again here, under the caller's autocast if any."""
     processor, model = pipe.image_processor, pipe.model
     pixel_values = model_inputs["pixel_values"][:1]
     frames = frames_from_pixel_values(pixel_values[0], processor.image_mean, processor.image_std)
+    if not with_depth:
+        return frames, None
     if "depth_pixel_values" in model_inputs:
         colored = frames_from_pixel_values(
             model_inputs["depth_pixel_values"][0], processor.image_mean, processor.image_std
@@ -86,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--visualize", metavar="OUT_PREFIX", help="write OUT_PREFIX.png and OUT_PREFIX.gif: RGB | depth"
     )
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="auto (default): bf16 autocast where the device runs bf16 natively (CPUs with avx512_bf16/amx_bf16, "
+        "CUDA), else fp32; fp32 for the exact fp32 scores",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
@@ -136,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         check_model_source(args.model, "--model")
         check_model_type(folder_model_type(args.model), f"--model {args.model}")
         try:
-            pipe = pipeline("dear-video-classification", model=args.model, device=args.device)
+            pipe = pipeline("dear-video-classification", model=args.model, device=args.device, precision=args.precision)
         except OSError as error:
             if Path(args.model).expanduser().exists():
                 raise
@@ -172,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         model_inputs = pipe.preprocess(args.video, mode=args.mode, depth=args.depth, **others)
         _, _, postprocess_params = pipe._sanitize_parameters(top_k=args.top_k, mode=args.mode)
-        results = pipe.postprocess(pipe.forward(model_inputs), **postprocess_params)
+        results = pipe.postprocess(pipe.forward(model_inputs, **pipe._forward_params), **postprocess_params)
     except (VideoDecodingError, ValueError, OSError, TypeError) as error:
         print(f"dear-predict: error: {error}", file=sys.stderr)
         return 1
@@ -192,7 +203,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{rank:>3}. {result['score']:.4f}  {result['label']}")
     if args.visualize:
         try:
-            frames, depth = seen_frames_and_depth(pipe, model_inputs)
+            autocast_dtype = resolve_precision(args.precision, pipe.device)
+            with (
+                torch.autocast(pipe.device.type, dtype=autocast_dtype)
+                if autocast_dtype is not None
+                else contextlib.nullcontext()
+            ):
+                frames, depth = seen_frames_and_depth(pipe, model_inputs)
             prefix = Path(args.visualize)
             prefix.parent.mkdir(parents=True, exist_ok=True)
             png, gif = prefix.with_name(prefix.name + ".png"), prefix.with_name(prefix.name + ".gif")

@@ -124,10 +124,19 @@ class EngineArguments:
     decode_backend: str = field(default="auto", metadata={"help": "auto, decord or pyav"})
     local_files_only: bool = field(default=False, metadata={"help": "never contact the Hub for the depth model"})
     depth_precision: str = field(
-        default="default", metadata={"help": "depth model precision: default, auto, bf16, fp16 or fp32"}
+        default="auto",
+        metadata={
+            "help": "depth model precision: 'auto' (default: bf16 autocast on CUDA and on CPUs with AVX512-BF16/AMX, "
+            "fp32 on other CPUs), 'default' (bf16 autocast on CUDA, fp32 on every CPU), 'bf16', 'fp16' or 'fp32'; "
+            "see bench/depth_extraction.py"
+        },
     )
     keep_aspect_ratio: bool = field(
-        default=False, metadata={"help": "feed the depth model frames at their own aspect ratio"}
+        default=True,
+        metadata={
+            "help": "feed the depth model frames at their own aspect ratio where it takes non-square inputs "
+            "(default; plain-ViT DPT keeps its square input); --no_keep_aspect_ratio: the checkpoint's own input size"
+        },
     )
     channels_last: bool = field(default=False, metadata={"help": "NHWC memory layout for the depth model"})
     use_cpu: bool = field(
@@ -253,7 +262,7 @@ def _engine_kwargs(engine: EngineArguments) -> dict:
         normalize=engine.normalize,
         local_files_only=engine.local_files_only,
         autocast_dtype=None if engine.depth_precision == "default" else engine.depth_precision,
-        keep_aspect_ratio=True if engine.keep_aspect_ratio else None,
+        keep_aspect_ratio="auto" if engine.keep_aspect_ratio else None,
         channels_last=engine.channels_last,
     )
 
