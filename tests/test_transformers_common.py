@@ -122,9 +122,6 @@ class DearModelTester:
                 "patch_size": 8,
             },
             id2label={i: f"class {i}" for i in range(self.num_labels)},
-            # transformers' contract: no activation checkpointing until gradient_checkpointing_enable(); DEAR's own
-            # memory default (encoder_checkpointing=True) is switched off here so the common tests check that contract
-            encoder_checkpointing=False,
         )
 
     def prepare_config_and_inputs_for_common(self):
@@ -147,10 +144,6 @@ NOT_APPLICABLE = {
     "test_attention_outputs": "attentions mixes CLIP, side-network and fusion maps of different shapes; tests/test_model_contract.py checks them",
     "test_retain_grad_hidden_states_attentions": "CLIP runs under no_grad (frozen): its hidden states and attentions carry no gradient",
     # frozen backbone
-    "test_training_gradient_checkpointing": "the frozen CLIP never receives gradients, which this test requires of every parameter",
-    "test_training_gradient_checkpointing_use_reentrant_false": "the frozen CLIP never receives gradients, which this test requires of every parameter",
-    "test_training_gradient_checkpointing_use_reentrant_true": "the frozen CLIP never receives gradients, which this test requires of every parameter",
-    "test_training_gradient_checkpointing_use_reentrant": "the frozen CLIP never receives gradients, which this test requires of every parameter",
     "test_enable_input_require_grads": "no input embeddings; the inputs are frames",
     "test_enable_input_require_grads_with_gradient_checkpointing": "no input embeddings; the inputs are frames",
 }
@@ -181,10 +174,14 @@ class DearModelTest(ModelTesterMixin, unittest.TestCase):
     def test_config(self):
         self.config_tester.run_common_tests()
 
+    # the base model has no loss to train on (transformers skips its own base models by name, which DEAR is not)
     def test_training(self):
-        # the base model has no loss to train on (transformers skips its own base models by name, which DEAR is not)
         self.all_model_classes = (DearForVideoClassification,)
         super().test_training()
+
+    def check_training_gradient_checkpointing(self, gradient_checkpointing_kwargs=None):
+        self.all_model_classes = (DearForVideoClassification,)
+        super().check_training_gradient_checkpointing(gradient_checkpointing_kwargs)
 
 
 for _name, _reason in NOT_APPLICABLE.items():
