@@ -304,6 +304,19 @@ class DearPreTrainedModel(PreTrainedModel):
     def _dear_model(self) -> "DearModel":
         return self if isinstance(self, DearModel) else self.dear
 
+    def get_input_embeddings(self) -> nn.Module:
+        """The module that embeds the frames, as transformers' vision models return their patch embedding: the frozen
+        CLIP's (which every Side4Video encoder reads), or the first VideoMamba's in a model without CLIP."""
+        from .modeling_encoders import VideoMambaEncoder
+
+        dear = self._dear_model()
+        if dear.backbone is not None:
+            return dear.backbone.get_input_embeddings()
+        for encoder in dear.encoders.values():
+            if isinstance(encoder, VideoMambaEncoder):
+                return encoder.videomamba.get_input_embeddings()
+        raise NotImplementedError(f"no encoder of {self.config.encoders} has a patch embedding transformers can reach")
+
     @property
     def depth_estimator(self) -> PreTrainedModel | None:
         """The bundled frozen depth model (None when depth comes from the processor)."""
@@ -559,9 +572,11 @@ class DearModel(DearPreTrainedModel):
 
     def _backbone_outputs(self, pixel_values: torch.Tensor, output_attentions: bool):
         # pixel_values (B, T, 3, H, W) -> per-block hidden states, each (B·T, 1 + N, C), and the attentions on request.
-        # no_grad rather than inference_mode: these tensors are saved by the side network's autograd graph
+        # no_grad rather than inference_mode: these tensors are saved by the side network's autograd graph. Gradients
+        # flow only where something in the frozen CLIP trains (an adapter such as PEFT's LoRA on its projections).
+        adapted = torch.is_grad_enabled() and any(p.requires_grad for p in self.backbone.parameters())
         with (
-            torch.no_grad(),
+            torch.set_grad_enabled(adapted),
             _attention_implementation(
                 self.backbone.config, "eager" if output_attentions else self.backbone.config._attn_implementation
             ),

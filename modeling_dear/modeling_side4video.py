@@ -276,7 +276,8 @@ class Side4VideoSideNetwork(nn.Module):
         # The backbone output is frozen, so its standardisation x̂ needs no gradient; the LayerNorm's affine is
         # folded into the projection, (x̂·w + b)Wᵀ + c = x̂(W·diag(w))ᵀ + (Wb + c). Same function and gradients,
         # but autograd keeps x̂ alone rather than the LayerNorm's input and output (12 × (B·T, 197, C) floats).
-        with torch.no_grad():
+        # (An adapter trained inside the backbone, such as a LoRA, makes its outputs need gradients: they flow then.)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and backbone_hidden.requires_grad):
             standardized = F.layer_norm(backbone_hidden, norm.normalized_shape, eps=norm.eps)
         weight = projection.weight * norm.weight
         bias = projection.bias + projection.weight @ norm.bias

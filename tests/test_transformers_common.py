@@ -143,7 +143,10 @@ NOT_APPLICABLE = {
     "test_resize_tokens_embeddings": "DEAR has no token embeddings",
     "test_resize_embeddings_untied": "DEAR has no token embeddings",
     "test_tie_model_weights": "DEAR ties no weights",
-    "test_model_get_set_embeddings": "DEAR has no input token embeddings to get or set",
+    "test_model_get_set_embeddings": (
+        "get_input_embeddings is CLIP's patch embedding (tests/test_model_contract.py); this test sets a token "
+        "nn.Embedding in its place, which frames cannot go through"
+    ),
     "test_inputs_embeds": "video frames, not token ids: no inputs_embeds",
     "test_inputs_embeds_matches_input_ids": "video frames, not token ids: no inputs_embeds",
     # outputs shaped per encoder
