@@ -244,6 +244,10 @@ class DearPreTrainedModel(PreTrainedModel):
         is_folder = isinstance(source, (str, os.PathLike)) and os.path.isdir(source)
         if is_folder:
             check_model_type(folder_model_type(source), source)
+        carried = _carried_model_class(cls, source, config, kwargs)
+        if carried is not None:
+            kwargs.pop("config", None)  # the folder's code reads its own config class
+            return carried.from_pretrained(*args, **kwargs)
         # a training checkpoint (checkpoint-N/) holds no frozen weights, only a pointer to the run's copy: they are
         # restored below, so the load report must not list them as missing (others still are)
         frozen = read_frozen_weights(source) if is_folder else None
@@ -674,6 +678,31 @@ class DearModel(DearPreTrainedModel):
             ),
             fused_hidden_states=fused if output_hidden_states else None,
         )
+
+
+def _carried_model_class(cls, source, config, kwargs) -> type | None:
+    """With `trust_remote_code=True`, a folder whose encoders this process has no class for (a user's encoder that
+    `save_pretrained` carried into it) loads through the folder's own code, as in a process without this package:
+    transformers prefers the package's registered classes to a folder's code, and those cannot build that encoder."""
+    from .modeling_encoders import ENCODER_TYPES
+
+    if not kwargs.get("trust_remote_code") or not __name__.startswith("modeling_dear."):
+        return None  # not asked to, or already the folder's code
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    hub_kwargs = {key: kwargs[key] for key in ("revision", "cache_dir", "local_files_only", "token") if key in kwargs}
+    if config is None:
+        config = cls.config_class.from_pretrained(source, **hub_kwargs)
+    if all(config.encoder_spec(name)["type"] in ENCODER_TYPES for name in config.encoders):
+        return None
+    reference = next(
+        (ref for ref in (getattr(config, "auto_map", None) or {}).values() if ref.split(".")[-1] == cls.__name__), None
+    )
+    if reference is None:
+        return None  # nothing carried: building the model raises, naming the encoder type and the fix
+    from transformers.dynamic_module_utils import get_class_from_dynamic_module
+
+    return get_class_from_dynamic_module(reference, os.fspath(source), **hub_kwargs)
 
 
 # DearModel's own checkpoints: the classifier's keys without their "dear." prefix
