@@ -579,16 +579,22 @@ class DearModel(DearPreTrainedModel):
         # no_grad rather than inference_mode: these tensors are saved by the side network's autograd graph. Gradients
         # flow only where something in the frozen CLIP trains (an adapter such as PEFT's LoRA on its projections).
         adapted = torch.is_grad_enabled() and any(p.requires_grad for p in self.backbone.parameters())
-        with (
-            torch.set_grad_enabled(adapted),
-            _attention_implementation(
-                self.backbone.config, "eager" if output_attentions else self.backbone.config._attn_implementation
-            ),
-        ):
-            outputs = self.backbone(
-                pixel_values=pixel_values.flatten(0, 1), output_hidden_states=True, output_attentions=output_attentions
-            )
-        return outputs.hidden_states, (outputs.attentions or ()) if output_attentions else ()
+        frames = pixel_values.flatten(0, 1)
+        if not output_attentions:
+            # The per-layer states read layer by layer: CLIP's output_hidden_states goes through transformers'
+            # output capturing, whose lock torch.compile cannot trace (fullgraph=True fails on it). Same states:
+            # the embedding (after CLIP's pre-LayerNorm), then each layer's output.
+            backbone = self.backbone
+            with torch.set_grad_enabled(adapted):
+                hidden_states = backbone.pre_layrnorm(backbone.embeddings(frames))
+                all_hidden_states = [hidden_states]
+                for layer in backbone.encoder.layers:
+                    hidden_states = layer(hidden_states, None)
+                    all_hidden_states.append(hidden_states)
+            return tuple(all_hidden_states), ()
+        with torch.set_grad_enabled(adapted), _attention_implementation(self.backbone.config, "eager"):
+            outputs = self.backbone(pixel_values=frames, output_hidden_states=True, output_attentions=True)
+        return outputs.hidden_states, outputs.attentions or ()
 
     @can_return_tuple
     def forward(
@@ -751,7 +757,11 @@ class DearForVideoClassification(DearPreTrainedModel):
         # Trainer passes it to models with **kwargs; the loss here is a batch mean (accepts_loss_kwargs = False)
         kwargs.pop("num_items_in_batch", None)
         check_forward_kwargs(self, kwargs, self.dear.modality_inputs[1:])
-        if labels is not None and (labels.ndim != 1 or labels.min() < 0 or labels.max() >= config.num_labels):
+        # (the value check reads the labels, which a compiled graph cannot branch on: cross-entropy refuses them there)
+        if labels is not None and (
+            labels.ndim != 1
+            or (not torch.compiler.is_compiling() and (labels.min() < 0 or labels.max() >= config.num_labels))
+        ):
             raise ValueError(
                 f"`labels` must be a 1-D tensor of class ids in [0, {config.num_labels}), got shape "
                 f"{tuple(labels.shape)} with values in [{labels.min().item()}, {labels.max().item()}]"

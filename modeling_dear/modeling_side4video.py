@@ -29,7 +29,10 @@ class _RunningStatisticsOnce:
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if not (self.training and self.track_running_stats and torch._C._current_graph_task_id() != -1):
+        # a compiled graph never re-runs the Python forward in backward (torch.compile plans the recomputation)
+        if torch.compiler.is_compiling() or not (
+            self.training and self.track_running_stats and torch._C._current_graph_task_id() != -1
+        ):
             return super().forward(input)
         kept = {name: getattr(self, name) for name in ("running_mean", "running_var", "num_batches_tracked")}
         for name, buffer in kept.items():
