@@ -58,6 +58,7 @@ setup(
             "dear-train=modeling_dear.cli.train:main",
             "dear-predict=modeling_dear.cli.predict:main",
             "dear-prepare-ssv2=modeling_dear.cli.prepare_ssv2:main",
+            "dear-prepare=modeling_dear.cli.prepare:main",
         ]
     },
 )

@@ -14,7 +14,7 @@ The depth model is tiny, so the numbers are the pipeline's own memory (frames, f
 Parquet); a real model adds its weights and one batch of activations to every run alike.
 
 Measured with it (README, Performance): peak RSS 576-579 MB for 45 frames, 783-819 MB for 2,500 frames; 4.0 GB
-for 2,500 frames unstreamed. Before `data.ssv2.shards` switched Parquet column statistics off, the writer alone
+for 2,500 frames unstreamed. Before `data.prepare.shards` (then `data.ssv2.shards`) switched Parquet column statistics off, the writer alone
 took 5-6× a row group's bytes (250 MB for the 2,500-frame clip); without them, 1×.
 """
 
@@ -67,7 +67,7 @@ def child(args) -> None:
     """One preparation in this (fresh) process; prints a JSON line with its peak RSS."""
     import torch
 
-    import modeling_dear.data.ssv2.shards as shards
+    import modeling_dear.data.prepare.shards as shards
     from modeling_dear.data.ssv2 import prepare_ssv2
 
     torch.set_num_threads(1)

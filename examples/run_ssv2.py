@@ -5,8 +5,9 @@
     accelerate launch examples/run_ssv2.py --preset dear --dataset /data/ssv2_depth \\
         --output_dir outputs/dear-ssv2 --do_train --do_eval --do_predict
 
-The same command as `dear-train` (`modeling_dear.cli.train`); the recipe and its arguments are in
-`modeling_dear.training.recipe` (`--help` lists them).
+The same command as `dear-train` (`modeling_dear.cli.train`) and `examples/run_video_classification.py`; SSv2's
+conventions (TSN segment sampling, flips that swap its left/right classes) are the defaults. The recipe and its
+arguments are in `modeling_dear.training.recipe` (`--help` lists them).
 """
 
 import sys

@@ -1,6 +1,7 @@
 # Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """The command lines: the installed console scripts are the `modeling_dear.cli` modules' `main`, and each module
-runs with `python -m`. (The examples/ scripts run as users run them in test_training.py and test_prepare_ssv2.py.)"""
+runs with `python -m`. (The examples/ scripts run as users run them in test_training.py, test_prepare_ssv2.py and
+test_prepare_sources.py.)"""
 
 import importlib
 import os
@@ -14,8 +15,14 @@ COMMANDS = {
     "dear-train": "modeling_dear.cli.train",
     "dear-predict": "modeling_dear.cli.predict",
     "dear-prepare-ssv2": "modeling_dear.cli.prepare_ssv2",
+    "dear-prepare": "modeling_dear.cli.prepare",
 }
-A_FLAG = {"dear-train": "--preset", "dear-predict": "--top-k", "dear-prepare-ssv2": "--depth_model"}
+A_FLAG = {
+    "dear-train": "--preset",
+    "dear-predict": "--top-k",
+    "dear-prepare-ssv2": "--depth_model",
+    "dear-prepare": "--format",
+}
 
 
 def test_console_scripts_run_the_cli_modules():

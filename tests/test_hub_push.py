@@ -201,8 +201,9 @@ def test_cards_of_a_trained_and_an_evaluation_only_folder_are_true_and_their_cod
     assert "SchedulerType" not in card.text and "then cosine" in card.text  # the scheduler by name, not an enum repr
     assert "RANDOM weights" in card.text and "CLIP ViT-B/16" not in card.text
     assert card.data.base_model is None  # nothing pretrained was loaded
-    # a dataset folder counts as SSv2 (its research licence): "other", with the licence's name and link
-    assert card.data.license == "other" and card.data.license_name and card.data.license_link.startswith("https://")
+    # a dataset folder of other classes than SSv2's is named by its folder, its licence unknown (not SSv2's)
+    assert card.data.license == "unknown" and card.data.datasets == [colour_dataset.name]
+    assert "Something-Something" not in card.text and "frames sampled by TSN segments" in card.text
     assert 'depth="video_depth.mp4"' in card_snippet(tmp_path / "run" / "README.md")
     # repo_id is the output folder's name, so from the folder above, the card's code loads this run's model
     output = run_card_snippet(tmp_path / "run" / "README.md", tmp_path, with_depth=True)

@@ -392,7 +392,7 @@ def test_bad_video_folder_archive_and_codec_options_write_nothing(download, tiny
             download / "labels",
             output,
             str(tiny_dpt),
-            depth_codec_options={"qp": "-7", "preset": "no-such-preset"},
+            depth_codec_options={"qp": "0", "preset": "no-such-preset"},
             **SETTINGS,
         )
     assert not output.exists()
@@ -504,7 +504,7 @@ prepare_ssv2({str(download / "videos")!r}, {str(download / "labels")!r}, {str(tm
 
 @pytest.mark.parametrize("normalize", ["clip", "frame"])
 def test_long_videos_stream_in_chunks_with_the_same_depth(download, tiny_dpt, tmp_path, monkeypatch, normalize):
-    import modeling_dear.data.ssv2.shards as module
+    import modeling_dear.data.prepare.shards as module
     from modeling_dear.depth_estimation import DepthEstimator
     from modeling_dear.video_io import open_video
 
@@ -537,3 +537,61 @@ def test_long_videos_stream_in_chunks_with_the_same_depth(download, tiny_dpt, tm
         expected = original([frames])[0]  # the whole clip at once, as shorter videos are estimated
         stored = read_depth_frames(row["depth"], np.arange(row["num_frames"]), size=(40, 64))
         np.testing.assert_array_equal(stored, expected)
+
+
+# ------------------------------------------------------------------------------------------ values that cannot be right
+
+
+def test_two_files_for_one_video_id_are_refused(download, tiny_dpt, tmp_path):
+    videos = tmp_path / "videos"
+    shutil.copytree(download / "videos", videos)
+    shutil.copy(videos / "201.webm", videos / "201.mp4")
+    with pytest.raises(SSv2InputError, match=r"videos: two files for video id 201 \(201\.mp4 and 201\.webm\)"):
+        prepare_ssv2(videos, download / "labels", tmp_path / "out", str(tiny_dpt), **SETTINGS)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--depth_crf", "-1", "crf='-1' (--depth_crf): must be a number in 0..51"),
+        ("--depth_crf", "60", "crf='60' (--depth_crf): must be a number in 0..51"),
+        ("--num_workers", "-1", "--num_workers -1: must be an integer of at least 0"),
+        ("--batch_size", "0", "--batch_size 0: must be an integer of at least 1"),
+        ("--encode_threads", "0", "--encode_threads 0: must be an integer of at least 1"),
+        ("--shard_size", "0", "--shard_size 0: must be an integer of at least 1"),
+    ],
+)
+def test_impossible_options_are_one_line_errors(download, tiny_dpt, tmp_path, capsys, option, value, message):
+    output = tmp_path / "ssv2_depth"
+    arguments = {
+        "--videos": str(download / "videos"),
+        "--labels": str(download / "labels"),
+        "--output_dir": str(output),
+        "--depth_model": str(tiny_dpt),
+        "--shard_size": "2",
+        "--num_workers": "0",
+        "--encode_threads": "1",
+        option: value,
+    }
+    assert cli.main([text for pair in arguments.items() for text in pair]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ") and message in error and len(error.splitlines()) == 1
+    assert not output.exists()
+
+
+def test_other_depth_settings_are_refused_on_resume_and_named_in_the_card(download, tiny_dpt, tmp_path):
+    """A resume with another precision would mix two kinds of depth in one dataset: refused, naming it; the same
+    model folder spelled with a trailing slash is the same model. A non-default precision is in the card."""
+    output = tmp_path / "ssv2_depth"
+    run = dict(splits=("validation",), **SETTINGS)
+    prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt), **run)
+    assert "beyond the defaults" not in (output / "README.md").read_text()
+    with pytest.raises(SSv2InputError, match=r"depth precision: 'float32' then, 'bfloat16' now\) and 2 finished"):
+        prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt), autocast_dtype="bf16", **run)
+    summary = prepare_ssv2(download / "videos", download / "labels", output, str(tiny_dpt) + "/", **run)
+    assert summary.shards_skipped == 2 and summary.complete
+
+    other = tmp_path / "bf16"
+    prepare_ssv2(download / "videos", download / "labels", other, str(tiny_dpt), autocast_dtype="bf16", **run)
+    assert "Depth settings beyond the defaults: precision bfloat16." in (other / "README.md").read_text()

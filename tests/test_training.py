@@ -363,6 +363,8 @@ def test_the_example_script_with_two_real_processes_ends_cleanly(colour_dataset,
             "no",
             "--save_strategy",
             "no",
+            "--use_cpu",  # joins the two processes with gloo (without it each trained alone, as a one-process run)
+            "true",
         ),
     ]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}

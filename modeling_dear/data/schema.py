@@ -50,18 +50,30 @@ def modality_columns(modalities=("rgb", "depth")) -> list[str]:
 
 
 def video_features(label_names: list[str], modalities=("rgb", "depth")):
-    """`datasets.Features` for a split with labels (the test split uses the same features, label = -1), with one
-    `Video(decode=False)` column per modality (`video`, `depth`, `<modality>`: see `modality_columns`); `depth_model`
-    only with depth."""
-    from datasets import ClassLabel, Features, List, Value, Video
+    """`datasets.Features` of an SSv2-style split (the test split uses the same features, label = -1): one
+    `Video(decode=False)` column per modality (`video`, `depth`, `<modality>`: see `modality_columns`), `label`,
+    SSv2's `template` and `placeholders`; `depth_model` only with depth. `prepared_features` with SSv2's columns."""
+    from datasets import List, Value
+
+    return prepared_features(
+        {"label": list(label_names)},
+        {"template": Value("string"), "placeholders": List(Value("string"))},
+        modalities,
+    )
+
+
+def prepared_features(label_sets: dict, extra_features: dict | None = None, modalities=("rgb", "depth")):
+    """`datasets.Features` of a prepared dataset of any source, in column order: `video_id`, one
+    `Video(decode=False)` column per modality, one `ClassLabel` per label set (`label` for a single one), the
+    source's own columns (`extra_features`), `num_frames`, `fps`, `height`, `width` and, with depth, `depth_model`."""
+    from datasets import ClassLabel, Features, Value, Video
 
     return Features(
         {
             "video_id": Value("string"),
             **{column: Video(decode=False) for column in modality_columns(modalities)},
-            "label": ClassLabel(names=list(label_names)),
-            "template": Value("string"),
-            "placeholders": List(Value("string")),
+            **{column: ClassLabel(names=list(names)) for column, names in label_sets.items()},
+            **dict(extra_features or {}),
             "num_frames": Value("int32"),
             "fps": Value("float32"),
             "height": Value("int32"),

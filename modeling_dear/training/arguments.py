@@ -66,6 +66,13 @@ class ModelArguments:
             "interrupted command continues it)"
         },
     )
+    encoder_module: str | None = field(
+        default=None,
+        metadata={
+            "help": "a Python file (my_encoders.py) or module name imported in every process before the model is "
+            "built: its @register_encoder classes become encoder types a --preset config file can name"
+        },
+    )
 
 
 @dataclass
@@ -92,6 +99,35 @@ class DataArguments:
     randaugment_num_ops: int = field(default=4, metadata={"help": "RandAugment ops per clip (0 disables it)"})
     randaugment_magnitude: float = field(default=7.0)
     decode_backend: str = field(default="auto", metadata={"help": "decord, pyav or auto"})
+    # SSv2's conventions are the defaults; None means "SSv2's, or the saved processor's with --model_name_or_path"
+    sampling: str | None = field(
+        default=None,
+        metadata={
+            "help": "how a clip's frames are picked: 'segment' (TSN segments over the whole video; SSv2's, the "
+            "default) or 'stride' (frames --frame_stride apart; Kinetics-like data). Saved with the processor, so "
+            "evaluation and the pipeline sample the same way"
+        },
+    )
+    frame_stride: int | None = field(
+        default=None, metadata={"help": "frames between sampled frames with --sampling stride (default 4)"}
+    )
+    flip: str | None = field(
+        default=None,
+        metadata={
+            "help": "on or off: random horizontal flips in training (default on, SSv2's); a flip swaps the labels "
+            "of classes whose names differ only by left/right, and keeps every other label"
+        },
+    )
+    streaming: bool = field(
+        default=False,
+        metadata={
+            "help": "train from --dataset (a Hub id or a folder of Parquet shards) as a datasets IterableDataset, "
+            "shards split across processes; needs --max_steps. Evaluation and prediction read their split whole"
+        },
+    )
+    shuffle_buffer_size: int = field(
+        default=1000, metadata={"help": "--streaming: rows in the shuffle buffer (seeded by --data_seed or --seed)"}
+    )
     max_undecodable_fraction: float = field(
         default=0.01,
         metadata={
@@ -133,4 +169,53 @@ def parse_arguments(argv: list[str] | None = None):
             training_args.do_eval = False
     if model_args.model_name_or_path:
         check_model_source(model_args.model_name_or_path, "--model_name_or_path")
+    check_data_arguments(data_args, training_args)
     return model_args, data_args, training_args
+
+
+FLIP_VALUES = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+
+
+class ArgumentError(ValueError):
+    """A command-line value that cannot work; `dear-train` prints the message as one line."""
+
+
+def check_data_arguments(data_args: DataArguments, training_args: TrainingArguments) -> None:
+    """Refuse values of the sampling, flipping and streaming options that cannot work, naming the option and the fix."""
+    from ..frame_sampling import SAMPLINGS
+
+    if data_args.sampling is not None and data_args.sampling not in SAMPLINGS:
+        raise ArgumentError(
+            f"--sampling {data_args.sampling}: must be one of {', '.join(SAMPLINGS)} (segment: SSv2's TSN segments; "
+            "stride: frames --frame_stride apart, for Kinetics-like data)"
+        )
+    if data_args.flip is not None and not isinstance(data_args.flip, bool):
+        value = str(data_args.flip).strip().lower()
+        if value not in FLIP_VALUES:
+            raise ArgumentError(f"--flip {data_args.flip}: must be on or off (also true/false, yes/no, 1/0)")
+        data_args.flip = FLIP_VALUES[value]
+    if data_args.frame_stride is not None and data_args.frame_stride < 1:
+        raise ArgumentError(
+            f"--frame_stride {data_args.frame_stride}: must be a whole number of frames >= 1 (e.g. 4, or 8 for "
+            "30 fps Kinetics clips)"
+        )
+    if data_args.frame_stride is not None and data_args.sampling == "segment":
+        raise ArgumentError(
+            f"--frame_stride {data_args.frame_stride} applies to --sampling stride only: add --sampling stride, "
+            "or leave --frame_stride out"
+        )
+    if data_args.streaming:
+        if training_args.do_train and training_args.max_steps <= 0:
+            raise ArgumentError(
+                "--streaming: a stream has no length, so training needs --max_steps N (the number of optimiser "
+                "steps) instead of --num_train_epochs"
+            )
+        if data_args.max_train_samples is not None:
+            raise ArgumentError(
+                "--max_train_samples does not apply to --streaming: --max_steps bounds the run; leave it out"
+            )
+        if data_args.shuffle_buffer_size < 1:
+            raise ArgumentError(
+                f"--shuffle_buffer_size {data_args.shuffle_buffer_size}: must be >= 1 (rows held for shuffling, "
+                "e.g. 1000)"
+            )

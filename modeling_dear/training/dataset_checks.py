@@ -13,7 +13,7 @@ def check_dataset_fits_model(dataset, config: DearConfig, split_name: str, needs
 
     The columns a model needs follow `config.modalities`: `video` (RGB; always, as the processor samples the clip
     from it), then each other modality's column, named after the modality (`depth`, `flow`, ...)."""
-    columns = set(dataset.column_names)
+    columns = set(dataset.column_names or [])
     missing = []
     if modality_column(RGB) not in columns:
         missing.append(f"{modality_column(RGB)!r} (the RGB videos)")
@@ -49,6 +49,8 @@ def check_dataset_fits_model(dataset, config: DearConfig, split_name: str, needs
             raise ValueError(
                 f"dataset split '{split_name}' calls class {first} {names[first]!r}, the model {model_names[first]!r}"
             )
+    if not hasattr(dataset, "__len__"):
+        return  # a stream (--streaming): its labels are checked as the rows pass (training.streaming.RepeatedStream)
     labels = np.asarray(dataset["label"])
     bad = labels[(labels < 0) | (labels >= config.num_labels)]
     if len(bad):

@@ -1,10 +1,13 @@
 # Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
-"""Train and evaluate DEAR on Something-Something V2 (with depth), or on the built-in synthetic dataset: the recipe
-behind `dear-train`, `python -m modeling_dear.cli.train` and `examples/run_ssv2.py`.
+"""Train and evaluate DEAR on any prepared video dataset (Something-Something V2 with depth, any dataset `dear-prepare`
+wrote, the built-in synthetic one) with its own classes: the recipe behind `dear-train`, `python -m
+modeling_dear.cli.train`, `examples/run_video_classification.py` and `examples/run_ssv2.py`.
 
 Arguments (`arguments.py`): the model (`--preset` name from configuration/presets or a config file, pretrained
-weights), the data (`--dataset`: "synthetic" (default), a `save_to_disk` folder or a folder of Parquet shards
-written by `dear-prepare-ssv2`), and every `TrainingArguments` option. Defaults follow Side4Video's SSv2 recipe:
+weights, `--encoder_module` for encoders registered outside the package), the data (`--dataset`: "synthetic"
+(default), a `save_to_disk` folder, a folder of Parquet shards or a Hub id; `--streaming` to read the training split
+as a stream, `training.streaming`), SSv2's frame sampling and flipping as overridable defaults (`--sampling`,
+`--frame_stride`, `--flip`), and every `TrainingArguments` option. Defaults follow Side4Video's SSv2 recipe:
 AdamW lr 1e-3, weight decay 0.15 on all trainable parameters, 4 warm-up epochs then cosine to 0, 30 epochs,
 label smoothing 0.1, 2 augmented copies of each video per batch, bf16 on GPUs that support it, SyncBatchNorm
 with more than one process. `per_device_train_batch_size` counts videos; each appears
@@ -12,6 +15,9 @@ with more than one process. `per_device_train_batch_size` counts videos; each ap
 
 Evaluation during training uses one centre view per video; `--do_predict` tests with 2 clips x 3 crops
 (softmax averaged) and writes `predictions.jsonl` for `python -m modeling_dear.evaluation.per_class_comparison`.
+
+Why one module: `run` reads top to bottom as one run does (arguments, data, config, processor, model, trainer,
+card); the parts with concerns of their own live beside it (streaming, encoder_modules, checkpoints, collator).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from transformers import set_seed
 from .. import DearConfig, DearForVideoClassification, DearVideoProcessor
 from ..configuration_dear import modality_column
 from ..modeling_side4video import convert_to_sync_batchnorm
-from .arguments import DataArguments, ModelArguments, parse_arguments
+from .arguments import ArgumentError, DataArguments, ModelArguments, parse_arguments
 from .checkpoints import check_resume_checkpoint, checkpoint_problem, find_resumable_checkpoint
 from .collator import VideoCollator
 from .dataset_checks import check_dataset_fits_model
@@ -81,20 +87,50 @@ def build_config(model_args: ModelArguments, label_names: list[str] | None) -> D
 
 
 def build_processor(config: DearConfig, data_args: DataArguments, model_args: ModelArguments) -> DearVideoProcessor:
-    """The saved model's processor when it has one, else one for `config` with the recipe's augmentation."""
+    """The saved model's processor when it has one, else one for `config` with the recipe's augmentation; either way
+    with the frame sampling and flipping the arguments give (saved with it: evaluation and the pipeline then sample
+    as training did)."""
+    processor = None
     if model_args.model_name_or_path:
         try:
-            return DearVideoProcessor.from_pretrained(model_args.model_name_or_path)
+            processor = DearVideoProcessor.from_pretrained(model_args.model_name_or_path)
         except OSError:
             logger.warning("%s has no processor; building one from the config", model_args.model_name_or_path)
-    # the model's clip, modalities and classes; the recipe's 256x320 resize before the 224 crop, scaled to its frames
-    return DearVideoProcessor.from_model_config(
-        config,
-        crop_scale=[data_args.crop_scale_min, 1.0],
-        randaugment_num_ops=data_args.randaugment_num_ops,
-        randaugment_magnitude=data_args.randaugment_magnitude,
-        decode_backend=data_args.decode_backend,
+    if processor is None:
+        # the model's clip, modalities and classes; the recipe's 256x320 resize before the 224 crop, scaled to its
+        # frames; a flip swaps the classes whose names differ by left/right (none: a flip keeps every label)
+        processor = DearVideoProcessor.from_model_config(
+            config,
+            crop_scale=[data_args.crop_scale_min, 1.0],
+            randaugment_num_ops=data_args.randaugment_num_ops,
+            randaugment_magnitude=data_args.randaugment_magnitude,
+            decode_backend=data_args.decode_backend,
+        )
+    # None: SSv2's defaults, or what the saved processor holds
+    if data_args.sampling is not None:
+        processor.sampling = data_args.sampling
+    if data_args.frame_stride is not None:
+        if processor.sampling != "stride":
+            raise ArgumentError(
+                f"--frame_stride {data_args.frame_stride} applies to --sampling stride only (this processor samples "
+                f"{processor.sampling!r}): add --sampling stride, or leave --frame_stride out"
+            )
+        processor.frame_stride = int(data_args.frame_stride)
+    if data_args.flip is not None:
+        processor.flip_prob = (processor.flip_prob or 0.5) if data_args.flip else 0.0
+    processor._validate()
+    logger.info(
+        "frames: %s; training flips: %s",
+        f"{processor.num_frames} {processor.frame_stride} apart"
+        if processor.sampling == "stride"
+        else f"{processor.num_frames} segments",
+        "off"
+        if not processor.flip_prob
+        else f"p={processor.flip_prob:g}, swapping the labels of class pairs {processor.flip_label_pairs}"
+        if processor.flip_label_pairs
+        else f"p={processor.flip_prob:g}, keeping every label (no left/right class pairs)",
     )
+    return processor
 
 
 def build_model(config: DearConfig, model_args: ModelArguments) -> DearForVideoClassification:
@@ -128,8 +164,25 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     )
     transformers.utils.logging.set_verbosity_warning()
     set_seed(training_args.seed)
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > training_args.world_size:
+        # e.g. torchrun's processes on a machine without GPUs: each would train alone, on all the data, into one folder
+        raise ArgumentError(
+            f"{launched} processes were launched but each would train alone (world size {training_args.world_size}): "
+            "on CPUs add --use_cpu true, which joins them with gloo"
+        )
+    if model_args.encoder_module:
+        from .encoder_modules import import_encoder_module
 
-    raw = load_video_dataset(data_args)
+        import_encoder_module(model_args.encoder_module)  # every process runs this, before any model is built
+
+    if data_args.streaming:
+        from .streaming import StreamingSplits
+
+        # the training split streams; evaluation and prediction read theirs whole (see StreamingSplits)
+        raw = StreamingSplits(data_args, data_args.train_split, training_args.world_size)
+    else:
+        raw = load_video_dataset(data_args)
     splits = {
         "train": data_args.train_split,
         "eval": data_args.eval_split,
@@ -150,7 +203,8 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     config = build_config(model_args, label_names)
     # a predict split is checked like the others when it has labels (test metrics), only for columns otherwise
     predict_labelled = (
-        splits["predict"] in raw
+        training_args.do_predict
+        and splits["predict"] in raw
         and "label" in raw[splits["predict"]].column_names
         and (len(raw[splits["predict"]]) > 0 and min(raw[splits["predict"]]["label"]) >= 0)
     )
@@ -184,16 +238,38 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
 
     def prepare(split_name: str, limit: int | None):
         dataset = raw[split_name]
-        if limit is not None:
+        if limit is not None and hasattr(dataset, "select"):
             dataset = dataset.select(range(min(limit, len(dataset))))
         # the id, the label and the column of each modality the model reads (video, depth, ...)
         wanted = ("video_id", *dict.fromkeys(modality_column(m) for m in ("rgb", *config.modalities)), "label")
         return dataset.select_columns([c for c in wanted if c in dataset.column_names])
 
     train_dataset = prepare(splits["train"], data_args.max_train_samples) if training_args.do_train else None
+    if data_args.streaming and train_dataset is not None:
+        from .streaming import RepeatedStream, process_share
+
+        train_dataset = RepeatedStream(
+            process_share(
+                train_dataset,
+                rank=training_args.process_index,
+                world_size=training_args.world_size,
+                seed=training_args.data_seed if training_args.data_seed is not None else training_args.seed,
+                buffer_size=data_args.shuffle_buffer_size,
+            ),
+            num_labels=config.num_labels,
+            num_rows=raw.num_rows(splits["train"]),
+            rank=training_args.process_index,
+        )
+        # each process reads its own share: accelerate must neither read for all (dispatch) nor split it again
+        training_args.accelerator_config.dispatch_batches = False
+        if "epoch" in (str(getattr(s, "value", s)) for s in (training_args.eval_strategy, training_args.save_strategy)):
+            logger.info("--streaming has no epochs: evaluation / saving 'epoch' happens once, after --max_steps")
     eval_dataset = prepare(splits["eval"], data_args.max_eval_samples) if training_args.do_eval else None
 
     processor = build_processor(config, data_args, model_args)
+    # what the run used (also when the saved processor decided), for the model card
+    data_args.sampling, data_args.flip = processor.sampling, bool(processor.flip_prob)
+    data_args.frame_stride = processor.frame_stride if processor.sampling == "stride" else None
     model = build_model(config, model_args)
     if training_args.world_size > 1 and training_args.device.type == "cuda":
         # small per-device batches: normalise the side networks over the global batch (SyncBatchNorm is GPU-only)
@@ -212,8 +288,22 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
             * training_args.world_size
             * training_args.gradient_accumulation_steps
         )
-        steps_per_epoch = math.ceil(len(train_dataset) / videos_per_step)
-        training_args.warmup_steps = int(math.ceil(data_args.warmup_epochs * steps_per_epoch))
+        train_rows = getattr(train_dataset, "num_rows", None) if data_args.streaming else len(train_dataset)
+        if train_rows:
+            steps_per_epoch = math.ceil(train_rows / videos_per_step)
+            training_args.warmup_steps = int(math.ceil(data_args.warmup_epochs * steps_per_epoch))
+        else:
+            # a stream of unknown length: the recipe's share of warm-up (4 of 30 epochs) of --max_steps
+            share = min(1.0, data_args.warmup_epochs / training_args.num_train_epochs)
+            training_args.warmup_steps = int(math.ceil(share * training_args.max_steps))
+            logger.info(
+                "--streaming: the split's length is unknown, so --warmup_epochs %g of --num_train_epochs %g becomes "
+                "%d of the %d steps (or give --warmup_steps)",
+                data_args.warmup_epochs,
+                training_args.num_train_epochs,
+                training_args.warmup_steps,
+                training_args.max_steps,
+            )
 
     modalities = config.modalities  # the collators read the dataset column of each
     trainer = DearTrainer(
@@ -317,6 +407,7 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
     else:
         metrics, split, views = {}, data_args.eval_split, ""
     synthetic = data_args.dataset == "synthetic"
+    dataset_name, dataset_id, dataset_license = dataset_identity(data_args, config)
     repo_id = training_args.hub_model_id or Path(training_args.output_dir).name
     model_args = model_args or ModelArguments()
     # what the frozen backbone holds: the starting model's, a CLIP checkpoint's, or random weights (as build_model)
@@ -345,8 +436,8 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
         config,
         repo_id=repo_id,
         metrics=metrics,
-        eval_dataset="DEAR synthetic depth-sensitive actions" if synthetic else "Something-Something V2",
-        eval_dataset_id="dear-synthetic" if synthetic else "something-something-v2",
+        eval_dataset=dataset_name,
+        eval_dataset_id=dataset_id,
         eval_split=split,
         eval_views=views,
         depth_description=(
@@ -362,10 +453,10 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
             f"{training_args.weight_decay:g} on all trainable parameters, {training_args.warmup_steps} warm-up steps then "
             f"{scheduler}, "
             f"{training_args.per_device_train_batch_size} videos x {data_args.repeated_augmentation} augmentations per device batch, "
-            f"label smoothing {config.label_smoothing:g}."
+            f"label smoothing {config.label_smoothing:g}; {sampling_description(data_args)}."
         ),
-        license="apache-2.0" if synthetic else "other",
-        datasets=["dear-synthetic"] if synthetic else ["something-something-v2"],
+        license=dataset_license,
+        datasets=[dataset_id],
         extra_limitations=(
             "- Trained on the synthetic dataset: a demonstration of the pipeline, not a model for real videos.\n"
             if synthetic
@@ -376,3 +467,36 @@ def model_card_for(config, training_args, data_args, results, model_args=None):
         usage_source=usage_source,
         usage_note=usage_note,
     )
+
+
+def dataset_identity(data_args, config) -> tuple[str, str, str]:
+    """(name, id, licence) of the trained-on dataset for the model card: the synthetic data, SSv2 (its 174 classes),
+    or any other dataset, named by its Hub id or folder, with the licence its prepared card states (else unknown)."""
+    from ..data.schema import ssv2_label_names
+
+    if data_args.dataset == "synthetic":
+        return "DEAR synthetic depth-sensitive actions", "dear-synthetic", "apache-2.0"
+    if [config.id2label[i] for i in range(config.num_labels)] == ssv2_label_names():
+        return "Something-Something V2", "something-something-v2", "other"
+    path = Path(data_args.dataset).expanduser()
+    name = path.resolve().name if path.exists() else data_args.dataset
+    license = "unknown"
+    if (path / "README.md").is_file():  # a prepared folder's card states its source's licence
+        from huggingface_hub import DatasetCard
+
+        try:
+            license = DatasetCard.load(path / "README.md").data.license or license
+        except Exception as error:  # a card without metadata: the licence stays unknown
+            logger.warning("%s: no licence read from the dataset card (%s)", path / "README.md", error)
+    return name, name, license
+
+
+def sampling_description(data_args) -> str:
+    """How the run sampled frames and flipped clips, for the model card."""
+    sampling = data_args.sampling or "segment"
+    frames = (
+        f"frames sampled {data_args.frame_stride or 4} apart"
+        if sampling == "stride"
+        else "frames sampled by TSN segments"
+    )
+    return f"{frames}, {'no flips' if data_args.flip is False else 'random horizontal flips'}"

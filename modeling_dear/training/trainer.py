@@ -72,6 +72,30 @@ class DearTrainer(Trainer):
             inputs = self.data_collator.device_inputs(inputs)  # augment_on_device: augment here, on the device
         return inputs
 
+    def get_train_dataloader(self):
+        dataloader = super().get_train_dataloader()
+        if getattr(self.train_dataset, "is_process_share", False) and self.args.world_size > 1:
+            # already this process's share (`training.streaming`): accelerate's wrapper, which would keep one batch
+            # in `world_size` of it, passes every row through instead
+            from accelerate.data_loader import IterableDatasetShard
+
+            shard = getattr(dataloader, "dataset", None)
+            if not isinstance(shard, IterableDatasetShard):
+                raise RuntimeError(
+                    "a per-process training stream needs accelerate's dispatch_batches=False "
+                    "(TrainingArguments.accelerator_config), or each process's rows are not its own"
+                )
+            shard.num_processes, shard.process_index = 1, 0
+        return dataloader
+
+    def get_resumed_dataloader(self, dataloader, num_batches):
+        if getattr(self.train_dataset, "is_process_share", False):
+            # a stream repeats its rows in the same order: it passes over the trained ones undecoded, where the stock
+            # way would decode and collate every skipped batch
+            self.train_dataset.resume_after(num_batches, self._train_batch_size)
+            return dataloader
+        return super().get_resumed_dataloader(dataloader, num_batches)
+
     def get_eval_dataloader(self, eval_dataset=None):
         return self._with_collator(self.eval_collator, super().get_eval_dataloader, eval_dataset)
 
@@ -98,7 +122,7 @@ class DearTrainer(Trainer):
         if not video_ids:
             return
         self.skipped_videos.update(map(str, video_ids))
-        split_size = len(self.train_dataset) if self.train_dataset is not None else 0
+        split_size = self._training_rows()
         if len(self.skipped_videos) > self.max_skipped_fraction * split_size:
             examples = ", ".join(sorted(self.skipped_videos)[:5])
             raise TooManyUndecodableVideos(
@@ -106,6 +130,18 @@ class DearTrainer(Trainer):
                 f"than --max_undecodable_fraction {self.max_skipped_fraction:g} allows: repair or drop those rows "
                 "(the warnings above give each one's reason), or raise the fraction"
             )
+
+    def _training_rows(self) -> int:
+        """The training split's size; for a stream of unknown length (`--streaming`), the videos read so far."""
+        if self.train_dataset is None:
+            return 0
+        if hasattr(self.train_dataset, "__len__"):
+            return len(self.train_dataset)
+        if getattr(self.train_dataset, "num_rows", None):
+            return int(self.train_dataset.num_rows)
+        args = self.args
+        steps = self.state.global_step + 1
+        return steps * args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
 
     def log(self, logs: dict[str, float], *args, **kwargs) -> None:
         if "loss" in logs:

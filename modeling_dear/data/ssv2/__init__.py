@@ -33,17 +33,19 @@ file-system barrier, so that a slow process cannot trip a communication time-out
 Unreadable videos (corrupt, truncated, not a video) and ids without a video file are recorded with their
 error and skipped; video files with no label entry are counted and ignored.
 
-The modules, in the order of the work: `labels` (label files), `archive` (archive parts and video folders),
-`plan` (shards and plan.json), `decoding`, `rows` and `shards` (the work on each shard), `card` (dataset card
-and report), and `prepare` (`prepare_ssv2`, which runs them).
+SSv2 is one source of the preparation engine (`modeling_dear.data.prepare`: plan, shards, decoding, rows,
+card), which does the work; this package holds what is SSv2's own: `labels` (label files), `archive` (archive
+parts and video folders), `card` (its dataset card and report) and `prepare` (`prepare_ssv2`, which checks the
+download and runs the engine on it).
 """
 
+from ..prepare.engine import PrepareSummary, partial_state
+from ..prepare.plan import DEFAULT_SHARD_SIZE, PLAN_VERSION, Shard, plan_shards
 from .archive import ARCHIVE_PREFIX, VIDEO_EXTENSIONS, extract_archive, find_archive_parts, index_videos
 from .card import REPORT_FILE
 from .errors import SSv2InputError
 from .labels import SPLITS, Annotation, normalize_template, read_annotations
-from .plan import DEFAULT_SHARD_SIZE, PLAN_VERSION, STATE_DIR, Shard, plan_shards
-from .prepare import PrepareSummary, partial_state, prepare_ssv2
+from .prepare import STATE_DIR, prepare_ssv2
 
 __all__ = [
     "ARCHIVE_PREFIX",

@@ -166,7 +166,13 @@ def _scan(folder: Path) -> dict[str, Path]:
         for entry in entries:
             stem, suffix = os.path.splitext(entry.name)
             if suffix.lower() in VIDEO_EXTENSIONS and not entry.name.startswith(".") and entry.is_file():
-                videos.setdefault(stem, Path(entry.path))
+                other = videos.setdefault(stem, Path(entry.path))
+                if other.name != entry.name:
+                    first, second = sorted((other.name, entry.name))
+                    raise SSv2InputError(
+                        f"{folder}: two files for video id {stem} ({first} and {second}); keep the one to use "
+                        "and move the other away"
+                    )
     return videos
 
 

@@ -9,7 +9,7 @@ import logging
 
 from ...atomic_write import write_atomic, write_json
 from ...hub.cards import render_dataset_card
-from .shards import read_manifest
+from ..prepare.card import add_dataset_metadata, collect_manifests
 
 logger = logging.getLogger(__name__)
 
@@ -18,23 +18,10 @@ REPORT_FILE = "prepare_ssv2_report.json"
 
 def write_card_and_report(output_dir, work_dir, shards, plan, features, splits, summary, folder, tag):
     """Once every shard is done: the report and the card, and the dataset's totals in `summary.totals`."""
-    from datasets.info import DatasetInfo, DatasetInfosDict
-    from datasets.splits import SplitDict, SplitInfo
-    from datasets.utils.metadata import MetadataConfigs
     from huggingface_hub import DatasetCardData
 
-    rows = {s: 0 for s in splits}
-    nbytes = {s: 0 for s in splits}
-    frames = 0
-    failed = []
-    for shard in shards:
-        manifest = read_manifest(work_dir, shard)
-        rows[shard.split] += manifest["rows"]
-        nbytes[shard.split] += manifest["bytes"]
-        frames += manifest["frames"]
-        failed.extend(manifest["failed"])
-    missing = [f for f in failed if f["missing"]]
-    broken = [f for f in failed if not f["missing"]]
+    found = collect_manifests(work_dir, shards, splits)
+    rows, nbytes, frames, broken, missing = (found[k] for k in ("rows", "bytes", "frames", "failed", "missing"))
     summary.totals = {
         "rows": rows,
         "failed": len(broken),
@@ -61,16 +48,7 @@ def write_card_and_report(output_dir, work_dir, shards, plan, features, splits, 
         task_categories=["video-classification"],
         pretty_name="Something-Something V2 with estimated depth",
     )
-    present = [s for s in splits if rows[s]]  # a split without rows has no data file to point at
-    if len(present) < len(splits):
-        logger.warning("no rows for split(s) %s: left out of the dataset", [s for s in splits if not rows[s]])
-    MetadataConfigs(
-        {"default": {"data_files": [{"split": s, "path": f"data/{s}-*"} for s in present]}}
-    ).to_dataset_card_data(card_data)
-    split_dict = SplitDict()
-    for s in present:
-        split_dict.add(SplitInfo(name=s, num_examples=rows[s], num_bytes=nbytes[s]))
-    DatasetInfosDict({"default": DatasetInfo(features=features, splits=split_dict)}).to_dataset_card_data(card_data)
+    present = add_dataset_metadata(card_data, features, splits, rows, nbytes)
     card = render_dataset_card(
         card_data,
         "ssv2_dataset_card.md",
@@ -78,6 +56,7 @@ def write_card_and_report(output_dir, work_dir, shards, plan, features, splits, 
         normalize=plan["normalize"],
         codec=plan["depth_codec"],
         options=json.dumps(plan["depth_codec_options"]),
+        depth_settings=_settings_beyond_the_defaults(plan.get("depth_settings") or {}),
         rows=", ".join(f"{s} {rows[s]:,}" for s in present),
         frames=f"{frames:,}",
         failed=len(broken),
@@ -85,3 +64,16 @@ def write_card_and_report(output_dir, work_dir, shards, plan, features, splits, 
         report=REPORT_FILE,
     )
     write_atomic(output_dir / "README.md", lambda p: card.save(str(p)), work_dir / "tmp", tag)
+
+
+def _settings_beyond_the_defaults(settings: dict) -> str:
+    """The depth settings the card's text does not already name, when they differ from a default run's (fp32,
+    the checkpoint's own input size, no pinned revision): such a dataset says how its depth was made."""
+    shown = []
+    if settings.get("precision") not in (None, "float32"):
+        shown.append(f"precision {settings['precision']}")
+    if settings.get("input") and settings["input"].get("keep_aspect_ratio"):
+        shown.append(f"model input at the frames' aspect ratio ({json.dumps(settings['input'])})")
+    if settings.get("revision"):
+        shown.append(f"revision {settings['revision']}")
+    return "; ".join(shown)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from ..sources.base import SourceInputError
 
-class SSv2InputError(ValueError):
+
+class SSv2InputError(SourceInputError):
     """The SSv2 download is incomplete or malformed. The message starts with the file at fault."""

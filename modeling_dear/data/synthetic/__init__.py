@@ -31,6 +31,12 @@ What to render is one frozen `SyntheticSpec` (`spec`). The modules, from the bot
 objects), `appearance` (colours, patterns, backdrop), `render` (the ray caster), `scenes` (one per class),
 `clips` (one clip from a seed), `generate` (a whole dataset), `card`, `cache`, and `command_line`
 (`python -m modeling_dear.data.synthetic`).
+
+All of the above describes the default scene set, `scenes="identical"` (the sensor-depth upper bound). The
+`"estimable"` set (`SyntheticSpec(scenes="estimable")`, `clips.SCENE_SETS`) keeps objects at their real size,
+adds soft shadows and a sideways-drifting camera, so depth can be estimated from its RGB: the main job's set.
+`depth_model` trains a small DPT on other synthetic scenes (the main job's stand-in for MiDaS) and `estimated`
+prepares the action clips with it through `data.prepare.prepare_dataset` (estimated `depth`, exact `depth_exact`).
 """
 
 from .cache import default_cache_dir, load_or_generate_synthetic

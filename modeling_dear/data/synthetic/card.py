@@ -46,6 +46,7 @@ def dataset_card(spec: SyntheticSpec, sizes: dict[str, int] | None = None):
         f"--test-per-class {counts['test']} --height {params['height']} --width {params['width']} "
         f"--fps {params['fps']:g} --min-frames {params['min_frames']} --max-frames {params['max_frames']}"
         + (" --label-test-split" if params["label_test_split"] else "")
+        + (f" --scenes {params['scenes']}" if "scenes" in params else "")
     )
     test_labels = (
         "Here the test split keeps its labels (generated with `--label-test-split`)."

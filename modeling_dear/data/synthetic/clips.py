@@ -21,6 +21,13 @@ RGB_CODEC = "libvpx-vp9"
 RGB_CODEC_OPTIONS = {"threads": "1", "deadline": "realtime", "cpu-used": "8", "crf": "24", "b": "0"}
 DEPTH_MODEL = "ground_truth"  # the `depth_model` of every row: the renderer's exact depth
 
+SCENE_SETS = {
+    "identical": "the depth-sensitive pairs have byte-identical RGB (no picture cue to depth): what depth from a "
+    "sensor adds, an upper bound that no depth estimated from RGB can reach",
+    "estimable": "objects keep their real size (nearer looks larger, occlusion), stand on or float above the "
+    "ground with soft shadows, and the camera drifts sideways (parallax): depth can be estimated from RGB",
+}
+
 
 @dataclass
 class SyntheticClip:
@@ -38,26 +45,32 @@ def render_clip(
     width: int = DEFAULT_WIDTH,
     min_frames: int = DEFAULT_MIN_FRAMES,
     max_frames: int = DEFAULT_MAX_FRAMES,
+    scenes: str = "identical",
 ) -> SyntheticClip:
     """Draw and render one clip of a class. `seed` is anything `numpy.random.default_rng` accepts.
 
-    The two classes of a depth-sensitive pair consume the random stream identically, so the same seed
-    gives the same RGB frames for both and only the depth differs.
+    `scenes="identical"` (the sensor-depth set): the two classes of a depth-sensitive pair consume the random
+    stream identically, so the same seed gives the same RGB frames for both and only the depth differs.
+    `scenes="estimable"`: objects keep their real size, the camera drifts sideways and objects cast soft
+    shadows, so depth can be read (and estimated) from the RGB frames; see `SCENE_SETS`.
     """
+    if scenes not in SCENE_SETS:
+        raise ValueError(f"scenes must be one of {sorted(SCENE_SETS)}, got {scenes!r}")
+    physical = scenes == "estimable"
     name = SYNTHETIC_CLASSES[label] if isinstance(label, (int, np.integer)) else label
     scene, variant = SCENES[name]
     rng = np.random.default_rng(seed)
     num_frames = int(rng.integers(min_frames, max_frames + 1))
-    camera = draw_camera(rng, height, width, num_frames)
+    camera = draw_camera(rng, height, width, num_frames, drift=physical)
     backdrop = draw_backdrop(rng)
     for _ in range(1000):
-        drawn = scene(rng, camera, variant)
+        drawn = scene(rng, camera, variant, physical=physical)
         if drawn is not None:
             break
     else:  # pragma: no cover - the samplers accept a good fraction of draws
         raise RuntimeError(f"could not draw a valid scene for {name!r}")
     objects, placeholders = drawn
-    frames, inv_depth = render_scene(camera, backdrop, objects)
+    frames, inv_depth = render_scene(camera, backdrop, objects, shadows=physical)
     lo, hi = inv_depth.min(), inv_depth.max()
     depth = np.round((inv_depth - lo) / max(hi - lo, 1e-12) * 255.0).astype(np.uint8)
     return SyntheticClip(SYNTHETIC_CLASSES.index(name), template_of(name), list(placeholders), frames, depth)

@@ -33,6 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--min-frames", type=int, default=DEFAULT_MIN_FRAMES)
     parser.add_argument("--max-frames", type=int, default=DEFAULT_MAX_FRAMES)
     parser.add_argument("--label-test-split", action="store_true", help="keep labels on the test split")
+    parser.add_argument(
+        "--scenes",
+        choices=("identical", "estimable"),
+        default="identical",
+        help="identical: the depth pairs share their RGB (sensor-depth upper bound); estimable: depth readable from RGB",
+    )
     parser.add_argument("--num-proc", type=int, default=1, help="rendering processes")
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(argv)
@@ -53,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         min_frames=args.min_frames,
         max_frames=args.max_frames,
         label_test_split=args.label_test_split,
+        scenes=args.scenes,
     )
     start = time.perf_counter()
     dataset = generate_synthetic_dataset(spec, num_proc=args.num_proc, progress=True)

@@ -18,7 +18,13 @@ def render_row(task: tuple[SyntheticSpec, str, int, int]) -> dict:
     spec, split, index, label = task
     labelled = spec.labelled(split)
     clip = render_clip(
-        label, clip_seed(spec.seed, split, label, index), spec.height, spec.width, spec.min_frames, spec.max_frames
+        label,
+        clip_seed(spec.seed, split, label, index),
+        spec.height,
+        spec.width,
+        spec.min_frames,
+        spec.max_frames,
+        scenes=spec.scenes,
     )
     return {
         "video_id": "",  # numbered by the caller, in row order

@@ -1,7 +1,8 @@
 # Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
 """Geometry of a synthetic scene: rotations, eased ramps and hand tremor over a clip, the pinhole camera (it
-only shakes in rotation, never translates) and the scene objects (boxes and balls), with the homothety about
-the camera centre that moves an object in depth without changing its picture."""
+shakes in rotation; in the "estimable" scenes it also drifts sideways, for motion parallax) and the scene objects
+(boxes and balls), with the homothety about the camera centre that moves an object in depth without changing its
+picture."""
 
 from __future__ import annotations
 
@@ -57,6 +58,11 @@ class Camera:
     wall_z: float
     height: int
     width: int
+    drift: np.ndarray | None = None  # (T, 3) translation of the camera centre per frame (None: it stays put)
+
+    def origin(self, t: int) -> np.ndarray:
+        """The camera centre at frame t (the scenes place things relative to `position`, the rest pose)."""
+        return self.position if self.drift is None else self.position + self.drift[t]
 
     def place(self, x_n, y_n, s) -> np.ndarray:
         """World point seen at normalised image coordinates (x_n, y_n) at camera depth s (rest pose)."""

@@ -15,14 +15,16 @@ from .geometry import Camera, SceneObject
 _SUPERSAMPLE = 2  # rays per pixel side; averaging 4 rays removes most staircase flicker at 96x128
 
 
-def render_scene(camera: Camera, backdrop: Backdrop, objects: Sequence[SceneObject]) -> tuple[np.ndarray, np.ndarray]:
-    """RGB frames (T, H, W, 3) uint8 and inverse camera depth (T, H, W) float64 of one clip."""
+def render_scene(
+    camera: Camera, backdrop: Backdrop, objects: Sequence[SceneObject], shadows: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """RGB frames (T, H, W, 3) uint8 and inverse camera depth (T, H, W) float64 of one clip. `shadows` darkens
+    the ground under each object (`_shadow`); a camera with `drift` moves its centre frame by frame."""
     h, w, ss = camera.height, camera.width, _SUPERSAMPLE
     ax, ay = camera.half_extent
     xs = ((np.arange(w * ss) + 0.5) / (w * ss) * 2 - 1) * ax
     ys = (1 - (np.arange(h * ss) + 0.5) / (h * ss) * 2) * ay
     grid = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((1, 1))), axis=-1).reshape(-1, 3)
-    origin = camera.position
     num_frames = len(camera.shake)
     rgb = np.empty((num_frames, h, w, 3))
     inv_depth = np.empty((num_frames, h, w))
@@ -35,6 +37,7 @@ def render_scene(camera: Camera, backdrop: Backdrop, objects: Sequence[SceneObje
     w1, w2, g1, g2 = (np.asarray(c, np.float32) for c in (w1, w2, g1, g2))
     f32 = np.float32
     for t in range(num_frames):
+        origin = camera.origin(t)
         # Ray directions with a unit camera-z component, so that every hit distance is the camera depth.
         d = grid @ camera.shake[t].T
         # The wall is behind every ray (the camera never turns far enough to miss it); the ground is in
@@ -67,6 +70,8 @@ def render_scene(camera: Camera, backdrop: Backdrop, objects: Sequence[SceneObje
             m = (np.sin(f32(1.3) * f * px + ph) + np.sin(f32(1.7) * f * pz - ph)) * f32(0.5)
         m = np.clip(f32(0.5) + f32(1.5) * m, 0, 1)[:, None]
         colour[on_ground] = (g1 + m * (g2 - g1)) * ground_shade
+        if shadows:
+            colour[on_ground] *= _shadow(objects, t, px, pz, light)[:, None]
         depth = depth.astype(np.float64)
 
         depth = depth.reshape(h * ss, w * ss)
@@ -89,6 +94,26 @@ def render_scene(camera: Camera, backdrop: Backdrop, objects: Sequence[SceneObje
     return np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8), inv_depth
 
 
+def _shadow(objects: Sequence[SceneObject], t: int, px: np.ndarray, pz: np.ndarray, light: np.ndarray) -> np.ndarray:
+    """How much light reaches ground points (px, 0, pz), float32 in (0, 1]: each object casts a soft elliptic
+    shadow where its centre projects along the light onto the ground, sharp and dark where it stands on the ground,
+    wider, fainter and farther from it the higher it floats (a contact cue and a height cue, as in photographs)."""
+    f32 = np.float32
+    lit = np.ones(len(px), f32)
+    for obj in objects:
+        centre, half = obj.centre[t], obj.half[t]
+        radius = half[0] if obj.kind == "ball" else math.hypot(half[0], half[2]) * 0.85
+        lift = max(float(obj.bottom()[t]), 0.0)  # gap between the object and the ground
+        shadow_x = centre[0] - light[0] * centre[1] / light[1]
+        shadow_z = centre[2] - light[2] * centre[1] / light[1]
+        softness = 0.03 + 0.5 * lift
+        distance = np.sqrt((px - f32(shadow_x)) ** 2 + (pz - f32(shadow_z)) ** 2)
+        x = np.clip((distance - f32(radius)) / f32(softness) + f32(0.5), 0, 1)
+        strength = f32(0.55 / (1.0 + 4.0 * lift))
+        lit *= f32(1) - strength * (f32(1) - x * x * (f32(3) - f32(2) * x))
+    return lit
+
+
 def _box_filter(image: np.ndarray, factor: int) -> np.ndarray:
     """Mean over factor x factor blocks (strided sums: much faster than a reshaped mean)."""
     total = sum(image[i::factor, j::factor] for i in range(factor) for j in range(factor))
@@ -99,7 +124,7 @@ def _window(
     obj: SceneObject, t: int, camera: Camera, ax: float, ay: float, rows: int, cols: int
 ) -> tuple[slice, slice]:
     """Pixel rows and columns (of the supersampled grid) covered by the object's bounding box at frame t."""
-    local = (obj.corners()[t] - camera.position) @ camera.shake[t]
+    local = (obj.corners()[t] - camera.origin(t)) @ camera.shake[t]
     x, y = local[:, 0] / local[:, 2], local[:, 1] / local[:, 2]
     c0 = int(math.floor((x.min() / ax + 1) / 2 * cols)) - 1
     c1 = int(math.ceil((x.max() / ax + 1) / 2 * cols)) + 1

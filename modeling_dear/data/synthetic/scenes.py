@@ -4,6 +4,11 @@
 A scene function takes the random stream, the camera and a variant (which class of its family) and returns
 the objects and the placeholder names, or None for a draw to reject. The two classes of a depth-sensitive
 pair consume the random stream identically and differ only in where the object is placed in depth.
+
+With `physical=True` (the "estimable" scenes) an object keeps its real size wherever it is placed: nearer looks
+larger, and it may pass in front of or behind the other object on screen (occlusion); the bin's rim is below the
+camera's eye. Depth is then readable from the picture, as it is in real video, instead of hidden from it.
+Over 300 lines: one scene per class family, each with its checks, side by side so the pairs stay comparable.
 """
 
 from __future__ import annotations
@@ -17,13 +22,26 @@ from .classes import SYNTHETIC_CLASSES
 from .geometry import Camera, SceneObject, axis_angle, eased_ramp, homothety, rot_x, rot_y, rot_z, wobble
 
 
-def draw_camera(rng: np.random.Generator, height: int, width: int, num_frames: int) -> Camera:
+def draw_camera(rng: np.random.Generator, height: int, width: int, num_frames: int, drift: bool = False) -> Camera:
     eye = rng.uniform(0.45, 0.6)
     rest = rot_y(math.radians(rng.uniform(-8, 8))) @ rot_x(math.radians(rng.uniform(5, 11)))
-    # Rotation only: a translating camera would give motion parallax, an RGB cue to depth.
+    # Rotation only unless `drift`: a translating camera gives motion parallax, an RGB cue to depth.
     angles = np.radians(wobble(rng, num_frames, rng.uniform(0.2, 0.6)))
     shake = np.stack([rest @ rot_y(a) @ rot_x(b) @ rot_z(c) for a, b, c in angles])
-    return Camera(np.array([0.0, eye, 0.0]), rest, shake, float(rng.uniform(4.0, 6.0)), height, width)
+    moved = None
+    if drift:  # a slow sideways step of a hand-held camera, plus tremor
+        step = rng.uniform(0.04, 0.12) * (1.0 if rng.random() < 0.5 else -1.0)
+        moved = (rest @ np.array([step, 0.0, 0.0]))[None] * np.linspace(-0.5, 0.5, num_frames)[:, None]
+        moved = moved + wobble(rng, num_frames, 0.01)
+    return Camera(np.array([0.0, eye, 0.0]), rest, shake, float(rng.uniform(4.0, 6.0)), height, width, moved)
+
+
+def _at_scale(obj: SceneObject, origin: np.ndarray, k, size_scale: float) -> SceneObject:
+    """The object moved along the camera rays by k (per frame), as `homothety`, but with the real size
+    `size_scale` times its unit-depth size whatever its depth: nearer looks larger (the "estimable" scenes)."""
+    moved = homothety(obj, origin, k)
+    moved.half = obj.half * size_scale
+    return moved
 
 
 def _ground_point(cam: Camera, x_n: float, z: float) -> np.ndarray:
@@ -91,8 +109,9 @@ def _unit_path_object(cam, kind, look, aspect, size, x_n, y_n, yaw, num_frames) 
     return make_object(name, kind, look, centre, size * aspect, yaw, num_frames)
 
 
-def _scene_towards_away(rng, cam: Camera, variant: int):
-    """0: towards the camera, 1: away. The object's size grows with its distance, so its picture is fixed."""
+def _scene_towards_away(rng, cam: Camera, variant: int, physical: bool = False):
+    """0: towards the camera, 1: away. The object's size grows with its distance, so its picture is fixed
+    (`physical`: its size is that at the middle of its path, so it looms or shrinks, and it casts a shadow)."""
     T = len(cam.shake)
     kind, look, aspect = _held_object(rng)
     size = rng.uniform(0.06, 0.10)
@@ -105,7 +124,13 @@ def _scene_towards_away(rng, cam: Camera, variant: int):
     ramp = eased_ramp(T, rng.uniform(0, 0.25) * (T - 1), rng.uniform(0.75, 1.0) * (T - 1))
     away = near * ratio**ramp  # geometric: equal ratios per step, so inverse depth moves evenly too
     towards = near * ratio ** (1.0 - ramp)
-    variants = [homothety(unit, cam.position, k) for k in (towards, away)]
+    if physical:
+        middle = near * math.sqrt(ratio)
+        variants = [_at_scale(unit, cam.position, k, middle) for k in (towards, away)]
+        if not all(_in_image(cam, v, margin=-0.03) for v in variants):
+            return None
+    else:
+        variants = [homothety(unit, cam.position, k) for k in (towards, away)]
     if not (_in_image(cam, unit) and all(_in_room(cam, v) for v in variants)):
         return None
     return [variants[variant]], [unit.name]
@@ -119,8 +144,9 @@ def _ground_box(rng, cam: Camera, look: dict, z, x_n, width, height, depth, yaw)
     return make_object("", "box", look, base + [0, half[1], 0], half, rng.uniform(*yaw), T)
 
 
-def _scene_holding(rng, cam: Camera, variant: int):
-    """0: held in front of a box, 1: behind it. On screen the two never overlap, so no occlusion cue."""
+def _scene_holding(rng, cam: Camera, variant: int, physical: bool = False):
+    """0: held in front of a box, 1: behind it. On screen the two never overlap, so no occlusion cue
+    (`physical`: they may overlap, and the held object has the same real size in front as behind)."""
     T = len(cam.shake)
     ref_look = draw_appearance(rng)
     ref = _ground_box(rng, cam, ref_look, (1.8, 2.6), (-0.3, 0.3), (0.3, 0.5), (0.25, 0.45), (0.25, 0.4), (-0.4, 0.4))
@@ -143,6 +169,21 @@ def _scene_holding(rng, cam: Camera, variant: int):
     front = rng.uniform(0.45, 0.8) * (ref_depth.min() - 0.1) / (1 + reach)
     behind = (ref_depth.max() + rng.uniform(0.3, 1.3)) / (1 - reach)
     depth_shake = 1 + wobble(rng, T, 0.02)[:, 2]
+    if physical:
+        # the object is drawn close to the box on screen (often overlapping it), with a real size of what the
+        # drawn picture would be at the box's depth
+        centre_x, centre_y = (x0 + x1) / 2, (y0 + y1) / 2
+        pull = rng.uniform(0.3, 0.8)
+        x2 = x + drift + shake[:, 0]
+        y2 = y + shake[:, 1]
+        unit = _unit_path_object(
+            cam, kind, look, aspect, size, x2 + pull * (centre_x - x2), y2 + pull * (centre_y - y2), yaw, T
+        )
+        scale = float(ref_depth.mean())
+        variants = [_at_scale(unit, cam.position, s * depth_shake, scale) for s in (front, behind)]
+        ok = front > 0.45 and _in_image(cam, ref) and all(_in_image(cam, v, margin=-0.03) for v in variants)
+        ok = ok and all(_in_room(cam, v) for v in variants)
+        return ([ref, variants[variant]], [unit.name, ref.name]) if ok else None
     variants = [homothety(unit, cam.position, s * depth_shake) for s in (front, behind)]
     ok = (
         front > 0.45
@@ -154,12 +195,14 @@ def _scene_holding(rng, cam: Camera, variant: int):
     return ([ref, variants[variant]], [unit.name, ref.name]) if ok else None
 
 
-def _scene_putting(rng, cam: Camera, variant: int):
+def _scene_putting(rng, cam: Camera, variant: int, physical: bool = False):
     """0: into a bin, 1: behind it, 2: next to it. The bin's rim is above the camera, so its inside is
-    never seen: an object lowered into it and one lowered behind it vanish behind the same front wall."""
+    never seen: an object lowered into it and one lowered behind it vanish behind the same front wall.
+    (`physical`: the rim is below the eye, and "behind" puts the same object down on the ground behind the bin,
+    where it stays partly in view over the rim and casts its shadow.)"""
     T = len(cam.shake)
     bin_look = draw_appearance(rng)
-    rim = cam.position[1] + rng.uniform(0.02, 0.08)
+    rim = cam.position[1] + (rng.uniform(-0.3, -0.15) if physical else rng.uniform(0.02, 0.08))
     bin_ = _ground_box(
         rng, cam, bin_look, (1.3, 1.9), (-0.25, 0.25), (0.5, 0.7), (rim, rim), (0.45, 0.6), (-0.25, 0.25)
     )
@@ -197,18 +240,21 @@ def _scene_putting(rng, cam: Camera, variant: int):
     inner = cam.project(into.corners()).reshape(-1, 3)[:, 2]
     far = cam.project(bin_.corners()[0])[:, 2].max()
     behind = homothety(into, cam.position, (far + 0.05) / inner.min() * rng.uniform(1.2, 1.6))
+    if physical:
+        back = np.array([offset[0], 0.0, bin_.half[0, 2] + half[2] + rng.uniform(0.1, 0.35)])
+        behind = lowered(back, half[1])
     ok = (
         _in_image(cam, bin_)
         and _in_image(cam, into)
         and _in_image(cam, nxt)
-        and _in_room(cam, behind)
+        and _in_room(cam, behind, floating=not physical)
         and _in_room(cam, nxt, floating=False)
         and _rect(cam, into)[0, 2] > _rect(cam, bin_)[0, 3] + 0.02  # first seen whole, above the bin
     )
     return ([bin_, (into, behind, nxt)[variant]], [name, bin_.name]) if ok else None
 
 
-def _scene_pushing(rng, cam: Camera, variant: int):
+def _scene_pushing(rng, cam: Camera, variant: int, physical: bool = False):
     """0: left to right, 1: right to left; mirror images of one another in distribution."""
     T = len(cam.shake)
     sign = 1.0 if variant == 0 else -1.0
@@ -227,7 +273,7 @@ def _scene_pushing(rng, cam: Camera, variant: int):
     return ([obj], [obj.name]) if _in_image(cam, obj, margin=-0.05) else None
 
 
-def _scene_rolling(rng, cam: Camera, variant: int):
+def _scene_rolling(rng, cam: Camera, variant: int, physical: bool = False):
     T = len(cam.shake)
     look = draw_appearance(rng)
     look["pattern"] = int(rng.integers(1, 4))  # a plain ball would not show that it turns
@@ -250,7 +296,7 @@ def _scene_rolling(rng, cam: Camera, variant: int):
     return ([obj], [obj.name]) if _in_image(cam, obj, margin=-0.05) else None
 
 
-def _scene_up_down(rng, cam: Camera, variant: int):
+def _scene_up_down(rng, cam: Camera, variant: int, physical: bool = False):
     """0: up, 1: down; a held object moved vertically."""
     T = len(cam.shake)
     kind, look, aspect = _held_object(rng)

@@ -32,14 +32,20 @@ _TYPES = {
     "min_frames": int,
     "max_frames": int,
     "label_test_split": bool,
+    "scenes": str,
 }
+# The version of the "estimable" scenes, part of their cache key (the "identical" set's keys are those of
+# GENERATOR_VERSION alone, unchanged since before that set had a name).
+ESTIMABLE_SCENES_VERSION = 1
 
 
 @dataclass(frozen=True)
 class SyntheticSpec:
     """What to render: clips per class of each split, the seed, the frame size and rate, the clip lengths
-    (drawn uniformly in `min_frames..max_frames`), and whether the test split keeps its labels (SSv2's does
-    not: label -1, empty template and placeholders). A split with 0 clips per class is left out."""
+    (drawn uniformly in `min_frames..max_frames`), whether the test split keeps its labels (SSv2's does
+    not: label -1, empty template and placeholders), and which scenes (`clips.SCENE_SETS`: "identical", the
+    sensor-depth set whose depth pairs share their RGB, or "estimable", where depth can be read from RGB).
+    A split with 0 clips per class is left out."""
 
     num_train_per_class: int = 24
     num_validation_per_class: int = 8
@@ -51,12 +57,15 @@ class SyntheticSpec:
     min_frames: int = DEFAULT_MIN_FRAMES
     max_frames: int = DEFAULT_MAX_FRAMES
     label_test_split: bool = False
+    scenes: str = "identical"
 
     def __post_init__(self):
         for name, kind in _TYPES.items():  # numpy numbers and the like become plain Python values
             object.__setattr__(self, name, kind(getattr(self, name)))
         if self.height % 2 or self.width % 2:
             raise ValueError(f"VP9 in yuv420p needs an even height and width, got {self.height}x{self.width}")
+        if self.scenes not in ("identical", "estimable"):
+            raise ValueError(f"scenes must be 'identical' or 'estimable', got {self.scenes!r}")
         if not 1 <= self.min_frames <= self.max_frames:
             raise ValueError(f"need 1 <= min_frames <= max_frames, got {self.min_frames}, {self.max_frames}")
 
@@ -78,7 +87,7 @@ class SyntheticSpec:
 
     def to_dict(self) -> dict:
         """The generation parameters as the card, `generation.json` and the cache key record them."""
-        return {
+        record = {
             "generator_version": GENERATOR_VERSION,
             "num_per_class": {split: self.num_per_class(split) for split in SPLITS},
             "seed": self.seed,
@@ -89,6 +98,10 @@ class SyntheticSpec:
             "max_frames": self.max_frames,
             "label_test_split": self.label_test_split,
         }
+        if self.scenes != "identical":  # the "identical" set's records (and cache keys) are as they always were
+            record["scenes"] = self.scenes
+            record["scenes_version"] = ESTIMABLE_SCENES_VERSION
+        return record
 
     @property
     def cache_key(self) -> str:

@@ -1,9 +1,9 @@
 # Copyright 2026 The DEAR Authors. SPDX-License-Identifier: Apache-2.0
-"""One row of the dataset: a decoded video's depth estimated, encoded as a frame-aligned depth video and checked.
+"""One row of the dataset: a decoded clip's depth estimated, encoded as a frame-aligned depth video and checked.
 
-Short videos get their depth in batches of several clips (`shards.run_shards`) and are encoded here
-(`encode_row`); long ones stream through decode → depth → encode in chunks (`stream_long_video`), so that
-memory does not grow with a video's length. `DepthFailures` stops the job when the depth model fails for many
+Short clips get their depth in batches of several clips (`shards.run_shards`) and are encoded here
+(`encode_row`); long ones (whole videos or segments) stream through decode → depth → encode in chunks
+(`stream_long_clip`), so that memory does not grow with a clip's length. `DepthFailures` stops the job when the depth model fails for many
 videos in a row: that is the model or the device, not the videos.
 """
 
@@ -27,30 +27,49 @@ def encode_row(item: DecodedVideo, depth: np.ndarray, depth_model: str, codec_op
     return make_row(item, encoded, depth_model)
 
 
-def stream_long_video(
-    item: DecodedVideo, estimator, codec_options: dict | None, chunk_frames: int, scratch: Path, backend: str = "auto"
+def stream_long_clip(
+    item: DecodedVideo,
+    estimator,
+    codec_options: dict | None,
+    chunk_frames: int,
+    scratch: Path,
+    backend: str = "auto",
+    segment_options: dict | None = None,
 ) -> bytes:
     """The depth video of a long clip, made chunk by chunk: decode `chunk_frames` frames, estimate their
     float depth, and (per-clip normalisation) park it as float32 in `scratch` while the clip's min and max
     accumulate; then read it back chunk by chunk, normalise with the clip's min and max and encode. Memory
     holds one chunk, whatever the clip's length; the result equals `estimate_clips([all frames])` level for
-    level (the same float predictions, the same normalisation arithmetic, see the tests).
+    level (the same float predictions, the same normalisation arithmetic, see the tests). A segment is read from
+    its file (one open, frames `item.frames_range` only) and its RGB re-encoded chunk by chunk into `item.data`.
 
     Raises `DepthError` around failures of the depth model, so the caller can tell them from bad videos."""
     import torch
 
     from ...depth_estimation import normalize_depth
     from ...video_io import DepthVideoEncoder, open_video
+    from .segments import RgbVideoEncoder, SegmentReader
 
-    video = open_video(item.data, name=item.path, backend=backend)
-    total, (height, width) = video.info.num_frames, (video.info.height, video.info.width)
+    rgb = None
+    if item.frames_range is not None:  # a segment: its frames only, its RGB stored as a video of its own
+        video = SegmentReader(item.path)
+        first, last = item.frames_range
+        total, (height, width), fps = last - first, (video.height, video.width), item.info.fps
+        read = lambda start, stop: video.read(first + start, first + stop)  # noqa: E731
+        rgb = RgbVideoEncoder(height, width, fps, segment_options)
+    else:
+        video = open_video(item.data, name=item.path, backend=backend)
+        total, (height, width), fps = video.info.num_frames, (video.info.height, video.info.width), video.info.fps
+        read = lambda start, stop: video.read(np.arange(start, stop))  # noqa: E731
     normalize = estimator.normalize
-    encoder = DepthVideoEncoder(height, width, fps=_depth_fps(video.info), options=codec_options)
+    encoder = DepthVideoEncoder(height, width, fps=float(fps) if fps else 12.0, options=codec_options)
     low = high = None
     try:
         with open(scratch, "wb") as parked:
             for start in range(0, total, chunk_frames):
-                frames = video.read(np.arange(start, min(start + chunk_frames, total)))
+                frames = read(start, min(start + chunk_frames, total))
+                if rgb is not None:
+                    rgb.write(frames)
                 try:
                     predicted = estimator.predict(frames)
                 except Exception as error:
@@ -75,12 +94,18 @@ def stream_long_video(
                     prediction = torch.from_numpy(values).view(-1, height, width)
                     scaled = ((prediction - low) / span * 255.0).round().clamp_(0, 255)
                     encoder.write(scaled.to(torch.uint8).numpy())
+        if rgb is not None:
+            item.data = rgb.finish()
         return encoder.finish()
     except BaseException:
         encoder.close()
+        if rgb is not None:
+            rgb.close()
         raise
     finally:
         scratch.unlink(missing_ok=True)
+        if item.frames_range is not None:
+            video.close()
 
 
 class DepthError(Exception):
@@ -88,6 +113,8 @@ class DepthError(Exception):
 
 
 def make_row(item: DecodedVideo, encoded: bytes, depth_model: str) -> dict:
+    """The row of a clip: `video_id`, `video`, `depth`, its labels (one column per label set), the source's own
+    columns, `num_frames`, `fps`, `height`, `width`, `depth_model`."""
     from ...video_io import probe_video
 
     info = item.info
@@ -95,13 +122,18 @@ def make_row(item: DecodedVideo, encoded: bytes, depth_model: str) -> dict:
     if stored != info.num_frames:
         raise ValueError(f"{item.path}: the depth video has {stored} frames, the RGB video {info.num_frames}")
     entry = item.entry
+    if item.frames_range is not None:  # a segment's re-encoded RGB must hold its frames, one for one
+        rgb = probe_video(item.data, name=f"{item.path} (segment {entry.clip_id})").num_frames
+        if rgb != info.num_frames:
+            raise ValueError(
+                f"{item.path}: segment {entry.clip_id} was stored with {rgb} frames, not {info.num_frames}"
+            )
     return {
-        "video_id": entry.video_id,
+        "video_id": entry.clip_id,
         "video": item.data,
         "depth": encoded,
-        "label": entry.label,
-        "template": entry.template,
-        "placeholders": list(entry.placeholders),
+        **entry.labels,
+        **dict(entry.extra),
         "num_frames": info.num_frames,
         "fps": float(info.fps),
         "height": info.height,
