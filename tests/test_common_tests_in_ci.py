@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # a pytest subprocess that imports torch and transformers: ~10 s on 2 idle cores, each
 @pytest.mark.parametrize("ci", ["true", ""])
 def test_unfetchable_common_tests_fail_in_ci_and_skip_locally(ci, tmp_path):
     environment = {
