@@ -47,7 +47,8 @@ setup(
         "cuda": ["mamba-ssm>=2.0", "causal-conv1d>=1.2"],
         # parameterized: imported by transformers' common model tests (tests/test_transformers_common.py);
         # ruff: lint and format check in CI (pinned in constraints.txt: formatting may change between versions)
-        "test": ["pytest>=7", "av>=12", "decord>=0.6", "parameterized>=0.9", "ruff>=0.17"],
+        # peft: a LoRA adapter on the frozen CLIP (tests/test_model_contract.py)
+        "test": ["pytest>=7", "av>=12", "decord>=0.6", "parameterized>=0.9", "ruff>=0.17", "peft>=0.17"],
         # demo/app.py (Gradio), and Playwright to drive the system's Chromium in its browser test
         # (never `playwright install`: tests/test_demo_app.py uses /usr/bin/chromium)
         "demo": ["gradio>=5.0", "playwright>=1.40"],

@@ -8,7 +8,8 @@ Random weights, CPU, 1 thread, fp32, one AdamW step (forward, backward, optimise
 Memory: each row runs in a fresh subprocess with MALLOC_MMAP_THRESHOLD_=65536 (see bench/train_memory.py): the
 peak resident set the step adds to the resident model and inputs. DEAR is measured as it was ("no
 checkpointing": selective recomputation of the side blocks only) and with the default memory option
-(`config.encoder_checkpointing`: every Side4Video and VideoMamba block recomputed in backward). The DEAR rows
+(activation checkpointing, on in the training recipe: every Side4Video and VideoMamba block recomputed in
+backward). The DEAR rows
 also print where the memory goes: what each encoder's forward keeps for backward (resident-set growth across
 the encoder, read by forward hooks) and its parameters' gradients + AdamW moments (12 bytes per weight).
 
@@ -23,7 +24,7 @@ are timed in their own processes. Times vary with the load on a shared machine; 
 AVX-512/bf16 (where the issue saw DEAR at 0.62× VideoMAE-B's memory instead of 0.48×). `--block-sizes` alternates
 the CPU scan's block size 16 and 64 in DEAR's default step.
 
-Measured with it (the reason `encoder_checkpointing` is on by default; README, Performance): DEAR's step peak
+Measured with it (the reason the recipe turns activation checkpointing on; README, Performance): DEAR's step peak
 went from 3573 to 887 MiB (4.0× less; 0.48× VideoMAE-B's 1842 MiB) for 1.11× the step time. Re-measured with
 the code of issue 23: 1138 MiB (0.62×) with the encoder blocks alone, natively and with `--isa avx2` alike; with
 the fusion layers re-run too (today's default) 911 MiB (0.49×).
@@ -59,8 +60,10 @@ def build(variant: str):
         from modeling_dear import DearConfig, DearForVideoClassification
 
         preset = "s4v-rgb" if variant == "s4v" else "dear"
-        config = DearConfig.from_preset(preset, encoder_checkpointing=variant in ("dear", "dear-encoders-only"))
+        config = DearConfig.from_preset(preset)
         model = DearForVideoClassification(config)
+        if variant in ("dear", "dear-encoders-only"):
+            model.activation_checkpointing_enable()  # what the training recipe turns on
         if variant == "dear-encoders-only":
             # the default before the fusion layers were checkpointed too: the encoders' blocks only
             for stream in model.dear.fusion.values():
@@ -165,7 +168,10 @@ def measure_time(variant: str, repeats: int) -> dict:
     for _ in range(repeats):
         for setting in settings:
             if variant == "dear-both":
-                model.set_encoder_checkpointing(setting)
+                if setting:
+                    model.activation_checkpointing_enable()
+                else:
+                    model.activation_checkpointing_disable()
             elif variant == "dear-blocks":
                 _set_scan_block_size(model, setting)
             start = time.process_time()
@@ -279,7 +285,7 @@ def main():
         ratio = memory["dear"]["step_peak_mib"] / reference
         print(f"DEAR peak / VideoMAE-B peak = {ratio:.2f} (target <= 0.5)")
     if times:
-        print(f"DEAR step time with / without encoder_checkpointing = {times['dear'] / times['dear-plain']:.2f}")
+        print(f"DEAR step time with / without activation checkpointing = {times['dear'] / times['dear-plain']:.2f}")
         print(f"DEAR step time / VideoMAE-B step time = {times['dear'] / times['videomae-b']:.2f} (target <= 1.0)")
     if "dear, scan block 16" in times:
         print(f"DEAR step, scan block 16 / 64 = {times['dear, scan block 16'] / times['dear, scan block 64']:.2f}")
@@ -288,7 +294,7 @@ def main():
 VARIANTS = {
     "dear-plain": "DEAR, 8 frames, no checkpointing (before)",
     "dear-encoders-only": "DEAR, 8 frames, encoder blocks checkpointed, fusion not (the previous default)",
-    "dear": "DEAR, 8 frames, encoder_checkpointing (default: encoder blocks and fusion layers)",
+    "dear": "DEAR, 8 frames, activation checkpointing (recipe default: encoder blocks and fusion layers)",
     "s4v": "S4V* (RGB), 8 frames, no checkpointing",
     "videomae-b": "VideoMAE-B full fine-tuning, 16 frames",
 }

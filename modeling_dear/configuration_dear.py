@@ -90,10 +90,6 @@ class DearConfig(PreTrainedConfig):
         side_head_dim (`int`, defaults to 64): attention head size of the side networks (D / 64 heads).
         side_selective_recompute (`bool`, defaults to `True`): in training, re-run the cheap parts of each side
             block (temporal branch, GELU + fc2) in backward instead of keeping their activations.
-        encoder_checkpointing (`bool`, defaults to `True`): in training, keep only the inputs of every Side4Video
-            and VideoMamba block and fusion layer and re-run it in backward (same loss and gradients; much less step
-            memory for a little more step time: `bench/train_step.py` measures both). `False` keeps the
-            activations.
         videomamba_config (`dict` or `VideoMambaConfig`): the VideoMamba depth encoder (default: Tiny).
         videomamba_name_or_path (`str`, *optional*): released VideoMamba checkpoint to initialise it from.
         encoders (`list[str]`): the encoders to build: any of `rgb_side4video`, `depth_side4video`,
@@ -154,7 +150,6 @@ class DearConfig(PreTrainedConfig):
     side_hidden_size: int = 320
     side_head_dim: int = 64
     side_selective_recompute: bool = True
-    encoder_checkpointing: bool = True
     videomamba_config: dict | VideoMambaConfig | None = None
     videomamba_name_or_path: str | None = None
     encoders: list[str] | None = None
@@ -188,6 +183,11 @@ class DearConfig(PreTrainedConfig):
             )
             self.label2id = {label: index for index, label in self.id2label.items()}
             kwargs.pop("num_labels", None)
+        # Configs saved before activation checkpointing became transformers' switch carry `encoder_checkpointing`
+        # (True by default then): a training choice, not part of the model. It is dropped, as transformers dropped
+        # `gradient_checkpointing` from configs; `model.activation_checkpointing_enable()` (or the Trainer's
+        # `activation_checkpointing` / `gradient_checkpointing` argument, on in DEAR's recipe) turns it on.
+        kwargs.pop("encoder_checkpointing", None)
         if self.id2label is None and kwargs.get("num_labels") is None:
             # imported by name, not with `from .data.schema import`, which would make saved folders carry the
             # dataset module (their configs always hold id2label, so they never get here)

@@ -13,7 +13,6 @@ already.
 """
 
 import contextlib
-import functools
 import importlib
 import json
 import math
@@ -25,7 +24,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 from transformers import AutoModelForDepthEstimation, CLIPVisionModel, PreTrainedModel
 from transformers import initialization as init
 from transformers.processing_utils import Unpack
@@ -240,36 +238,6 @@ class DearPreTrainedModel(PreTrainedModel):
                 bound = module.weight[0].numel() ** -0.5
                 init.uniform_(module.bias, -bound, bound)
 
-    def gradient_checkpointing_disable(self):
-        """transformers' switch, which also turns off DEAR's own default re-running of the encoder blocks."""
-        super().gradient_checkpointing_disable()
-        self.set_encoder_checkpointing(False)
-
-    def set_encoder_checkpointing(self, enabled: bool = True):
-        """Re-run every Side4Video and VideoMamba block and every fusion layer in backward (training only) instead of
-        keeping its activations.
-
-        The blocks' own `gradient_checkpointing` flags, as transformers' `gradient_checkpointing_enable` sets them,
-        but for the trainable modules alone: the frozen CLIP runs without gradients.
-        Non-reentrant checkpointing replays the RNG (drop-path), and the side networks' BatchNorms update their
-        running statistics once per step, so loss and gradients are those of the plain forward.
-        """
-        from .modeling_encoders import VideoMambaEncoder
-
-        blocks = []
-        for encoder in self._dear_model().encoders.values():
-            if isinstance(encoder, Side4VideoSideNetwork):
-                blocks.extend(encoder.blocks)
-            elif isinstance(encoder, VideoMambaEncoder):
-                blocks.extend(encoder.videomamba.layers)
-        for stream in self._dear_model().fusion.values():
-            blocks.extend(stream.layers)
-        for block in blocks:
-            block.gradient_checkpointing = bool(enabled)
-            block._gradient_checkpointing_func = functools.partial(checkpoint, use_reentrant=False)
-        self.config.encoder_checkpointing = bool(enabled)
-        return self
-
     @classmethod
     def from_pretrained(cls, *args, **kwargs):
         if kwargs.get("key_mapping") is None:
@@ -282,6 +250,10 @@ class DearPreTrainedModel(PreTrainedModel):
         is_folder = isinstance(source, (str, os.PathLike)) and os.path.isdir(source)
         if is_folder:
             check_model_type(folder_model_type(source), source)
+        carried = _carried_model_class(cls, source, config, kwargs)
+        if carried is not None:
+            kwargs.pop("config", None)  # the folder's code reads its own config class
+            return carried.from_pretrained(*args, **kwargs)
         # a training checkpoint (checkpoint-N/) holds no frozen weights, only a pointer to the run's copy: they are
         # restored below, so the load report must not list them as missing (others still are)
         frozen = read_frozen_weights(source) if is_folder else None
@@ -343,6 +315,19 @@ class DearPreTrainedModel(PreTrainedModel):
 
     def _dear_model(self) -> "DearModel":
         return self if isinstance(self, DearModel) else self.dear
+
+    def get_input_embeddings(self) -> nn.Module:
+        """The module that embeds the frames, as transformers' vision models return their patch embedding: the frozen
+        CLIP's (which every Side4Video encoder reads), or the first VideoMamba's in a model without CLIP."""
+        from .modeling_encoders import VideoMambaEncoder
+
+        dear = self._dear_model()
+        if dear.backbone is not None:
+            return dear.backbone.get_input_embeddings()
+        for encoder in dear.encoders.values():
+            if isinstance(encoder, VideoMambaEncoder):
+                return encoder.videomamba.get_input_embeddings()
+        raise NotImplementedError(f"no encoder of {self.config.encoders} has a patch embedding transformers can reach")
 
     @property
     def depth_estimator(self) -> PreTrainedModel | None:
@@ -490,8 +475,12 @@ class DearModel(DearPreTrainedModel):
 
     def __init__(self, config: DearConfig):
         super().__init__(config)
-        self.backbone = CLIPVisionModel(config.clip_config) if config.uses_side4video else None
+        backbone = CLIPVisionModel(config.clip_config) if config.uses_side4video else None
         self.encoders = nn.ModuleDict({name: build_encoder(config, name) for name in config.encoders})
+        # registered after the encoders (built before them, as always): the first checkpointable layer in
+        # `modules()` order is then one that trains, which is what transformers' checkpointing tests probe; the
+        # frozen CLIP runs without gradients and is never checkpointed
+        self.backbone = backbone
         self.fusion = nn.ModuleDict(
             {
                 stream: GatedCrossAttentionStream(
@@ -510,7 +499,6 @@ class DearModel(DearPreTrainedModel):
         self.post_init()
         self.freeze_backbone()
         self.freeze_depth_estimator()
-        self.set_encoder_checkpointing(config.encoder_checkpointing)
 
     @property
     def output_sizes(self) -> dict[str, int]:
@@ -597,17 +585,25 @@ class DearModel(DearPreTrainedModel):
 
     def _backbone_outputs(self, pixel_values: torch.Tensor, output_attentions: bool):
         # pixel_values (B, T, 3, H, W) -> per-block hidden states, each (B·T, 1 + N, C), and the attentions on request.
-        # no_grad rather than inference_mode: these tensors are saved by the side network's autograd graph
-        with (
-            torch.no_grad(),
-            _attention_implementation(
-                self.backbone.config, "eager" if output_attentions else self.backbone.config._attn_implementation
-            ),
-        ):
-            outputs = self.backbone(
-                pixel_values=pixel_values.flatten(0, 1), output_hidden_states=True, output_attentions=output_attentions
-            )
-        return outputs.hidden_states, (outputs.attentions or ()) if output_attentions else ()
+        # no_grad rather than inference_mode: these tensors are saved by the side network's autograd graph. Gradients
+        # flow only where something in the frozen CLIP trains (an adapter such as PEFT's LoRA on its projections).
+        adapted = torch.is_grad_enabled() and any(p.requires_grad for p in self.backbone.parameters())
+        frames = pixel_values.flatten(0, 1)
+        if not output_attentions:
+            # The per-layer states read layer by layer: CLIP's output_hidden_states goes through transformers'
+            # output capturing, whose lock torch.compile cannot trace (fullgraph=True fails on it). Same states:
+            # the embedding (after CLIP's pre-LayerNorm), then each layer's output.
+            backbone = self.backbone
+            with torch.set_grad_enabled(adapted):
+                hidden_states = backbone.pre_layrnorm(backbone.embeddings(frames))
+                all_hidden_states = [hidden_states]
+                for layer in backbone.encoder.layers:
+                    hidden_states = layer(hidden_states, None)
+                    all_hidden_states.append(hidden_states)
+            return tuple(all_hidden_states), ()
+        with torch.set_grad_enabled(adapted), _attention_implementation(self.backbone.config, "eager"):
+            outputs = self.backbone(pixel_values=frames, output_hidden_states=True, output_attentions=True)
+        return outputs.hidden_states, outputs.attentions or ()
 
     @can_return_tuple
     def forward(
@@ -786,6 +782,31 @@ def _check_depth_model_source(name: str) -> None:
         )
 
 
+def _carried_model_class(cls, source, config, kwargs) -> type | None:
+    """With `trust_remote_code=True`, a folder whose encoders this process has no class for (a user's encoder that
+    `save_pretrained` carried into it) loads through the folder's own code, as in a process without this package:
+    transformers prefers the package's registered classes to a folder's code, and those cannot build that encoder."""
+    from .modeling_encoders import ENCODER_TYPES
+
+    if not kwargs.get("trust_remote_code") or not __name__.startswith("modeling_dear."):
+        return None  # not asked to, or already the folder's code
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    hub_kwargs = {key: kwargs[key] for key in ("revision", "cache_dir", "local_files_only", "token") if key in kwargs}
+    if config is None:
+        config = cls.config_class.from_pretrained(source, **hub_kwargs)
+    if all(config.encoder_spec(name)["type"] in ENCODER_TYPES for name in config.encoders):
+        return None
+    reference = next(
+        (ref for ref in (getattr(config, "auto_map", None) or {}).values() if ref.split(".")[-1] == cls.__name__), None
+    )
+    if reference is None:
+        return None  # nothing carried: building the model raises, naming the encoder type and the fix
+    from transformers.dynamic_module_utils import get_class_from_dynamic_module
+
+    return get_class_from_dynamic_module(reference, os.fspath(source), **hub_kwargs)
+
+
 # DearModel's own checkpoints: the classifier's keys without their "dear." prefix
 _BASE_KEY_MAPPING = {
     pattern: target.removeprefix("dear.")
@@ -903,7 +924,10 @@ class DearForVideoClassification(DearPreTrainedModel):
             columns = {name: labels[:, index] for index, name in enumerate(names)}
         for name, values in columns.items():
             what = "`labels`" if self.config.label_sets is None else f"`labels` of label set {name!r}"
-            if values.ndim != 1 or values.numel() == 0 or values.min() < 0 or values.max() >= sizes[name]:
+            # (the value check reads the labels, which a compiled graph cannot branch on: cross-entropy refuses them there)
+            bad_shape = values.ndim != 1 or values.numel() == 0
+            compiling = torch.compiler.is_compiling()
+            if bad_shape or (not compiling and bool(values.min() < 0 or values.max() >= sizes[name])):
                 low, high = (values.min().item(), values.max().item()) if values.numel() else (None, None)
                 raise ValueError(
                     f"{what} must be a 1-D tensor of class ids in [0, {sizes[name]}), got shape "

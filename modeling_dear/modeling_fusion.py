@@ -58,9 +58,9 @@ class GatedCrossAttentionBlock(nn.Module):
 class GatedCrossAttentionLayer(GradientCheckpointingLayer):
     """Both directions at once: RGB queries depth and depth queries RGB, each reading the other's input tokens.
 
-    Re-run in backward instead of keeping its activations when `gradient_checkpointing` is set (DEAR sets it with
-    `encoder_checkpointing`): bench/train_step.py measured the fusion streams keeping 307 MiB of a DEAR step's
-    887 MiB, the largest part once the encoders were checkpointed."""
+    Re-run in backward instead of keeping its activations when `gradient_checkpointing` is set (by
+    `activation_checkpointing_enable`, which the training recipe turns on): bench/train_step.py measured the fusion
+    streams keeping 307 MiB of a DEAR step's 887 MiB, the largest part once the encoders were checkpointed."""
 
     def __init__(self, hidden_size: int, num_heads: int, intermediate_size: int, layer_norm_eps: float = 1e-5):
         super().__init__()

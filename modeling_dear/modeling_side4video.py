@@ -29,7 +29,10 @@ class _RunningStatisticsOnce:
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if not (self.training and self.track_running_stats and torch._C._current_graph_task_id() != -1):
+        # a compiled graph never re-runs the Python forward in backward (torch.compile plans the recomputation)
+        if torch.compiler.is_compiling() or not (
+            self.training and self.track_running_stats and torch._C._current_graph_task_id() != -1
+        ):
             return super().forward(input)
         kept = {name: getattr(self, name) for name in ("running_mean", "running_var", "num_batches_tracked")}
         for name, buffer in kept.items():
@@ -276,7 +279,8 @@ class Side4VideoSideNetwork(nn.Module):
         # The backbone output is frozen, so its standardisation x̂ needs no gradient; the LayerNorm's affine is
         # folded into the projection, (x̂·w + b)Wᵀ + c = x̂(W·diag(w))ᵀ + (Wb + c). Same function and gradients,
         # but autograd keeps x̂ alone rather than the LayerNorm's input and output (12 × (B·T, 197, C) floats).
-        with torch.no_grad():
+        # (An adapter trained inside the backbone, such as a LoRA, makes its outputs need gradients: they flow then.)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and backbone_hidden.requires_grad):
             standardized = F.layer_norm(backbone_hidden, norm.normalized_shape, eps=norm.eps)
         weight = projection.weight * norm.weight
         bias = projection.bias + projection.weight @ norm.bias

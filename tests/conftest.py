@@ -177,6 +177,7 @@ class Recorder(TrainerCallback):
             self.optimised = [p for group in groups for p in group["params"]]
             self.weight_decays = {group["weight_decay"] for group in groups if group["params"]}
             self.trainable = [p for p in model.parameters() if p.requires_grad]
+            self.activation_checkpointing = model.is_activation_checkpointing
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs:

@@ -4,7 +4,10 @@ through the processor and the collator, fused with RGB, trained, saved, reloaded
 process without the package) and run by the pipeline. README "Adding an encoder" shows the same steps."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -222,6 +225,30 @@ def test_fourth_encoder_from_a_dataset_column_through_training_saving_reloading_
     remote = json.loads(result.stdout.split("RESULT", 1)[1])
     np.testing.assert_allclose(remote["logits"], expected.numpy(), rtol=1e-5, atol=1e-6)
     assert [r["label"] for r in remote["top"]] == [r["label"] for r in by_name]
+
+    # and in a process that imports the package but not the encoder's file: from_pretrained(trust_remote_code=True)
+    # runs the folder's code (the package's classes cannot build the encoder), and so does dear-predict
+    script = f"""
+import json, sys, torch
+import modeling_dear
+from transformers import AutoModelForVideoClassification
+from modeling_dear.cli.predict import main
+
+folder = {str(folder)!r}
+model = AutoModelForVideoClassification.from_pretrained(folder, trust_remote_code=True).eval()
+assert type(model.dear.encoders["frame_difference"]).__module__.startswith("transformers_modules")
+with torch.no_grad():
+    logits = model(**torch.load({str(tmp_path / "inputs.pt")!r})).logits
+print("RESULT", json.dumps(logits.tolist()))
+sys.exit(main([{str(video)!r}, "--model", folder, "--input", "flow=" + {str(flow)!r}, "--json"]))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600, env=os.environ
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    logits_text, predictions = result.stdout.split("RESULT", 1)[1].split("\n", 1)
+    np.testing.assert_allclose(json.loads(logits_text), expected.numpy(), rtol=1e-5, atol=1e-6)
+    assert [r["label"] for r in json.loads(predictions)["predictions"]] == [r["label"] for r in by_name]
 
 
 def test_fourth_encoder_on_rgb_fuses_trains_saves_and_reloads(tmp_path):

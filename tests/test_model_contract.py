@@ -147,7 +147,7 @@ def test_backbone_runs_once_on_all_modalities_with_the_outputs_of_separate_runs(
     model = DearForVideoClassification(config).eval()
     inputs = tiny_inputs(config)
     runs = []
-    model.backbone.register_forward_hook(lambda module, args, kwargs_or_output: runs.append(1))
+    model.backbone.embeddings.register_forward_hook(lambda module, args, kwargs_or_output: runs.append(1))
     with torch.no_grad():
         together = model(**inputs, output_hidden_states=True).encoder_hidden_states
     assert len(runs) == 1
@@ -182,3 +182,86 @@ def test_meta_device_construction_then_init_weights_equals_normal_construction()
         assert (
             abs(value.mean().item() - reference.mean().item()) < 6 * reference.std().item() * reference.numel() ** -0.5
         ), name
+
+
+def test_input_embeddings_are_the_frames_patch_embedding():
+    model = DearForVideoClassification(tiny_config())
+    assert model.get_input_embeddings() is model.backbone.embeddings.patch_embedding
+    assert model.dear.get_input_embeddings() is model.get_input_embeddings()
+    videomamba_only = DearForVideoClassification(tiny_config("tiny-depth-videomamba"))
+    assert videomamba_only.get_input_embeddings() is (
+        videomamba_only.dear.encoders["depth_videomamba"].videomamba.patch_embed
+    )
+
+
+def test_a_peft_lora_adapter_on_the_frozen_clip_trains_saves_and_reloads(tmp_path):
+    peft = pytest.importorskip("peft")
+    config = tiny_config("tiny-s4v-rgb")
+    torch.manual_seed(0)
+    base = DearForVideoClassification(config)
+    base.save_pretrained(tmp_path / "base")
+    lora = peft.LoraConfig(r=4, lora_alpha=8, target_modules=r".*backbone\..*self_attn\.(q_proj|v_proj)")
+    model = peft.get_peft_model(base, lora)
+    trainable = {name: p for name, p in model.named_parameters() if p.requires_grad}
+    layers = config.clip_config.num_hidden_layers
+    assert len(trainable) == 2 * 2 * layers and all("backbone" in name and "lora_" in name for name in trainable)
+    before = {name: p.detach().clone() for name, p in trainable.items()}
+    inputs = tiny_inputs(config)
+    optimizer = torch.optim.AdamW(trainable.values(), lr=1e-2)
+    # in eval mode, so that the side networks' BatchNorm statistics stay those saved with the base model: the base and
+    # the adapter alone then give back this model exactly
+    model.eval()
+    model(**inputs, labels=torch.tensor([0, 1])).loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for name, p in trainable.items() if "lora_B" in name)
+    optimizer.step()
+    assert any(not torch.equal(p, before[name]) for name, p in trainable.items())
+    with torch.no_grad():
+        expected = model(**inputs).logits
+    model.save_pretrained(tmp_path / "adapter")
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
+    reloaded = peft.PeftModel.from_pretrained(
+        DearForVideoClassification.from_pretrained(tmp_path / "base"), tmp_path / "adapter"
+    ).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(reloaded(**inputs).logits, expected, rtol=0, atol=1e-6)
+        # the adapter changed what the model computes
+        assert not torch.allclose(
+            DearForVideoClassification.from_pretrained(tmp_path / "base")(**inputs).logits, expected
+        )
+
+
+def test_backbone_states_read_layer_by_layer_are_clips_own_hidden_states():
+    config = tiny_config("tiny-s4v-rgb")
+    model = DearForVideoClassification(config).eval()
+    frames = tiny_inputs(config)["pixel_values"]
+    with torch.no_grad():
+        ours, _ = model.dear._backbone_outputs(frames, output_attentions=False)
+        theirs = model.backbone(pixel_values=frames.flatten(0, 1), output_hidden_states=True).hidden_states
+    assert len(ours) == len(theirs) == config.clip_config.num_hidden_layers + 1
+    for mine, reference in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(mine, reference, rtol=0, atol=0)
+
+
+@pytest.mark.slow  # compiling the training graph takes ~40 s on 2 idle cores
+def test_torch_compile_fullgraph_for_inference_and_training():
+    """One graph, no break: CLIP's per-layer states are read without transformers' output capturing (whose lock
+    Dynamo cannot trace), the label check does not branch on values, the side BatchNorms skip their re-run guard."""
+    config = tiny_config("tiny-s4v-rgb")
+    torch.manual_seed(0)
+    model = DearForVideoClassification(config).eval()
+    compiled = torch.compile(model, fullgraph=True)
+    inputs = tiny_inputs(config)
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(**inputs).logits, model(**inputs).logits, rtol=1e-4, atol=1e-5)
+    model.train()
+    labels = torch.tensor([0, 3])
+    loss = compiled(**inputs, labels=labels).loss
+    loss.backward()
+    gradients = {name: p.grad.clone() for name, p in model.named_parameters() if p.requires_grad}
+    model.zero_grad()
+    eager = model(**inputs, labels=labels).loss
+    eager.backward()
+    torch.testing.assert_close(eager, loss, rtol=1e-4, atol=1e-5)
+    for name, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            torch.testing.assert_close(parameter.grad, gradients[name], rtol=1e-3, atol=1e-5, msg=name)

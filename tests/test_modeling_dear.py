@@ -262,7 +262,7 @@ def test_recomputation_gives_the_same_step(mode):
 
 def _saved_activation_bytes(model, inputs) -> int:
     """Bytes of the tensors autograd keeps for backward during the forward (each storage once): what
-    `encoder_checkpointing` is meant to shrink. Tensors saved inside a checkpointed block are not kept;
+    activation checkpointing is meant to shrink. Tensors saved inside a checkpointed block are not kept;
     weights are resident anyway and not counted."""
     weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
     storages = {}
@@ -279,11 +279,11 @@ def _saved_activation_bytes(model, inputs) -> int:
     return sum(storages.values())
 
 
-def test_encoder_checkpointing_gives_the_same_step_with_less_kept_memory():
-    """The memory default (every Side4Video and VideoMamba block and fusion layer re-run in backward) changes memory,
-    not the step:
-    same loss, gradients and BatchNorm statistics in fp32, with VideoMamba drop-path on (the recomputation must
-    draw the same masks), and the forward keeps much less for backward."""
+def test_activation_checkpointing_gives_the_same_step_with_less_kept_memory():
+    """transformers' switch (`activation_checkpointing_enable`, what the recipe turns on) re-runs every Side4Video and
+    VideoMamba block and fusion layer in backward: memory changes, not the step: same loss, gradients and BatchNorm
+    statistics in fp32, with VideoMamba drop-path on (the recomputation must draw the same masks), and the forward
+    keeps much less for backward."""
     tester = DearModelTester(
         "tiny",
         videomamba_config={
@@ -294,11 +294,13 @@ def test_encoder_checkpointing_gives_the_same_step_with_less_kept_memory():
             "drop_path_rate": 0.3,
         },
     )
-    assert tester.config.encoder_checkpointing  # the default
     inputs = tester.inputs()
     results = []
     for enabled in (False, True):
-        model = tester.model(seed=3).train().set_encoder_checkpointing(enabled)
+        model = tester.model(seed=3).train()
+        assert not model.is_activation_checkpointing  # off in a bare model, as in every transformers model
+        if enabled:
+            model.activation_checkpointing_enable()
         encoders = model.dear.encoders
         blocks = [
             *encoders["rgb_side4video"].blocks,
@@ -327,9 +329,52 @@ def test_encoder_checkpointing_gives_the_same_step_with_less_kept_memory():
     torch.manual_seed(12)
     assert not torch.allclose(model(**inputs).loss, loss)
     assert other_kept < 0.3 * kept, (other_kept, kept)  # 0.22 here (0.51 before the fusion layers were re-run)
-    # switched off through the config, as a saved model would carry it
-    plain = DearModelTester("tiny", encoder_checkpointing=False).model()
-    assert not any(block.gradient_checkpointing for block in plain.dear.encoders["depth_videomamba"].videomamba.layers)
+
+
+def test_activation_checkpointing_is_transformers_switch_and_old_configs_still_load(tmp_path):
+    tester = DearModelTester("tiny-dear-rgb-videomamba")
+    model = tester.model()
+    blocks = [*model.dear.encoders["rgb_side4video"].blocks, *model.dear.encoders["depth_videomamba"].videomamba.layers]
+    assert not model.is_activation_checkpointing and not any(block.gradient_checkpointing for block in blocks)
+    model.gradient_checkpointing_enable()  # the deprecated name works too
+    assert model.is_activation_checkpointing and all(block.gradient_checkpointing for block in blocks)
+    model.activation_checkpointing_disable()
+    assert not model.is_activation_checkpointing and not any(block.gradient_checkpointing for block in blocks)
+    # the Trainer argument turns it on when training starts (TrainingArguments(gradient_checkpointing=...) is the
+    # deprecated name of activation_checkpointing)
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    class Seen(TrainerCallback):
+        def on_step_begin(self, args, state, control, model=None, **kwargs):
+            self.blocks = [block.gradient_checkpointing for block in blocks]
+
+    inputs = tester.inputs()
+    rows = [{key: value[index] for key, value in inputs.items()} for index in range(tester.batch_size)]
+    for value in (True, False):
+        model, seen = tester.model(), Seen()
+        blocks = [
+            *model.dear.encoders["rgb_side4video"].blocks,
+            *model.dear.encoders["depth_videomamba"].videomamba.layers,
+        ]
+        arguments = TrainingArguments(
+            output_dir=str(tmp_path / "run"),
+            report_to="none",
+            use_cpu=True,
+            max_steps=1,
+            save_strategy="no",
+            per_device_train_batch_size=2,
+            gradient_checkpointing=value,
+        )
+        Trainer(model=model, args=arguments, train_dataset=rows, callbacks=[seen]).train()
+        assert seen.blocks == [value] * len(blocks)
+    # a folder saved when the config carried `encoder_checkpointing` (True by default then) loads, without it
+    model.save_pretrained(tmp_path / "old")
+    saved = json.loads((tmp_path / "old" / "config.json").read_text())
+    assert "encoder_checkpointing" not in saved
+    (tmp_path / "old" / "config.json").write_text(json.dumps({**saved, "encoder_checkpointing": True}))
+    loaded = DearForVideoClassification.from_pretrained(tmp_path / "old")
+    assert not loaded.is_activation_checkpointing and not hasattr(loaded.config, "encoder_checkpointing")
+    assert DearConfig.from_preset("tiny", encoder_checkpointing=False).to_dict().get("encoder_checkpointing") is None
 
 
 def test_tap_with_folded_layer_norm_equals_layer_norm_then_linear():

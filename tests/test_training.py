@@ -55,6 +55,7 @@ def test_training_lowers_the_loss_and_leaves_frozen_weights_alone(colour_dataset
     # only trainable parameters reach AdamW, all of them, and all with the recipe's weight decay (norms and biases too)
     assert {id(p) for p in recorder.optimised} == {id(p) for p in recorder.trainable}
     assert recorder.weight_decays == {0.15}
+    assert recorder.activation_checkpointing  # the recipe's default (a bare model has it off)
     assert np.mean(recorder.losses[-6:]) < 0.7 * np.mean(recorder.losses[:6])
     assert results["eval"]["eval_top1"] > 0.6  # 3 balanced classes: chance is 1/3
 
@@ -223,6 +224,9 @@ def test_recipe_defaults_hold_for_command_line_and_json(tmp_path):
         )
         assert training_args.lr_scheduler_type == "cosine" and training_args.remove_unused_columns is False
         assert data_args.repeated_augmentation == 2
+        assert training_args.activation_checkpointing is True  # the recipe's memory default
+    for argv in (["--gradient_checkpointing", "false"], ["--activation_checkpointing", "false"]):
+        assert parse_arguments(["--output_dir", str(tmp_path / "out"), *argv])[2].activation_checkpointing is False
 
 
 def test_only_the_writing_process_saves_checkpoints(tmp_path, monkeypatch):

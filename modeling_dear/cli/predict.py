@@ -146,8 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         check_device(args.device)
         check_model_source(args.model, "--model")
         check_model_type(folder_model_type(args.model), f"--model {args.model}")
+        # A local folder that carries a user's encoder (save_pretrained wrote it there, with modeling_dear_custom.py)
+        # can only be built by running that code: the folder named on this command line is trusted to, as
+        # from_pretrained(folder, trust_remote_code=True) would be.
+        carries_code = Path(args.model, "modeling_dear_custom.py").is_file()
         try:
-            pipe = pipeline("dear-video-classification", model=args.model, device=args.device, precision=args.precision)
+            pipe = pipeline(
+                "dear-video-classification",
+                model=args.model,
+                device=args.device,
+                precision=args.precision,
+                trust_remote_code=carries_code or None,
+            )
         except OSError as error:
             if Path(args.model).expanduser().exists():
                 raise

@@ -66,9 +66,6 @@ class ModelArguments:
             "interrupted command continues it)"
         },
     )
-    gradient_checkpointing_side: bool = field(
-        default=False, metadata={"help": "checkpoint whole side blocks (less memory, ~1.3x side compute)"}
-    )
     encoder_module: str | None = field(
         default=None,
         metadata={
@@ -160,6 +157,12 @@ def parse_arguments(argv: list[str] | None = None):
     mentioned = set(given) if given is not None else {arg.split("=")[0].lstrip("-") for arg in arguments}
     if torch.cuda.is_available() and torch.cuda.is_bf16_supported() and not {"bf16", "fp16"} & mentioned:
         defaults["bf16"] = True
+    # Activation checkpointing of the trainable encoder blocks (every Side4Video and VideoMamba block re-run in
+    # backward: same loss and gradients, a fraction of the step memory; README, Performance) is on in the recipe,
+    # unless asked otherwise by either of transformers' names for it. A bare model has it off, as every
+    # transformers model.
+    if not {"activation_checkpointing", "gradient_checkpointing"} & mentioned:
+        defaults["activation_checkpointing"] = True
     if given is not None:
         model_args, data_args, training_args = parser.parse_dict({**defaults, **given})
     else:

@@ -311,8 +311,6 @@ def run(argv: list[str] | None = None, callbacks: list | None = None) -> dict:
     data_args.sampling, data_args.flip = processor.sampling, bool(processor.flip_prob)
     data_args.frame_stride = processor.frame_stride if processor.sampling == "stride" else None
     model = build_model(config, model_args)
-    if model_args.gradient_checkpointing_side:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if training_args.world_size > 1 and training_args.device.type == "cuda":
         # small per-device batches: normalise the side networks over the global batch (SyncBatchNorm is GPU-only)
         model = convert_to_sync_batchnorm(model)
