@@ -33,7 +33,7 @@ from transformers.utils.generic import can_return_tuple
 from .configuration_dear import RGB_SIDE4VIDEO, DearConfig, input_name
 from .depth_estimation import normalize_depth_tensor, prepare_depth_input, read_depth_preprocessing, resize_prediction
 from .frozen_weights import apply_frozen_weights, read_frozen_weights
-from .model_sources import check_model_type, folder_model_type
+from .model_sources import check_model_source, check_model_type, folder_model_type
 from .modeling_encoders import build_encoder, check_encoder_output, save_custom_encoders
 from .modeling_fusion import GatedCrossAttentionBlock, GatedCrossAttentionStream
 from .modeling_side4video import Side4VideoSideNetwork
@@ -247,6 +247,10 @@ class DearPreTrainedModel(PreTrainedModel):
         # a folder of another model type (VideoMAE, DPT) would otherwise load as a random DEAR, with a warning only
         config = kwargs.get("config")
         check_model_type(getattr(config, "model_type", None), "the config passed to from_pretrained")
+        if config is None and isinstance(source, (str, os.PathLike)):
+            # a local folder that does not exist, said before transformers looks for an adapter in it (with peft
+            # installed it asks the Hub first, and fails on the path as a malformed repo id)
+            check_model_source(source)
         is_folder = isinstance(source, (str, os.PathLike)) and os.path.isdir(source)
         if is_folder:
             check_model_type(folder_model_type(source), source)
@@ -716,8 +720,8 @@ def _check_weights_fit_config(cls, folder, kwargs: dict, frozen: dict | None) ->
             f"{weights_file} is cut short or damaged ({error}): copy or download the folder again (a training "
             "checkpoint: resume from an earlier checkpoint-N)"
         ) from None
-    if kwargs.get("ignore_mismatched_sizes") or "config" in kwargs:
-        return
+    if kwargs.get("ignore_mismatched_sizes") or kwargs.get("output_loading_info") or "config" in kwargs:
+        return  # the caller re-initialises mismatches, reads transformers' loading report, or changes the config
     saved = json.loads(config_file.read_text(encoding="utf-8"))
     if cls.__name__ not in (saved.get("architectures") or []) or any(
         key in saved or key == "num_labels" for key in kwargs
@@ -769,8 +773,6 @@ def _check_weights_fit_config(cls, folder, kwargs: dict, frozen: dict | None) ->
 def _check_depth_model_source(name: str) -> None:
     """A missing folder, or a folder of a model that estimates no depth, refused in one line naming it."""
     from transformers.models.auto.modeling_auto import MODEL_FOR_DEPTH_ESTIMATION_MAPPING_NAMES
-
-    from .model_sources import check_model_source
 
     check_model_source(name, "attach_depth_estimator: depth model")
     model_type = folder_model_type(name)

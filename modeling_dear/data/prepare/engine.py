@@ -354,6 +354,10 @@ def run_preparation(
         leftover.unlink(missing_ok=True)  # this process's files in flight when a previous run stopped
     if state.is_main_process and not (work_dir / PLAN_FILE).exists():
         write_json(work_dir / PLAN_FILE, plan, work_dir / "tmp", tag)
+    elif not state.is_main_process:
+        # The main process checks that the output folder holds nothing foreign before it writes the plan; a shard
+        # written here before that check would be taken for a stranger's file (seen under load with 2 processes).
+        wait_for([work_dir / PLAN_FILE], min(poll_seconds, 0.5), "the main process's checks and plan")
 
     # 2. The videos (SSv2: archive parts extracted once, by the main process).
     job.prepare_videos(state, work_dir, progress, poll_seconds)
