@@ -32,9 +32,8 @@ from pathlib import Path
 
 from transformers import HfArgumentParser
 
-from ..data.prepare import DEFAULT_SHARD_SIZE
 from ..data.sources import SourceData, SourceInputError
-from ..depth_estimation import DEFAULT_DEPTH_MODEL, DEFAULT_NORMALIZATION
+from .depth_arguments import DepthArguments
 
 FORMATS = (
     "auto",
@@ -105,40 +104,8 @@ class SourceArguments:
 
 
 @dataclass
-class EngineArguments:
-    depth_model: str = field(default=DEFAULT_DEPTH_MODEL, metadata={"help": "transformers depth checkpoint or path"})
+class EngineArguments(DepthArguments):
     splits: list[str] | None = field(default=None, metadata={"help": "splits to build (default: all)"})
-    shard_size: int = field(
-        default=DEFAULT_SHARD_SIZE, metadata={"help": "clips per Parquet shard (unit of resumption)"}
-    )
-    batch_size: int = field(default=32, metadata={"help": "frames per depth-model forward pass"})
-    num_workers: int = field(default=4, metadata={"help": "video decoding processes per GPU (0: none)"})
-    encode_threads: int = field(default=2, metadata={"help": "threads encoding depth videos"})
-    normalize: str = field(
-        default=DEFAULT_NORMALIZATION, metadata={"help": "depth min-max over the 'clip' or each 'frame'"}
-    )
-    depth_crf: int | None = field(
-        default=None, metadata={"help": "store depth lossy with this H.264 crf (e.g. 10) instead of losslessly"}
-    )
-    retry_failed: bool = field(default=False, metadata={"help": "redo finished shards that recorded failed clips"})
-    decode_backend: str = field(default="auto", metadata={"help": "auto, decord or pyav"})
-    local_files_only: bool = field(default=False, metadata={"help": "never contact the Hub for the depth model"})
-    depth_precision: str = field(
-        default="auto",
-        metadata={
-            "help": "depth model precision: 'auto' (default: bf16 autocast on CUDA and on CPUs with AVX512-BF16/AMX, "
-            "fp32 on other CPUs), 'default' (bf16 autocast on CUDA, fp32 on every CPU), 'bf16', 'fp16' or 'fp32'; "
-            "see bench/depth_extraction.py"
-        },
-    )
-    keep_aspect_ratio: bool = field(
-        default=True,
-        metadata={
-            "help": "feed the depth model frames at their own aspect ratio where it takes non-square inputs "
-            "(default; plain-ViT DPT keeps its square input); --no_keep_aspect_ratio: the checkpoint's own input size"
-        },
-    )
-    channels_last: bool = field(default=False, metadata={"help": "NHWC memory layout for the depth model"})
     use_cpu: bool = field(
         default=False,
         metadata={"help": "run on CPUs even where there are GPUs"},
@@ -247,24 +214,7 @@ def read_source(args: SourceArguments) -> SourceData:
 
 
 def _engine_kwargs(engine: EngineArguments) -> dict:
-    options = None
-    if engine.depth_crf is not None:
-        options = {"crf": str(engine.depth_crf), "preset": "veryfast", "tune": "fastdecode"}
-    return dict(
-        splits=engine.splits,
-        shard_size=engine.shard_size,
-        batch_size=engine.batch_size,
-        num_workers=engine.num_workers,
-        encode_threads=engine.encode_threads,
-        decode_backend=engine.decode_backend,
-        depth_codec_options=options,
-        retry_failed=engine.retry_failed,
-        normalize=engine.normalize,
-        local_files_only=engine.local_files_only,
-        autocast_dtype=None if engine.depth_precision == "default" else engine.depth_precision,
-        keep_aspect_ratio="auto" if engine.keep_aspect_ratio else None,
-        channels_last=engine.channels_last,
-    )
+    return dict(splits=engine.splits, **engine.engine_kwargs())
 
 
 def check_push(args: SourceArguments, source: SourceData | None) -> None:

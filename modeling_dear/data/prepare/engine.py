@@ -355,8 +355,7 @@ def run_preparation(
     if state.is_main_process and not (work_dir / PLAN_FILE).exists():
         write_json(work_dir / PLAN_FILE, plan, work_dir / "tmp", tag)
     elif not state.is_main_process:
-        # The main process checks that the output folder holds nothing foreign before it writes the plan; a shard
-        # written here before that check would be taken for a stranger's file (seen under load with 2 processes).
+        # a shard written before the main process's check of the folder would be taken for a stranger's file
         wait_for([work_dir / PLAN_FILE], min(poll_seconds, 0.5), "the main process's checks and plan")
 
     # 2. The videos (SSv2: archive parts extracted once, by the main process).
