@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from ..schema import COLUMNS, SPLITS
 from .base import ClipEntry, SourceInputError
 
 # The extensions of datasets' videofolder (mp4, avi, mkv, mov, mpeg) and WebM (SSv2, Kinetics downloads).
@@ -23,27 +24,10 @@ SPLIT_KEYWORDS = {
     "validation": ("validation", "valid", "val", "dev"),
     "test": ("test", "testing", "eval", "evaluation"),
 }
-SPLIT_ORDER = ("train", "validation", "test")
 
 # Columns every prepared dataset has (`data.schema.video_features`) or the preparation may add: a source's own
 # column of such a name is kept as `source_<name>`.
-RESERVED_COLUMNS = frozenset(
-    {
-        "video_id",
-        "video",
-        "depth",
-        "label",
-        "template",
-        "placeholders",
-        "num_frames",
-        "fps",
-        "height",
-        "width",
-        "depth_model",
-        "start",
-        "end",
-    }
-)
+RESERVED_COLUMNS = frozenset(COLUMNS) | {"start", "end"}
 
 
 def canonical_split(name: str) -> str | None:
@@ -221,7 +205,7 @@ def check_unique(entries: Sequence[ClipEntry], wheres: Sequence[str], split: str
 
 
 def order_splits(splits: dict[str, list]) -> dict[str, list]:
-    return {s: splits[s] for s in sorted(splits, key=lambda s: (SPLIT_ORDER + (s,)).index(s))}
+    return {s: splits[s] for s in sorted(splits, key=lambda s: (SPLITS + (s,)).index(s))}
 
 
 def require_rows(splits: dict[str, list[ClipEntry]], where: dict[str, str]) -> None:
